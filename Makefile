@@ -1,0 +1,51 @@
+# kla-analysis: `make help` lists the targets.
+# Only Python 3.11+ and make are needed; everything else is installed into .venv from pyproject.toml.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+# Jobs for `make report` (default: one per core, decided by kla itself).
+JOBS   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help report test lab env data validate bench lint clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name kla-analysis --display-name "Python (kla-analysis)" >/dev/null
+	touch $(STAMP)
+
+env: $(STAMP) ## Create or update the .venv environment and the Jupyter kernel
+
+validate: $(STAMP) ## Check every raw data file and list all problems
+	$(BIN)/kla validate
+
+data: $(STAMP) ## Validate raw data and build the processed tables
+	$(BIN)/kla build
+
+report: $(STAMP) ## Set up, build the processed data and render every evaluation-year report
+	$(BIN)/kla build
+	$(BIN)/kla report --all $(if $(JOBS),--jobs $(JOBS))
+
+test: $(STAMP) ## Set up and run the whole test suite
+	$(BIN)/python -m pytest
+
+lab: $(STAMP) ## Open JupyterLab with the package importable and its kernel selected
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP) ## Run the benchmarks (slow; results go to docs/performance.md)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/run.py
+
+lint: $(STAMP) ## Lint the code with ruff
+	$(BIN)/ruff check .
+
+clean: ## Remove build outputs (processed tables, reports); raw data is never touched
+	find data/processed reports -mindepth 1 ! -name .gitkeep -delete 2>/dev/null || true

@@ -1,0 +1,139 @@
+"""The ``kla`` command line. Each command is a thin wrapper over library functions, so cron,
+notebooks and tests call the same code (sqlite-utils style).
+
+Errors the user can fix (``KlaError``) are printed as plain messages with exit code 1;
+anything unexpected prints one line (set ``KLA_DEBUG=1`` for the traceback) and exits 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+from .errors import InputProblems, KlaError
+
+app = typer.Typer(
+    name="kla",
+    help="Analyse the KLA (Kota Layak Anak) evaluation: validate agency data, build tables, "
+         "score indicators and render the evaluation-year reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+DataDir = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Folder holding raw/ and processed/ (default: the project's data/, "
+                       "or $KLA_DATA_DIR).", file_okay=False)]
+ReportsDir = Annotated[Path | None, typer.Option(
+    "--reports-dir", help="Folder for rendered reports (default: the project's reports/, "
+                          "or $KLA_REPORTS_DIR).", file_okay=False)]
+
+
+def print_problems(problems) -> None:
+    """Print a problems table (file, sheet, row, column, rule, value, hint) to stderr."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True, width=max(160, Console(stderr=True).width))
+    table = Table(show_lines=False)
+    for col in problems.columns:
+        table.add_column(col, overflow="fold")
+    for rec in problems.astype(object).fillna("").itertuples(index=False):
+        table.add_row(*(str(v) for v in rec))
+    console.print(table)
+
+
+def report_error(err: Exception) -> None:
+    if isinstance(err, InputProblems):
+        print_problems(err.problems)
+    typer.echo(f"Error: {err}", err=True)
+
+
+def command(*args, **kwargs):
+    """Register a command whose user-facing errors end in a message and exit 1."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            try:
+                return fn(*a, **k)
+            except KlaError as err:
+                report_error(err)
+                raise typer.Exit(1) from None
+            except (typer.Exit, typer.Abort, KeyboardInterrupt):
+                raise
+            except Exception as err:  # noqa: BLE001 - last-resort guard, see module docstring
+                if os.environ.get("KLA_DEBUG"):
+                    raise
+                typer.echo(f"Internal error: {type(err).__name__}: {err} "
+                           "(set KLA_DEBUG=1 to see the traceback)", err=True)
+                raise typer.Exit(2) from None
+        return app.command(*args, **kwargs)(wrapper)
+    return decorate
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kla-analysis {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Analyse the KLA evaluation (see `kla COMMAND --help`)."""
+
+
+@command("catalog")
+def catalog_cmd(
+    lang: Annotated[str, typer.Option(help="Language of the names: id or en.")] = "id",
+    data_dir: DataDir = None,
+    reports_dir: ReportsDir = None,
+) -> None:
+    """List the 24 KLA indicators with cluster, responsible OPD and maximum points."""
+    from .catalog import load_catalog
+
+    cat = load_catalog()
+    name = "name_en" if lang == "en" else "name_id"
+    for r in cat.itertuples():
+        flag = "*" if r.max_points_assumed else ""
+        typer.echo(f"{r.indicator:>2}  {r.cluster:<4} {r.max_points:>5.0f}{flag:<1}  "
+                   f"{getattr(r, name)}  [{r.opd}]")
+    typer.echo("* maximum points are an assumption (no official weights are published)")
+
+
+@command("predicate")
+def predicate_cmd(
+    score: Annotated[float, typer.Argument(help="Total score on the 0-1000 scale.")],
+    bands: Annotated[str | None, typer.Option(help="Band set name (default: kemenpppa).")] = None,
+    data_dir: DataDir = None,
+    reports_dir: ReportsDir = None,
+) -> None:
+    """Show the predicate a total score falls in and the points to the next one."""
+    from .scoring import next_predicate, points_to_next_predicate, predicate_for
+
+    try:
+        pred = predicate_for(score, bands)
+    except ValueError as err:
+        raise KlaError(str(err)) from None
+    typer.echo(f"score {score:g}: {pred or 'Belum berpredikat (below Pratama)'}")
+    nxt = next_predicate(score, bands)
+    if nxt:
+        typer.echo(f"{points_to_next_predicate(score, bands):g} points to {nxt}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="kla")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Every path the package uses, in one place (cookiecutter-data-science style).
+
+Paths are anchored at the project root so notebooks, papermill runs (another cwd) and
+cron resolve the same files. A different data folder (another city, a test fixture) is
+selected with ``project_paths(data_dir=..., reports_dir=...)`` or the environment
+variables ``KLA_DATA_DIR`` / ``KLA_REPORTS_DIR`` -- never by editing code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJ_ROOT = PACKAGE_DIR.parent
+PACKAGE_DATA_DIR = PACKAGE_DIR / "data"
+NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
+DOCS_DIR = PROJ_ROOT / "docs"
+DEFAULT_DATA_DIR = PROJ_ROOT / "data"
+DEFAULT_REPORTS_DIR = PROJ_ROOT / "reports"
+
+# Kernel registered by `make` (python -m ipykernel install --sys-prefix --name kla-analysis).
+# The runner passes it explicitly so cron and CI never hit "No such kernel".
+KERNEL_NAME = "kla-analysis"
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """Resolved folders for one run: ``data_dir`` holds ``raw/`` and ``processed/``."""
+
+    data_dir: Path
+    reports_dir: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def processed(self) -> Path:
+        return self.data_dir / "processed"
+
+    @property
+    def notebooks(self) -> Path:
+        return NOTEBOOKS_DIR
+
+
+def project_paths(data_dir: str | Path | None = None,
+                  reports_dir: str | Path | None = None) -> ProjectPaths:
+    """Return the folders for a run; arguments beat environment variables beat defaults."""
+    data = data_dir or os.environ.get("KLA_DATA_DIR") or DEFAULT_DATA_DIR
+    reports = reports_dir or os.environ.get("KLA_REPORTS_DIR") or DEFAULT_REPORTS_DIR
+    return ProjectPaths(Path(data).expanduser().resolve(), Path(reports).expanduser().resolve())
+
+
+def package_file(name: str) -> Path:
+    """Path of a data file shipped inside the package (catalog, bands, rules...)."""
+    return Path(str(resources.files("kla_analysis") / "data" / name))
