@@ -1,0 +1,44 @@
+"""Read and write the processed tables (the Kedro-style catalog of this package).
+
+Table names and file layout live here only: ``<data-dir>/processed/<name>.parquet`` (read by
+code) plus ``<name>.csv`` (for spreadsheet users). Writes are atomic.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from .atomic import atomic_path, write_bytes
+from .config import ProjectPaths, project_paths
+from .errors import KlaError
+
+TABLES = ("self_assessment", "evidence", "statistics", "official_results", "gazetteer")
+
+
+def table_path(name: str, paths: ProjectPaths | None = None, suffix: str = ".parquet"):
+    paths = paths or project_paths()
+    return paths.processed / f"{name}{suffix}"
+
+
+def load_table(name: str, paths: ProjectPaths | None = None) -> pd.DataFrame:
+    """One processed table; a clear error if it has not been built yet."""
+    path = table_path(name, paths)
+    if not path.exists():
+        raise KlaError(f"processed table {name!r} not found at {path}; run `kla build` first")
+    return pd.read_parquet(path)
+
+
+def load_processed(paths: ProjectPaths | None = None) -> dict[str, pd.DataFrame]:
+    """All processed tables by name."""
+    return {name: load_table(name, paths) for name in TABLES}
+
+
+def write_table(df: pd.DataFrame, name: str, paths: ProjectPaths | None = None) -> None:
+    """Write ``name`` as Parquet and CSV, each atomically (byte-identical for equal input)."""
+    with atomic_path(table_path(name, paths)) as tmp:
+        df.to_parquet(tmp, index=False)
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n")
+    write_bytes(table_path(name, paths, ".csv"), buf.getvalue().encode("utf-8"))
