@@ -1,0 +1,158 @@
+"""Numbers, labels and HTML fragments for the reports.
+
+Indonesian reports write ``1.234,5`` and English ones ``1,234.5``. Every value that comes from
+data is escaped: HTML fragments are ``markupsafe.Markup`` objects built with
+``Markup(...).format(...)``, which escapes each argument that is not already Markup, so a
+``<script>`` in an agency's file arrives in the report as text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from numbers import Real
+
+import pandas as pd
+from markupsafe import Markup, escape
+
+from .i18n import check_lang, t
+
+MISSING = "–"  # shown for no data (never 0)
+MINUS = "−"
+
+_CSS_CLASS = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isnan(float(value))
+
+
+def fmt_number(value: object, lang: str = "id", decimals: int = 1, trim: bool = False) -> str:
+    """``1234.5`` -> ``1.234,5`` (id) or ``1,234.5`` (en); missing -> ``–``.
+
+    ``trim`` drops trailing decimal zeros (``979.00`` -> ``979``, ``652.50`` -> ``652,5``).
+    """
+    check_lang(lang)
+    if is_missing(value):
+        return MISSING
+    x = float(value)  # type: ignore[arg-type]
+    text = f"{abs(x):,.{decimals}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if lang == "id":
+        text = text.translate(str.maketrans({",": ".", ".": ","}))
+    negative = x < 0 and any(c not in "0.," for c in text)
+    return (MINUS if negative else "") + text
+
+
+def fmt_int(value: object, lang: str = "id") -> str:
+    return fmt_number(value, lang, decimals=0)
+
+
+def fmt_points(value: object, lang: str = "id") -> str:
+    """Points with up to two decimals, trailing zeros dropped: ``946,45``, ``979``."""
+    return fmt_number(value, lang, decimals=2, trim=True)
+
+
+def fmt_percent(value: object, lang: str = "id", decimals: int = 1) -> str:
+    """A value on the 0-100 scale: ``85,5%`` (id) / ``85.5%`` (en)."""
+    text = fmt_number(value, lang, decimals=decimals, trim=True)
+    return text if text == MISSING else text + "%"
+
+
+def fmt_signed(value: object, lang: str = "id") -> str:
+    """A change with its sign: ``+12,5``, ``−3``, ``0``."""
+    text = fmt_points(value, lang)
+    if text == MISSING or text.startswith(MINUS) or text == "0":
+        return text
+    return "+" + text
+
+
+def fmt_range(low: object, high: object, lang: str = "id") -> str:
+    return f"{fmt_points(low, lang)}–{fmt_points(high, lang)}"
+
+
+def fmt_value(value: object, unit: str | None, lang: str = "id") -> str:
+    """A statistic in its unit: percentages with ``%``, counts as whole numbers."""
+    if unit == "percent":
+        return fmt_percent(value, lang)
+    if unit == "count":
+        return fmt_int(value, lang)
+    return fmt_number(value, lang, decimals=2, trim=True)
+
+
+def predicate_label(predicate: object, lang: str = "id") -> str:
+    """A predicate name for display; ``None`` (below the lowest band) -> "Belum berpredikat"."""
+    if is_missing(predicate) or predicate == "":
+        return t("label.below_lowest", lang)
+    return str(predicate)
+
+
+def esc(value: object) -> Markup:
+    """Escape any value for HTML (``None`` -> empty); Markup passes through unchanged."""
+    return escape("" if value is None else value)
+
+
+def _css(name: str | None) -> str:
+    if not name:
+        return ""
+    parts = str(name).split()
+    bad = [p for p in parts if not _CSS_CLASS.match(p)]
+    if bad:
+        raise ValueError(f"not a CSS class name: {bad[0]!r}")
+    return " ".join(parts)
+
+
+def _cell(value: object) -> Markup:
+    return value if isinstance(value, Markup) else esc(MISSING if is_missing(value) else value)
+
+
+def markup_column(values: Iterable[object]) -> pd.Series:
+    """A column that keeps ``Markup`` values as they are (pandas 3 would store plain str)."""
+    return pd.Series(list(values), dtype=object)
+
+
+def html_table(df: pd.DataFrame, *, caption: str | None = None,
+               numeric: Iterable[str] = (),
+               cell_classes: Mapping[str, Sequence[str | None]] | None = None,
+               row_classes: Sequence[str | None] | None = None,
+               table_class: str = "") -> Markup:
+    """An escaped HTML table inside a horizontally scrolling wrapper.
+
+    Values are shown as they are (format them first with the ``fmt_*`` functions); Markup
+    values are kept (build such columns with ``markup_column``), everything else is escaped, missing values show ``–``. ``numeric``
+    columns are right-aligned; ``cell_classes`` maps a column to one CSS class per row
+    (e.g. status colours); ``row_classes`` gives one class per row.
+    """
+    numeric = set(numeric)
+    cell_classes = cell_classes or {}
+    for col, classes in cell_classes.items():
+        if len(classes) != len(df):
+            raise ValueError(f"cell_classes[{col!r}] has {len(classes)} entries for {len(df)} rows")
+    head = Markup("").join(
+        Markup('<th scope="col"{}>{}</th>').format(
+            Markup(' class="num"') if col in numeric else Markup(""), esc(col))
+        for col in df.columns)
+    rows = []
+    for i, rec in enumerate(df.itertuples(index=False, name=None)):
+        cells = []
+        for col, value in zip(df.columns, rec, strict=True):
+            cls = " ".join(filter(None, ["num" if col in numeric else "",
+                                         _css(cell_classes.get(col, [None] * len(df))[i])]))
+            attr = Markup(' class="{}"').format(cls) if cls else Markup("")
+            cells.append(Markup("<td{}>{}</td>").format(attr, _cell(value)))
+        rcls = _css(row_classes[i]) if row_classes is not None else ""
+        rattr = Markup(' class="{}"').format(rcls) if rcls else Markup("")
+        rows.append(Markup("<tr{}>{}</tr>").format(rattr, Markup("").join(cells)))
+    cap = Markup("<caption>{}</caption>").format(caption) if caption else Markup("")
+    return Markup('<div class="table-wrap"><table class="{}">{}<thead><tr>{}</tr></thead>'
+                  "<tbody>{}</tbody></table></div>").format(
+        _css(("data " + table_class).strip()), cap, head, Markup("").join(rows))
+
+
+def badge(text: object, css_class: str) -> Markup:
+    """A small coloured label with its text (colour is never the only cue)."""
+    return Markup('<span class="badge {}">{}</span>').format(_css(css_class), text)

@@ -1,0 +1,65 @@
+"""Report strings in Bahasa Indonesia (default) and English, read from ``data/i18n.yaml``.
+
+``t("section.headline", "en")`` returns one string; placeholders are filled with
+``str.format`` (the caller escapes values that come from data). Domain words (klaster,
+predikat, data dukung, OPD, kelurahan, penilaian mandiri, Gugus Tugas) stay Indonesian in
+both languages and are explained in ``glossary(lang)``.
+"""
+
+from __future__ import annotations
+
+import string
+from functools import lru_cache
+
+import pandas as pd
+import yaml
+
+from .config import package_file
+from .errors import KlaError
+
+LANGS = ("id", "en")
+DEFAULT_LANG = "id"
+
+
+@lru_cache(maxsize=1)
+def _doc() -> dict:
+    with open(package_file("i18n.yaml"), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def check_lang(lang: object) -> str:
+    """Return ``lang`` if it is a supported report language, else raise a KlaError."""
+    if not isinstance(lang, str) or lang not in LANGS:
+        raise KlaError(f"unknown report language {lang!r}; choose one of: {', '.join(LANGS)}")
+    return lang
+
+
+def keys() -> list[str]:
+    """Every string key, in file order."""
+    return list(_doc()["strings"])
+
+
+def t(key: str, lang: str = DEFAULT_LANG, /, **values: object) -> str:
+    """The string ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``.
+
+    Raises KeyError for an unknown key, so a typo fails loudly in tests rather than showing
+    an empty heading in a report.
+    """
+    entry = _doc()["strings"][key]
+    text = entry[check_lang(lang)]
+    return text.format(**values) if values else text
+
+
+def placeholders(key: str, lang: str) -> set[str]:
+    """Names of the ``{placeholders}`` in a string (used by the tests)."""
+    return {f for _, f, _, _ in string.Formatter().parse(_doc()["strings"][key][lang]) if f}
+
+
+def glossary(lang: str = DEFAULT_LANG) -> pd.DataFrame:
+    """Domain words with their meaning: columns ``term, meaning``."""
+    check_lang(lang)
+    return pd.DataFrame([{"term": g["term"], "meaning": g[lang]} for g in _doc()["glossary"]])
+
+
+def language_name(lang: str) -> str:
+    return _doc()["languages"][check_lang(lang)]
