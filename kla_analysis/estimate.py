@@ -1,0 +1,663 @@
+"""Evidence-backed estimate of a year's KLA score (an ASSUMPTION-based estimate, not official).
+
+For each indicator of one city and evaluation year: points claimed in the self-assessment,
+the share of required data dukung present (``evidence_completeness``), the agency statistic's
+achievement against the catalog target where one exists, the resulting ``backing`` (0-1),
+the ``backed_points`` and the ``points_lost`` (claimed minus backed). The rules are data in
+``kla_analysis/data/scoring_rules.yaml`` (every one flagged as an assumption with a
+rationale); ``sensitivity`` recomputes the total under every plausible setting of them.
+
+Typical use (``tables`` is ``kla_analysis.tables.load_processed()``)::
+
+    ind = estimate_indicators(tables, 2023)            # one row per indicator
+    estimate_clusters(ind); estimate_summary(ind)       # cluster and overall totals
+    sensitivity_range(sensitivity(indicator_inputs(tables, 2023)))
+
+KemenPPPA publishes no per-indicator weights or scoring formula; these numbers show where
+claims are not backed by evidence and must never be presented as an official result.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .catalog import load_bands, load_catalog, load_evidence_requirements, predicate_names
+from .config import package_file
+from .errors import KlaError
+from .scoring import BandsLike, assign_predicates, cluster_totals, predicate_for
+
+EVIDENCE_STATUSES = ("ada", "dalam_proses", "kedaluwarsa", "tidak_ada")
+#: Evidence status classes of a required item; ``missing`` = no inventory row.
+ITEM_STATUSES = (*EVIDENCE_STATUSES, "missing")
+INDICATOR_STATUSES = ("met", "partial", "not_met", "no_data")
+#: Tolerance for comparing a backing fraction with a status threshold.
+TOL = 1e-9
+
+Tables = Mapping[str, pd.DataFrame]
+Rules = dict[str, object]
+
+# ---------------------------------------------------------------------------------------------
+# Rules as data
+# ---------------------------------------------------------------------------------------------
+
+
+def _unit(v: object) -> str | None:
+    ok = isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1
+    return None if ok else "must be a number between 0 and 1"
+
+
+def _choice(*options: str):
+    def check(v: object) -> str | None:
+        return None if v in options else f"must be one of {', '.join(options)}"
+    return check
+
+
+def _offset(v: object) -> str | None:
+    ok = isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 5
+    return None if ok else "must be a whole number of years between 0 and 5"
+
+
+def _bool(v: object) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
+
+def _precedence(v: object) -> str | None:
+    ok = isinstance(v, list) and sorted(v) == sorted(EVIDENCE_STATUSES)
+    return None if ok else f"must list each of {', '.join(EVIDENCE_STATUSES)} once"
+
+
+#: Every rule the estimate reads, with its value check (the YAML must give exactly these).
+RULE_CHECKS = {
+    **{f"evidence_weight.{s}": _unit for s in ITEM_STATUSES},
+    "statistic.weight": _unit,
+    "statistic.achievement": _choice("proportional", "threshold"),
+    "statistic.missing": _choice("evidence_only", "zero"),
+    "statistic.data_year_offset": _offset,
+    "statistic.aggregate_areas": _bool,
+    "points.basis": _choice("claimed", "max"),
+    "status.met_from": _unit,
+    "status.partial_from": _unit,
+    "evidence.status_precedence": _precedence,
+}
+
+
+def rules_path(path: str | Path | None = None) -> Path:
+    """The rules file in use: ``path`` or the packaged ``scoring_rules.yaml``."""
+    return Path(path) if path is not None else package_file("scoring_rules.yaml")
+
+
+@lru_cache(maxsize=8)
+def _read(path: str, mtime: float) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise KlaError(f"rules file not found: {path}") from None
+    except yaml.YAMLError as err:
+        raise KlaError(f"{path}: not valid YAML ({err})") from None
+    if not isinstance(doc, dict):
+        raise KlaError(f"{path}: expected a mapping with 'rules' and 'sensitivity'")
+    return doc
+
+
+def _yaml(path: str | Path) -> dict:
+    p = Path(path)
+    return _read(str(p), p.stat().st_mtime if p.exists() else 0.0)
+
+
+def check_rules(rules: Mapping[str, object], where: str = "rules") -> None:
+    """Raise ``KlaError`` listing every unknown, missing or out-of-range rule value."""
+    problems = [f"unknown rule {k!r}" for k in rules if k not in RULE_CHECKS]
+    problems += [f"rule {k!r} is missing" for k in RULE_CHECKS if k not in rules]
+    for key, check in RULE_CHECKS.items():
+        if key in rules and (msg := check(rules[key])):
+            problems.append(f"rule {key!r} value {rules[key]!r} {msg}")
+    if not problems and rules["status.partial_from"] > rules["status.met_from"]:
+        problems.append("rule 'status.partial_from' must not exceed 'status.met_from'")
+    if problems:
+        raise KlaError(f"{where}: " + "; ".join(problems))
+
+
+def _rules_doc(path: str | Path | None = None) -> dict:
+    p = rules_path(path)
+    doc = _yaml(p)
+    entries = doc.get("rules")
+    if not isinstance(entries, dict):
+        raise KlaError(f"{p}: a 'rules' mapping is required")
+    bad = [k for k, e in entries.items()
+           if not isinstance(e, dict) or "value" not in e or "assumption" not in e
+           or not str(e.get("rationale") or "").strip()]
+    if bad:
+        raise KlaError(f"{p}: rules {', '.join(bad)} need value, assumption and rationale")
+    check_rules({k: e["value"] for k, e in entries.items()}, str(p))
+    return doc
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """The headline rule settings as a flat dict (``'evidence_weight.ada' -> 1.0``, ...).
+
+    Raises ``KlaError`` naming the file and every bad rule if the YAML is invalid.
+    """
+    return {k: e["value"] for k, e in _rules_doc(path)["rules"].items()}
+
+
+def sensitivity_grid(path: str | Path | None = None) -> dict[str, list]:
+    """Alternative values per rule (``{'statistic.weight': [0.25, 0.5, 0.75], ...}``)."""
+    p = rules_path(path)
+    grid = (_rules_doc(path).get("sensitivity") or {}).get("grid") or {}
+    problems = []
+    for key, values in grid.items():
+        if key not in RULE_CHECKS:
+            problems.append(f"unknown rule {key!r}")
+        elif not isinstance(values, list) or not values:
+            problems.append(f"{key!r} needs a list of values")
+        else:
+            problems += [f"{key!r} value {v!r} {m}" for v in values if (m := RULE_CHECKS[key](v))]
+    if problems:
+        raise KlaError(f"{p}: sensitivity grid: " + "; ".join(problems))
+    return {k: list(v) for k, v in grid.items()}
+
+
+def status_labels(lang: str = "id", path: str | Path | None = None) -> dict[str, str]:
+    """Display labels of the indicator status codes (``met``, ``partial``, ...)."""
+    labels = _rules_doc(path).get("status_labels") or {}
+    return dict(labels.get(lang) or {s: s for s in INDICATOR_STATUSES})
+
+
+def methodology_table(lang: str = "id", rules_file: str | Path | None = None,
+                      actions_file: str | Path | None = None) -> pd.DataFrame:
+    """Every rule of the estimate and planner: ``section, rule, value, assumption, rationale``.
+
+    ``section`` is ``estimate``, ``sensitivity`` or ``plan``; ``rationale`` is in ``lang``
+    (``id`` or ``en``). The report prints this table as its methodology appendix.
+    """
+    key = "rationale_id" if lang == "id" else "rationale"
+    doc = _rules_doc(rules_file)
+    rows = [{"section": "estimate", "rule": k, "value": _show(e["value"]),
+             "assumption": bool(e["assumption"]), "rationale": e.get(key) or e["rationale"]}
+            for k, e in doc["rules"].items()]
+    sens = doc.get("sensitivity") or {}
+    rows += [{"section": "sensitivity", "rule": k, "value": _show(v),
+              "assumption": bool(sens.get("assumption", True)),
+              "rationale": sens.get(key) or sens.get("rationale", "")}
+             for k, v in sensitivity_grid(rules_file).items()]
+    from .plan import actions_methodology  # plan imports this module
+
+    out = pd.concat([pd.DataFrame(rows), actions_methodology(lang, actions_file)],
+                    ignore_index=True)
+    return out[["section", "rule", "value", "assumption", "rationale"]]
+
+
+def _show(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Selecting one city and year
+# ---------------------------------------------------------------------------------------------
+
+
+def _norm(s: pd.Series) -> pd.Series:
+    return s.astype("string").str.strip().str.casefold().str.replace(r"\s+", " ", regex=True)
+
+
+def get_table(tables: Tables, name: str) -> pd.DataFrame:
+    """``tables[name]``, or an empty frame when the table is absent."""
+    df = tables.get(name)
+    return df if df is not None else pd.DataFrame(columns=["city"])
+
+
+def cities(tables: Tables) -> list[str]:
+    """Cities with a self-assessment, sorted."""
+    sa = get_table(tables, "self_assessment")
+    return sorted(sa["city"].dropna().astype(str).str.strip().unique())
+
+
+def resolve_city(tables: Tables, city: str | None = None) -> str:
+    """The city to analyse: ``city`` (case-insensitive) or the only city in the data.
+
+    Raises ``KlaError`` if the data hold several cities and none is given, or ``city`` has
+    no self-assessment.
+    """
+    known = cities(tables)
+    if not known:
+        raise KlaError("the self-assessment table is empty; add data/raw/self_assessment "
+                       "files and run `kla build`")
+    if city is None:
+        if len(known) > 1:
+            raise KlaError(f"the data hold several cities ({', '.join(known)}); "
+                           "choose one with --city")
+        return known[0]
+    match = [c for c in known if c.casefold() == " ".join(city.split()).casefold()]
+    if not match:
+        raise KlaError(f"no self-assessment for city {city!r}; cities in the data: "
+                       f"{', '.join(known)}")
+    return match[0]
+
+
+def city_rows(df: pd.DataFrame, city: str, **eq: object) -> pd.DataFrame:
+    """Rows of ``city`` (case/space-insensitive) whose numeric columns equal ``eq``."""
+    if df.empty:
+        return df.iloc[0:0]
+    mask = _norm(df["city"]) == " ".join(city.split()).casefold()
+    for col, val in eq.items():
+        mask &= pd.to_numeric(df[col], errors="coerce") == val
+    return df[mask.fillna(False).astype(bool)]
+
+
+def assessment_years(tables: Tables, city: str | None = None) -> list[int]:
+    """Evaluation years with a self-assessment for the city, ascending."""
+    city = resolve_city(tables, city)
+    sa = city_rows(get_table(tables, "self_assessment"), city)
+    return sorted(int(y) for y in pd.to_numeric(sa["year"]).dropna().unique())
+
+
+def check_year(tables: Tables, year: int, city: str | None = None) -> str:
+    """Return the resolved city; ``KlaError`` if it has no self-assessment for ``year``."""
+    city = resolve_city(tables, city)
+    years = assessment_years(tables, city)
+    if year not in years:
+        raise KlaError(f"no self-assessment for {city} in {year}; years with a "
+                       f"self-assessment: {', '.join(map(str, years)) or 'none'}")
+    return city
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs per evidence item and per indicator
+# ---------------------------------------------------------------------------------------------
+
+ITEM_COLUMNS = ["city", "year", "indicator", "item", "name_id", "name_en", "status", "title",
+                "opd", "document_date", "link", "inventory_rows"]
+
+
+def evidence_items(tables: Tables, year: int, city: str | None = None,
+                   rules: Rules | None = None) -> pd.DataFrame:
+    """Every required evidence item of the catalog with its status in the year's inventory.
+
+    Columns ``ITEM_COLUMNS``: ``status`` is ``ada``, ``dalam_proses``, ``kedaluwarsa``,
+    ``tidak_ada`` or ``missing`` (no inventory row); an item listed several times takes its
+    most advanced status (rule ``evidence.status_precedence``); ``opd`` is the inventory's
+    OPD, else the indicator's lead OPD in the catalog; ``inventory_rows`` counts the rows.
+    """
+    rules = rules or load_rules()
+    city = resolve_city(tables, city)
+    req = load_evidence_requirements().rename(columns={"opd": "catalog_opd"})
+    ev = _inventory(tables, year, city)
+    rank = {s: i for i, s in enumerate(rules["evidence.status_precedence"])}
+    counts = ev.groupby(["indicator", "item"]).size().rename("inventory_rows").reset_index()
+    best = (ev.assign(_rank=ev["status"].map(rank))
+              .sort_values(["indicator", "item", "_rank"], kind="stable")
+              .drop_duplicates(["indicator", "item"]))
+    cols = ["indicator", "item", "status", "title", "opd", "document_date", "link"]
+    out = (req.merge(best[cols], on=["indicator", "item"], how="left")
+              .merge(counts, on=["indicator", "item"], how="left"))
+    out["status"] = out["status"].fillna("missing").astype(object)
+    out["opd"] = out["opd"].where(out["opd"].notna() & (out["opd"].astype("string")
+                                                        .str.strip() != ""), out["catalog_opd"])
+    out["inventory_rows"] = out["inventory_rows"].fillna(0).astype(int)
+    out = out.assign(city=city, year=int(year))
+    return out[ITEM_COLUMNS].reset_index(drop=True)
+
+
+def _inventory(tables: Tables, year: int, city: str) -> pd.DataFrame:
+    """Evidence rows of the city and year with clean ``indicator`` and ``item``."""
+    cols = ["indicator", "item", "status", "title", "opd", "document_date", "link"]
+    ev = city_rows(get_table(tables, "evidence"), city, year=year)
+    if ev.empty:
+        return pd.DataFrame(columns=cols).astype({"indicator": int, "item": object,
+                                                  "status": object})
+    ev = ev.reindex(columns=cols).copy()
+    ev["indicator"] = pd.to_numeric(ev["indicator"]).astype(int)
+    ev["item"] = ev["item"].astype("string").str.strip().astype(object)
+    ev["status"] = ev["status"].astype("string").str.strip().str.casefold().astype(object)
+    bad = sorted(set(ev["status"].dropna()) - set(EVIDENCE_STATUSES))
+    if bad or ev["status"].isna().any():
+        raise KlaError(f"evidence table for {city} {year}: unknown status "
+                       f"{', '.join(map(repr, bad or [None]))}; "
+                       f"allowed: {', '.join(EVIDENCE_STATUSES)}")
+    return ev
+
+
+INPUT_COLUMNS = [
+    "city", "year", "indicator", "cluster", "name_id", "name_en", "opd", "max_points",
+    "claimed_points", "n_required", *[f"n_{s}" for s in ITEM_STATUSES], "evidence_rows",
+    "extra_items", "measure", "unit", "direction", "target", "data_year", "statistic_value",
+    "statistic_source",
+]
+
+
+def indicator_inputs(tables: Tables, year: int, city: str | None = None,
+                     rules: Rules | None = None,
+                     catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What the estimate needs per indicator (24 rows), before any scoring rule is applied.
+
+    Columns ``INPUT_COLUMNS``: ``claimed_points`` (NaN: the indicator has no self-assessment
+    row), ``n_required`` and ``n_<status>`` (required items by status, ``missing`` = no
+    inventory row), ``evidence_rows`` (inventory rows of the indicator, any item),
+    ``extra_items`` (inventory items not in the catalog, not counted), and the headline
+    statistic of data year ``year - statistic.data_year_offset`` (``statistic_value`` NaN
+    when absent; ``statistic_source`` says which area level it came from).
+    """
+    rules = rules or load_rules()
+    city = check_year(tables, year, city)
+    cat = catalog if catalog is not None else load_catalog()
+    out = cat[["indicator", "cluster", "name_id", "name_en", "opd", "max_points", "measure",
+               "unit", "direction", "target"]].copy()
+    out.insert(0, "year", int(year))
+    out.insert(0, "city", city)
+    out["claimed_points"] = out["indicator"].map(_claims(tables, year, city))
+
+    items = evidence_items(tables, year, city, rules)
+    counts = pd.crosstab(items["indicator"], items["status"]).reindex(
+        columns=list(ITEM_STATUSES), fill_value=0)
+    out["n_required"] = out["indicator"].map(items.groupby("indicator").size()).fillna(0)
+    for s in ITEM_STATUSES:
+        out[f"n_{s}"] = out["indicator"].map(counts[s]).fillna(0)
+    ev = _inventory(tables, year, city)
+    out["evidence_rows"] = out["indicator"].map(ev.groupby("indicator").size()).fillna(0)
+    known = set(zip(items["indicator"], items["item"], strict=True))
+    is_extra = pd.Series([k not in known for k in zip(ev["indicator"], ev["item"], strict=True)],
+                         index=ev.index, dtype=bool)
+    extra = ev[is_extra]
+    out["extra_items"] = out["indicator"].map(extra.groupby("indicator")["item"].nunique())
+    int_cols = ["n_required", *[f"n_{s}" for s in ITEM_STATUSES], "evidence_rows",
+                "extra_items"]
+    out[int_cols] = out[int_cols].fillna(0).astype(int)
+
+    data_year = int(year) - int(rules["statistic.data_year_offset"])
+    stats = headline_statistics(tables, data_year, city, rules, cat)
+    out["data_year"] = data_year
+    out = out.merge(stats, on="indicator", how="left")
+    return out[INPUT_COLUMNS]
+
+
+def _claims(tables: Tables, year: int, city: str) -> pd.Series:
+    sa = city_rows(get_table(tables, "self_assessment"), city, year=year)
+    ind = pd.to_numeric(sa["indicator"]).astype(int)
+    dup = sorted(ind[ind.duplicated()].unique())
+    if dup:
+        raise KlaError(f"self-assessment for {city} {year} lists indicator(s) "
+                       f"{', '.join(map(str, dup))} more than once")
+    return pd.Series(pd.to_numeric(sa["points_claimed"]).astype(float).to_numpy(),
+                     index=ind.to_numpy())
+
+
+def headline_statistics(tables: Tables, data_year: int, city: str,
+                        rules: Rules | None = None,
+                        catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The catalog statistic of each indicator for ``data_year``: ``indicator,
+    statistic_value, statistic_source``.
+
+    A ``kota`` row is used as is (the first one if several). Without one, and if rule
+    ``statistic.aggregate_areas`` is true, a percentage is rebuilt from the kecamatan (else
+    kelurahan) rows as 100 * sum(numerator) / sum(denominator), and a count is their sum.
+    """
+    rules = rules or load_rules()
+    cat = catalog if catalog is not None else load_catalog()
+    heads = cat.loc[cat["measure"].notna(), ["indicator", "measure", "unit"]]
+    st = city_rows(get_table(tables, "statistics"), city, data_year=data_year)
+    rows = []
+    for ind, measure, unit in heads.itertuples(index=False):
+        if st.empty:
+            break
+        mine = st[(pd.to_numeric(st["indicator"]) == ind) & (st["measure"] == measure)]
+        value, source = _one_statistic(mine, unit, bool(rules["statistic.aggregate_areas"]))
+        if value is not None:
+            rows.append({"indicator": int(ind), "statistic_value": value,
+                         "statistic_source": source})
+    out = pd.DataFrame(rows, columns=["indicator", "statistic_value", "statistic_source"])
+    return out.astype({"indicator": int, "statistic_value": float, "statistic_source": object})
+
+
+def _one_statistic(rows: pd.DataFrame, unit: str, aggregate: bool) -> tuple[float | None, str]:
+    level = rows["area_level"].astype("string").str.strip().str.casefold()
+    value = pd.to_numeric(rows["value"], errors="coerce")
+    kota = value[(level == "kota").to_numpy()].dropna()
+    if not kota.empty:
+        return float(kota.iloc[0]), "kota"
+    if not aggregate:
+        return None, ""
+    for lvl in ("kecamatan", "kelurahan"):
+        part = rows[(level == lvl).to_numpy()]
+        if part.empty:
+            continue
+        if unit == "percent":
+            num = pd.to_numeric(part["numerator"], errors="coerce")
+            den = pd.to_numeric(part["denominator"], errors="coerce")
+            if num.notna().all() and den.notna().all() and den.sum() > 0:
+                return float(100 * num.sum() / den.sum()), f"{lvl} ({len(part)} areas, aggregated)"
+        else:
+            vals = pd.to_numeric(part["value"], errors="coerce")
+            if vals.notna().all():
+                return float(vals.sum()), f"{lvl} ({len(part)} areas, summed)"
+    return None, ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying the rules
+# ---------------------------------------------------------------------------------------------
+
+SCORE_COLUMNS = ["evidence_completeness", "statistic_achievement", "backing", "backed_points",
+                 "points_lost", "status"]
+
+
+def achievement(value, target, direction, mode: str = "proportional") -> np.ndarray:
+    """Achievement (0-1) of statistics against targets; NaN where value or target is NaN.
+
+    ``direction`` ``higher``: proportional = value / target (1 if the target is 0);
+    ``lower``: 1 when value <= target, else target / value (0 if the target is 0).
+    ``mode='threshold'``: 1 when the target is met, else 0.
+    """
+    v = np.asarray(value, dtype=float)
+    t = np.asarray(pd.array(target, dtype="Float64").to_numpy(dtype=float, na_value=np.nan),
+                   dtype=float)
+    higher = np.asarray(direction, dtype=object) == "higher"
+    met = np.where(higher, v >= t, v <= t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prop = np.where(higher, np.where(t > 0, v / t, 1.0), np.where(v > 0, t / v, 1.0))
+    a = met.astype(float) if mode == "threshold" else np.clip(np.where(met, 1.0, prop), 0, 1)
+    return np.where(np.isnan(v) | np.isnan(t), np.nan, a)
+
+
+def score_inputs(inputs: pd.DataFrame, rules: Rules | None = None) -> pd.DataFrame:
+    """Apply the rules to ``indicator_inputs`` rows: adds ``SCORE_COLUMNS``.
+
+    Works on any rows with the input columns (the planner passes hypothetical states).
+    ``backed_points`` and ``points_lost`` treat a missing claim as 0; ``status`` is one of
+    ``met, partial, not_met, no_data``.
+    """
+    rules = rules or load_rules()
+    out = inputs.copy()
+    for col, values in _score_arrays(_arrays(inputs), rules).items():
+        out[col] = values
+    return out
+
+
+def _arrays(inputs: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Numeric arrays of the inputs, prepared once (sensitivity reuses them)."""
+    arr = {f"n_{s}": inputs[f"n_{s}"].to_numpy(float) for s in ITEM_STATUSES}
+    arr["n_required"] = inputs["n_required"].to_numpy(float)
+    arr["claimed"] = inputs["claimed_points"].fillna(0).to_numpy(float)
+    arr["max"] = inputs["max_points"].to_numpy(float)
+    arr["has_measure"] = inputs["measure"].notna().to_numpy(bool)
+    arr["value"] = pd.to_numeric(inputs["statistic_value"]).to_numpy(float)
+    arr["target"] = inputs["target"]
+    arr["direction"] = inputs["direction"].to_numpy(object)
+    arr["evidence_rows"] = inputs["evidence_rows"].to_numpy(float)
+    return arr
+
+
+def _score_arrays(a: dict, rules: Rules) -> dict[str, np.ndarray]:
+    weighted = sum(float(rules[f"evidence_weight.{s}"]) * a[f"n_{s}"] for s in ITEM_STATUSES)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        completeness = np.where(a["n_required"] > 0, weighted / a["n_required"], 0.0)
+    ach = np.where(a["has_measure"], achievement(a["value"], a["target"], a["direction"],
+                                                 str(rules["statistic.achievement"])), np.nan)
+    has_stat = ~np.isnan(ach)
+    ws = float(rules["statistic.weight"])
+    no_stat = completeness if rules["statistic.missing"] == "evidence_only" \
+        else (1 - ws) * completeness
+    backing = np.where(has_stat, (1 - ws) * completeness + ws * np.nan_to_num(ach),
+                       np.where(a["has_measure"], no_stat, completeness))
+    if rules["points.basis"] == "claimed":
+        backed = a["claimed"] * backing
+    else:
+        backed = np.minimum(a["claimed"], a["max"] * backing)
+    status = np.select(
+        [(a["evidence_rows"] == 0) & ~has_stat,
+         backing >= float(rules["status.met_from"]) - TOL,
+         backing >= float(rules["status.partial_from"]) - TOL],
+        ["no_data", "met", "partial"], "not_met").astype(object)
+    return {"evidence_completeness": completeness, "statistic_achievement": ach,
+            "backing": backing, "backed_points": backed, "points_lost": a["claimed"] - backed,
+            "status": status}
+
+
+def estimate_indicators(tables: Tables, year: int, city: str | None = None,
+                        rules: Rules | None = None,
+                        catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per-indicator estimate of one city and year: ``INPUT_COLUMNS + SCORE_COLUMNS``.
+
+    Raises ``KlaError`` for an unknown city or a year without a self-assessment.
+    """
+    rules = rules or load_rules()
+    return indicator_inputs(tables, year, city, rules, catalog).pipe(score_inputs, rules)
+
+
+def estimate_clusters(indicators: pd.DataFrame,
+                      catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Cluster subtotals in report order: ``cluster, name_id, name_en, max_points,
+    claimed_points, backed_points, points_lost, backing`` (``backing`` = backed / claimed)."""
+    ind = indicators.assign(claimed_points=indicators["claimed_points"].fillna(0))
+    claimed = cluster_totals(ind, catalog, points_col="claimed_points")
+    backed = cluster_totals(ind, catalog, points_col="backed_points")
+    out = claimed.rename(columns={"points": "claimed_points"})
+    out["backed_points"] = backed["points"].to_numpy()
+    out["points_lost"] = out["claimed_points"] - out["backed_points"]
+    claimed_pos = out["claimed_points"].where(out["claimed_points"] > 0)
+    out["backing"] = out["backed_points"] / claimed_pos
+    return out[["cluster", "name_id", "name_en", "max_points", "claimed_points",
+                "backed_points", "points_lost", "backing"]]
+
+
+def _predicate(total: float, bands: BandsLike) -> str | None:
+    if total is None or (isinstance(total, float) and math.isnan(total)):
+        return None
+    try:
+        return predicate_for(total, bands)
+    except ValueError as err:
+        raise KlaError(f"total {total:g} cannot be placed in a predicate band: {err}") from None
+
+
+def estimate_summary(indicators: pd.DataFrame, bands: BandsLike = None) -> dict:
+    """Overall numbers of one year's estimate.
+
+    Keys: ``city, year, claimed_total, claimed_predicate, estimated_total,
+    estimated_predicate, points_lost, evidence_available`` (False when the year has no
+    inventory row at all: the estimate is then not meaningful and ``estimated_total`` is
+    None), ``indicators_claimed`` and ``n_met, n_partial, n_not_met, n_no_data``.
+    """
+    claimed = float(indicators["claimed_points"].fillna(0).sum())
+    available = bool(indicators["evidence_rows"].sum() > 0)
+    backed = float(indicators["backed_points"].sum()) if available else None
+    out = {
+        "city": str(indicators["city"].iloc[0]), "year": int(indicators["year"].iloc[0]),
+        "claimed_total": claimed, "claimed_predicate": _predicate(claimed, bands),
+        "estimated_total": backed, "estimated_predicate": _predicate(backed, bands),
+        "points_lost": claimed - backed if available else None,
+        "evidence_available": available,
+        "indicators_claimed": int(indicators["claimed_points"].notna().sum()),
+    }
+    counts = indicators["status"].value_counts()
+    out.update({f"n_{s}": int(counts.get(s, 0)) for s in INDICATOR_STATUSES})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Sensitivity
+# ---------------------------------------------------------------------------------------------
+
+
+def sensitivity_settings(grid: Mapping[str, list] | None = None,
+                         rules: Rules | None = None) -> pd.DataFrame:
+    """Every combination of the grid's values, one row per setting (the headline included).
+
+    Columns: one per varied rule, plus ``is_headline`` (the row equal to ``rules``).
+    """
+    rules = rules or load_rules()
+    grid = dict(grid if grid is not None else sensitivity_grid())
+    combos = [dict(zip(grid, vals, strict=True)) for vals in itertools.product(*grid.values())]
+    headline = {k: rules[k] for k in grid}
+    if headline not in combos:
+        combos.insert(0, headline)
+    df = pd.DataFrame(combos, columns=list(grid)) if grid else pd.DataFrame([{}])
+    df["is_headline"] = [c == headline for c in combos] if grid else [True]
+    return df
+
+
+def sensitivity(inputs: pd.DataFrame, rules: Rules | None = None,
+                grid: Mapping[str, list] | None = None, bands: BandsLike = None) -> pd.DataFrame:
+    """Estimated total and predicate of one year under every grid setting.
+
+    ``inputs`` is ``indicator_inputs(...)`` of one city and year. Columns: the varied rules,
+    ``is_headline``, ``estimated_total``, ``estimated_predicate``.
+    """
+    rules = rules or load_rules()
+    settings = sensitivity_settings(grid, rules)
+    arrays = _arrays(inputs)
+    varied = [c for c in settings.columns if c != "is_headline"]
+    totals = []
+    for rec in settings[varied].to_dict("records"):
+        r = {**rules, **rec}
+        check_rules(r, "sensitivity setting")
+        totals.append(float(_score_arrays(arrays, r)["backed_points"].sum()))
+    settings["estimated_total"] = totals
+    settings["estimated_predicate"] = assign_predicates(settings["estimated_total"], bands)
+    return settings
+
+
+def sensitivity_range(sens: pd.DataFrame, bands: BandsLike = None) -> dict:
+    """Range over the grid: ``estimated_total_min/max``, ``predicate_min/max`` (predicates of
+    those totals), ``predicates`` (distinct ones, lowest first; None = below the lowest band)
+    and ``n_settings``."""
+    lo, hi = float(sens["estimated_total"].min()), float(sens["estimated_total"].max())
+    names = predicate_names(bands if isinstance(bands, pd.DataFrame) else load_bands(bands))
+    preds = sorted(set(sens["estimated_predicate"]),
+                   key=lambda p: names.index(p) if p in names else -1)
+    return {"estimated_total_min": lo, "estimated_total_max": hi,
+            "predicate_min": _predicate(lo, bands), "predicate_max": _predicate(hi, bands),
+            "predicates": preds, "n_settings": int(len(sens))}
+
+
+def one_at_a_time(inputs: pd.DataFrame, rules: Rules | None = None,
+                  grid: Mapping[str, list] | None = None,
+                  bands: BandsLike = None) -> pd.DataFrame:
+    """Vary one rule at a time (others at their headline value): which assumption matters.
+
+    Columns: ``rule, value, is_headline, estimated_total, estimated_predicate``.
+    """
+    rules = rules or load_rules()
+    grid = dict(grid if grid is not None else sensitivity_grid())
+    arrays = _arrays(inputs)
+    rows = []
+    for key, values in grid.items():
+        for v in dict.fromkeys([rules[key], *values]):
+            r = {**rules, key: v}
+            check_rules(r, "sensitivity setting")
+            rows.append({"rule": key, "value": _show(v), "is_headline": v == rules[key],
+                         "estimated_total": float(_score_arrays(arrays, r)["backed_points"].sum())})
+    out = pd.DataFrame(rows, columns=["rule", "value", "is_headline", "estimated_total"])
+    out["estimated_predicate"] = assign_predicates(out["estimated_total"], bands)
+    return out

@@ -1,0 +1,188 @@
+"""The evidence-backed estimate pinned on a hand-computed fixture.
+
+Fixture (``estimate_fixtures.small_tables``), evaluation year 2023, headline rules
+(ada 1, dalam_proses 0.5, kedaluwarsa 0.25, tidak_ada/missing 0; statistic weight 0.5;
+proportional achievement; statistics of data year 2022; basis = claimed):
+
+====  =======  ======================================  ===========  ==========  ======  ======  =========
+ind   claimed  evidence items                          completeness statistic   backing backed  status
+====  =======  ======================================  ===========  ==========  ======  ======  =========
+1     40       1.1 ada, 1.2 dalam_proses               1.5/2=0.75   none        0.75    30      partial
+2     42       ada, kedaluwarsa, tidak_ada, (missing)  1.25/4       none        0.3125  13.125  not_met
+4     30       4.1 kedaluwarsa+ada (best: ada), 4.2    1            90/100=0.9  0.95    28.5    met
+5     10       5.1 tidak_ada, 5.2 tidak_ada            0            none        0       0       not_met
+12    20       12.1 ada                                1            missing ->  1       20      met
+                                                                    evidence only
+13    36       (no rows)                               0            50/400 =    0.5     18      partial
+                                                                    12.5% <= 14 -> 1
+6     --       (no rows)                               0            missing     0       0       no_data
+====  =======  ======================================  ===========  ==========  ======  ======  =========
+
+Claimed 40+42+30+10+20+36 = 178; backed 30+13.125+28.5+0+20+18 = 109.625; lost 68.375.
+The 2023 birth-certificate row (value 50) is ignored: 2023 uses data year 2022.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+from estimate_fixtures import CITY, evidence, full_tables, self_assessment, small_tables
+
+from kla_analysis import estimate as E
+from kla_analysis.config import package_file
+from kla_analysis.errors import KlaError
+
+
+@pytest.fixture(scope="module")
+def ind() -> pd.DataFrame:
+    return E.estimate_indicators(small_tables(), 2023).set_index("indicator")
+
+
+def test_per_indicator_numbers_match_hand_computation(ind):
+    expected = {  # indicator: (completeness, achievement, backing, backed, lost, status)
+        1: (0.75, None, 0.75, 30.0, 10.0, "partial"),
+        2: (0.3125, None, 0.3125, 13.125, 28.875, "not_met"),
+        4: (1.0, 0.9, 0.95, 28.5, 1.5, "met"),
+        5: (0.0, None, 0.0, 0.0, 10.0, "not_met"),
+        12: (1.0, None, 1.0, 20.0, 0.0, "met"),
+        13: (0.0, 1.0, 0.5, 18.0, 18.0, "partial"),
+        6: (0.0, None, 0.0, 0.0, 0.0, "no_data"),
+    }
+    for i, (compl, ach, backing, backed, lost, status) in expected.items():
+        r = ind.loc[i]
+        assert r["evidence_completeness"] == pytest.approx(compl), i
+        assert (pd.isna(r["statistic_achievement"]) if ach is None
+                else r["statistic_achievement"] == pytest.approx(ach)), i
+        assert r["backing"] == pytest.approx(backing), i
+        assert r["backed_points"] == pytest.approx(backed), i
+        assert r["points_lost"] == pytest.approx(lost), i
+        assert r["status"] == status, i
+
+
+def test_inputs_counts_offset_and_aggregation(ind):
+    assert ind.loc[2, ["n_ada", "n_kedaluwarsa", "n_tidak_ada", "n_missing"]].tolist() == [1, 1, 1, 1]
+    assert ind.loc[4, "n_ada"] == 2 and ind.loc[4, "evidence_rows"] == 3
+    assert ind.loc[4, "statistic_value"] == 90.0 and ind.loc[4, "data_year"] == 2022
+    assert ind.loc[13, "statistic_value"] == pytest.approx(12.5)
+    assert ind.loc[13, "statistic_source"].startswith("kecamatan (2 areas")
+    assert pd.isna(ind.loc[6, "claimed_points"]) and len(ind) == 24
+
+
+def test_no_data_is_distinct_from_zero(ind):
+    # both back 0 points, but one has inventory rows saying "tidak ada", the other has nothing
+    assert ind.loc[5, "backed_points"] == ind.loc[6, "backed_points"] == 0
+    assert ind.loc[5, "status"] == "not_met" and ind.loc[6, "status"] == "no_data"
+
+
+def test_totals_and_clusters(ind):
+    summ = E.estimate_summary(ind.reset_index())
+    assert summ["claimed_total"] == pytest.approx(178)
+    assert summ["estimated_total"] == pytest.approx(109.625)
+    assert summ["points_lost"] == pytest.approx(68.375)
+    assert summ["estimated_predicate"] is None  # below Pratama
+    assert (summ["n_met"], summ["n_partial"], summ["n_not_met"], summ["n_no_data"]) == (2, 2, 2, 18)
+    cl = E.estimate_clusters(ind.reset_index()).set_index("cluster")
+    assert cl.loc["KLB", "claimed_points"] == 82 and cl.loc["KLB", "backed_points"] == pytest.approx(43.125)
+    assert cl.loc["I", "backed_points"] == pytest.approx(28.5)
+    assert cl.loc["III", "backed_points"] == pytest.approx(38)
+    assert cl["backed_points"].sum() == pytest.approx(109.625)
+    assert pd.isna(cl.loc["IV", "backing"])  # nothing claimed: no ratio, not zero
+
+
+@pytest.mark.parametrize(("override", "total"), [
+    # basis max: min(claimed, 42 x backing): 31.5 + 13.125 + 30 + 0 + 20 + 21
+    ({"points.basis": "max"}, 115.625),
+    # threshold: indicator 4 (90 < 100) -> backing 0.5 -> 15
+    ({"statistic.achievement": "threshold"}, 96.125),
+    # missing statistic counts 0: indicator 12 -> 0.5 x 20 = 10
+    ({"statistic.missing": "zero"}, 99.625),
+    # data year 2023 (offset 0): indicator 4 value 50 -> 0.75 x 30; indicator 13 has no data
+    # -> evidence only (0)
+    ({"statistic.data_year_offset": 0}, 30 + 13.125 + 22.5 + 0 + 20 + 0),
+])
+def test_rule_variants(override, total):
+    rules = {**E.load_rules(), **override}
+    ind = E.estimate_indicators(small_tables(), 2023, rules=rules)
+    assert ind["backed_points"].sum() == pytest.approx(total)
+
+
+def test_sensitivity_grid_hand_computed():
+    """dp in {0, 1} x statistic weight in {0.5, 1}, plus the headline (0.5, 0.5):
+    (0, .5) 99.625; (1, .5) 119.625; (0, 1) 20+13.125+27+0+20+36 = 116.125; (1, 1) 136.125."""
+    inputs = E.indicator_inputs(small_tables(), 2023)
+    grid = {"evidence_weight.dalam_proses": [0.0, 1.0], "statistic.weight": [0.5, 1.0]}
+    sens = E.sensitivity(inputs, grid=grid)
+    got = {(r["evidence_weight.dalam_proses"], r["statistic.weight"]): r["estimated_total"]
+           for r in sens.to_dict("records")}
+    assert got == pytest.approx({(0.0, 0.5): 99.625, (1.0, 0.5): 119.625,
+                                 (0.0, 1.0): 116.125, (1.0, 1.0): 136.125, (0.5, 0.5): 109.625})
+    assert sens.loc[sens["is_headline"], "estimated_total"].item() == pytest.approx(109.625)
+    rng = E.sensitivity_range(sens)
+    assert (rng["estimated_total_min"], rng["estimated_total_max"]) == (99.625, 136.125)
+    assert rng["n_settings"] == 5 and rng["predicates"] == [None]
+
+
+def test_sensitivity_predicates_span_bands():
+    inputs = E.indicator_inputs(full_tables(), 2023)
+    sens = E.sensitivity(inputs)  # packaged grid
+    rng = E.sensitivity_range(sens)
+    # statistic.missing=zero with statistic weight 0.75 keeps a quarter of the 10 measured
+    # indicators among 1-16 (no statistics in the fixture): 6 x 40 + 10 x 10
+    assert (rng["estimated_total_min"], rng["estimated_total_max"]) == (340, 640)
+    assert rng["predicates"] == [None, "Pratama", "Madya"]  # weight 0.25: 240 + 10 x 30
+    assert rng["predicate_min"] is None and rng["predicate_max"] == "Madya"
+    oat = E.one_at_a_time(inputs).set_index(["rule", "value"])
+    assert oat.loc[("statistic.missing", "zero"), "estimated_total"] == 440
+    assert oat.loc[("statistic.missing", "evidence_only"), "is_headline"]
+
+
+def test_packaged_rules_are_all_flagged_assumptions_with_rationale():
+    table = E.methodology_table("en")
+    assert set(table["section"]) == {"estimate", "sensitivity", "plan"}
+    assert table["assumption"].all() and (table["rationale"].str.len() > 10).all()
+    assert set(E.RULE_CHECKS) <= set(table["rule"])
+    assert E.methodology_table("id")["rationale"].iloc[0] != table["rationale"].iloc[0]
+
+
+def test_bad_rules_file_lists_every_problem(tmp_path):
+    doc = yaml.safe_load(package_file("scoring_rules.yaml").read_text(encoding="utf-8"))
+    doc["rules"]["evidence_weight.ada"]["value"] = 1.5
+    doc["rules"]["points.basis"]["value"] = "guess"
+    del doc["rules"]["status.met_from"]["rationale"]
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(KlaError, match="status.met_from"):
+        E.load_rules(path)
+    doc["rules"]["status.met_from"]["rationale"] = "x"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(KlaError) as err:
+        E.load_rules(path)
+    assert "evidence_weight.ada" in str(err.value) and "points.basis" in str(err.value)
+
+
+def test_city_and_year_errors():
+    t = small_tables()
+    with pytest.raises(KlaError, match="years with a self-assessment: 2023"):
+        E.estimate_indicators(t, 2019)
+    with pytest.raises(KlaError, match="cities in the data: Kota Contoh"):
+        E.estimate_indicators(t, 2023, city="Kota Lain")
+    assert E.resolve_city(t, "  kota   CONTOH ") == CITY
+    two = {**t, "self_assessment": pd.concat([t["self_assessment"],
+                                              self_assessment({1: 5}, city="Kota Lain")])}
+    with pytest.raises(KlaError, match="several cities"):
+        E.estimate_indicators(two, 2023)
+    assert E.estimate_indicators(two, 2023, city="Kota Lain")["claimed_points"].sum() == 5
+
+
+def test_unknown_evidence_status_is_a_clear_error():
+    t = small_tables()
+    t["evidence"] = pd.concat([t["evidence"], evidence([(1, "1.1", "hilang")])])
+    with pytest.raises(KlaError, match="unknown status 'hilang'"):
+        E.estimate_indicators(t, 2023)
+
+
+def test_year_without_inventory_has_no_estimate():
+    summ = E.estimate_summary(E.estimate_indicators(full_tables(), 2021))
+    assert summ["claimed_total"] == 960 and summ["evidence_available"] is False
+    assert summ["estimated_total"] is None and summ["estimated_predicate"] is None
