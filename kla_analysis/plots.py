@@ -1,0 +1,343 @@
+"""Report charts: matplotlib figures sized for a phone, each returned with its alt text.
+
+Every function takes tidy data and returns a ``ReportFigure``: the matplotlib ``Figure``, an
+alt text that states the numbers shown, and an optional caption. ``ReportFigure.to_html()``
+embeds the PNG as base64 in an ``<img alt=...>`` (escaped), so the report file is
+self-contained and the alt text survives nbconvert.
+
+Colours are the Okabe-Ito colour-blind-safe palette; every series also differs by marker,
+hatch or line style, and bands carry text labels, so the charts read in greyscale print.
+Figures are built with ``matplotlib.figure.Figure`` (no pyplot), so nothing leaks between
+charts and the notebook's inline backend never shows a duplicate.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
+
+from .formatting import fmt_number, fmt_points, fmt_value, predicate_label
+from .i18n import t
+
+# Okabe & Ito (2008), https://jfly.uni-koeln.de/color/
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+}
+CLAIMED = {"color": OKABE_ITO["vermillion"], "marker": "v", "hatch": "////", "linestyle": "--"}
+BACKED = {"color": OKABE_ITO["blue"], "marker": "o", "hatch": "", "linestyle": "-"}
+TARGET = {"color": OKABE_ITO["black"], "linestyle": (0, (4, 2))}
+# Predicate bands, lowest first: light fills of rising darkness plus distinct hatches.
+BAND_FILLS = ["#f7f7f7", "#e3eef6", "#c6dbef", "#9ecae1", "#6baed6"]
+BAND_HATCHES = ["", "..", "//", "\\\\", "xx"]
+BELOW_FILL = "#ffffff"
+
+WIDTH_IN = 4.0   # ~360 css px on a phone: 10 pt text stays ~12 px; scales up on a desktop
+DPI = 200
+FONT = 10
+
+
+def _est(value: object, lang: str) -> str:
+    """Estimate-derived numbers: one decimal at most (the estimate is not more precise)."""
+    return fmt_number(value, lang, decimals=1, trim=True)
+
+
+def _figure(height: float) -> Figure:
+    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
+    fig.set_facecolor("white")
+    return fig
+
+
+def _style(ax) -> None:
+    ax.tick_params(labelsize=FONT)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+@dataclass
+class ReportFigure:
+    """A chart with the alt text that describes it."""
+
+    fig: Figure
+    alt: str
+    caption: str = ""
+    _png: bytes | None = field(default=None, repr=False)
+
+    def png(self) -> bytes:
+        if self._png is None:
+            buf = io.BytesIO()
+            self.fig.savefig(buf, format="png", dpi=DPI, facecolor="white",
+                             metadata={"Software": None})
+            self._png = buf.getvalue()
+        return self._png
+
+    def to_html(self) -> Markup:
+        """``<figure>`` with a base64 PNG ``<img>`` whose ``alt`` is the (escaped) alt text."""
+        data = base64.b64encode(self.png()).decode("ascii")
+        w, h = (int(round(v)) for v in self.fig.get_size_inches() * 96)
+        cap = Markup("<figcaption>{}</figcaption>").format(self.caption) if self.caption else ""
+        return Markup('<figure class="chart"><img src="data:image/png;base64,{}" alt="{}" '
+                      'width="{}" height="{}" loading="eager">{}</figure>').format(
+            Markup(data), self.alt, w, h, cap)
+
+    def _repr_html_(self) -> str:
+        return str(self.to_html())
+
+
+# --- 2. score against the predicate bands --------------------------------------------------
+
+def _draw_bands(ax, bands: pd.DataFrame, lang: str, orientation: str = "x",
+                lo: float = 0, labels: bool = True) -> None:
+    """Shade each predicate band (and the region below the lowest) with fill, hatch, label."""
+    first = float(bands["lower"].iloc[0])
+    spans = [(lo, first, t("label.below_lowest", lang), BELOW_FILL, "")]
+    for i, b in enumerate(bands.itertuples()):
+        spans.append((float(b.lower), float(b.upper), b.predicate,
+                      BAND_FILLS[i % len(BAND_FILLS)], BAND_HATCHES[i % len(BAND_HATCHES)]))
+    shown = 0
+    for start, end, name, fill, hatch in spans:
+        if end <= lo:
+            continue
+        start = max(start, lo)
+        span = ax.axvspan if orientation == "x" else ax.axhspan
+        span(start, end, facecolor=fill, hatch=hatch, edgecolor="#9a9a9a", linewidth=0.6,
+             zorder=0)
+        room = 60 if name != spans[0][2] else 12 * len(name)
+        if labels and end - start >= room:
+            mid = (start + end) / 2
+            if orientation == "x":  # labels alternate between two rows so they never touch
+                ax.text(mid, 1.02 + 0.13 * (shown % 2), name, transform=ax.get_xaxis_transform(),
+                        ha="center", va="bottom", fontsize=FONT - 1.5)
+                shown += 1
+            else:
+                ax.text(1.01, mid, name, transform=ax.get_yaxis_transform(), ha="left",
+                        va="center", fontsize=FONT - 1.5)
+
+
+def _axis_floor(values) -> float:
+    vals = [float(v) for v in values if v is not None and not pd.isna(v)]
+    return float(max(0, min([400.0, *vals]) // 100 * 100)) if vals else 400.0
+
+
+def score_bands_figure(bands: pd.DataFrame, claimed: float | None, estimate: float | None,
+                       low: float | None = None, high: float | None = None,
+                       target: str | None = None, target_entry: float | None = None,
+                       estimated_predicate: str | None = None, lang: str = "id") -> ReportFigure:
+    """One horizontal chart: the bands, the claimed total, the estimate with its range, the target."""
+    fig = _figure(2.5)
+    ax = fig.add_subplot()
+    lo = _axis_floor([claimed, estimate, low])
+    _draw_bands(ax, bands, lang, "x", lo)
+    rows = {1: t("label.claimed", lang), 0: t("label.estimate", lang).capitalize()}
+    if claimed is not None and not pd.isna(claimed):
+        ax.plot([claimed], [1], linestyle="none", marker=CLAIMED["marker"], markersize=10,
+                color=CLAIMED["color"], markeredgecolor="black", zorder=3)
+        ax.annotate(fmt_points(claimed, lang), (claimed, 1), xytext=(0, 9),
+                    textcoords="offset points", ha="center", fontsize=FONT)
+    if estimate is not None and not pd.isna(estimate):
+        if low is not None and high is not None and not (pd.isna(low) or pd.isna(high)):
+            ax.errorbar([estimate], [0], xerr=[[estimate - low], [high - estimate]], fmt="none",
+                        ecolor=BACKED["color"], elinewidth=2, capsize=5, zorder=2)
+        ax.plot([estimate], [0], linestyle="none", marker=BACKED["marker"], markersize=9,
+                color=BACKED["color"], markeredgecolor="black", zorder=3)
+        ax.annotate(_est(estimate, lang), (estimate, 0), xytext=(0, 9),
+                    textcoords="offset points", ha="center", fontsize=FONT)
+    if target_entry is not None:
+        ax.axvline(target_entry, color=TARGET["color"], linestyle=TARGET["linestyle"], lw=1.4,
+                   zorder=2)
+        ax.text(target_entry, -0.62, t("chart.target_line", lang, predicate=target,
+                                       entry=fmt_points(target_entry, lang)),
+                ha="right" if target_entry > lo + 0.6 * (1000 - lo) else "left",
+                va="bottom", fontsize=FONT - 1, zorder=4,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+    ax.set_xlim(lo, bands.attrs.get("scale_max", 1000))
+    ax.set_ylim(-0.7, 1.6)
+    ax.set_yticks(list(rows), list(rows.values()))
+    ax.set_xlabel(t("chart.score_axis", lang), fontsize=FONT)
+    _style(ax)
+    target_text = (t("alt.bands_target", lang, predicate=target,
+                     entry=fmt_points(target_entry, lang)) if target_entry is not None else "")
+    alt = t("alt.bands", lang, claimed=fmt_points(claimed, lang),
+            estimate=_est(estimate, lang), low=_est(low, lang), high=_est(high, lang),
+            predicate=predicate_label(estimated_predicate, lang), target=target_text).strip()
+    return ReportFigure(fig, alt)
+
+
+# --- 3. clusters ---------------------------------------------------------------------------
+
+def clusters_figure(clusters: pd.DataFrame, lang: str = "id") -> ReportFigure:
+    """Per cluster: maximum (outline), claimed (hatched) and backed (solid) points.
+
+    ``clusters`` has columns ``label, claimed, backed, max_points`` in report order.
+    """
+    n = len(clusters)
+    fig = _figure(0.62 * n + 1.1)
+    ax = fig.add_subplot()
+    y = np.arange(n)[::-1].astype(float)
+    ax.barh(y, clusters["max_points"], height=0.8, facecolor="none", edgecolor="black",
+            linewidth=1.0, label=t("label.maximum", lang), zorder=1)
+    ax.barh(y + 0.18, clusters["claimed"].fillna(0), height=0.34, color=CLAIMED["color"],
+            hatch=CLAIMED["hatch"], edgecolor="white", linewidth=0,
+            label=t("label.claimed", lang), zorder=2)
+    ax.barh(y - 0.18, clusters["backed"].fillna(0), height=0.34, color=BACKED["color"],
+            label=t("label.backed", lang), zorder=2)
+    for yi, v in zip(y, clusters["backed"], strict=True):
+        ax.text((0 if pd.isna(v) else v) + 2, yi - 0.18, _est(v, lang), va="center",
+                fontsize=FONT - 1.5)
+    ax.set_yticks(y, list(clusters["label"]))
+    ax.set_xlabel(t("chart.points_axis", lang), fontsize=FONT)
+    ax.set_xlim(0, float(clusters["max_points"].max()) * 1.12)
+    fig.legend(fontsize=FONT - 1, loc="outside lower center", ncol=2, frameon=False)
+    _style(ax)
+    items = "; ".join(
+        t("alt.clusters_item", lang, cluster=r.label, claimed=fmt_points(r.claimed, lang),
+          backed=_est(r.backed, lang), max=fmt_points(r.max_points, lang))
+        for r in clusters.itertuples())
+    return ReportFigure(fig, t("alt.clusters", lang, items=items))
+
+
+# --- 6. trend across evaluation years ------------------------------------------------------
+
+def trend_figure(trend: pd.DataFrame, bands: pd.DataFrame, lang: str = "id") -> ReportFigure:
+    """Claimed and estimated totals by evaluation year over the official band of each year.
+
+    ``trend`` has ``year, claimed, estimate, low, high, official_predicate`` (missing allowed).
+    """
+    trend = trend.sort_values("year").reset_index(drop=True)
+    fig = _figure(3.4)
+    ax = fig.add_subplot()
+    x = np.arange(len(trend), dtype=float)
+    lo = _axis_floor([*trend["claimed"], *trend["estimate"], *trend["low"]])
+    _draw_bands(ax, bands, lang, "y", lo, labels=True)
+    by_name = bands.set_index("predicate")
+    for xi, pred in zip(x, trend["official_predicate"], strict=True):
+        if isinstance(pred, str) and pred in by_name.index:
+            b = by_name.loc[pred]
+            ax.add_patch(Rectangle((xi - 0.3, b["lower"]), 0.6, b["upper"] - b["lower"],
+                                   facecolor="#bdbdbd", hatch="xx", edgecolor="black",
+                                   linewidth=0.8, zorder=1))
+    has_range = trend["low"].notna() & trend["high"].notna()
+    if has_range.any():
+        ax.errorbar(x[has_range], trend.loc[has_range, "estimate"],
+                    yerr=[trend.loc[has_range, "estimate"] - trend.loc[has_range, "low"],
+                          trend.loc[has_range, "high"] - trend.loc[has_range, "estimate"]],
+                    fmt="none", ecolor=BACKED["color"], capsize=4, elinewidth=1.5, zorder=2)
+    ax.plot(x, trend["claimed"], color=CLAIMED["color"], marker=CLAIMED["marker"],
+            linestyle=CLAIMED["linestyle"], markersize=8, markeredgecolor="black",
+            label=t("label.claimed", lang), zorder=3)
+    ax.plot(x, trend["estimate"], color=BACKED["color"], marker=BACKED["marker"],
+            linestyle=BACKED["linestyle"], markersize=7, markeredgecolor="black",
+            label=t("label.estimate", lang).capitalize(), zorder=3)
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Patch(facecolor="#bdbdbd", hatch="xx", edgecolor="black"))
+    labels.append(t("chart.official_band", lang))
+    fig.legend(handles, labels, fontsize=FONT - 1, loc="outside lower center", ncol=3,
+               frameon=False)
+    ax.set_xticks(x, [str(int(y)) for y in trend["year"]])
+    ax.set_xlim(-0.6, len(trend) - 0.4)
+    ax.set_ylim(lo, bands.attrs.get("scale_max", 1000))
+    ax.set_ylabel(t("chart.score_axis", lang), fontsize=FONT)
+    _style(ax)
+    items = "; ".join(
+        t("alt.trend_item", lang, year=int(r.year), claimed=fmt_points(r.claimed, lang),
+          estimate=_est(r.estimate, lang),
+          official=(r.official_predicate if isinstance(r.official_predicate, str)
+                    else t("headline.official_unknown", lang)))
+        for r in trend.itertuples())
+    return ReportFigure(fig, t("alt.trend", lang, items=items))
+
+
+# --- 7. kelurahan view ---------------------------------------------------------------------
+
+def kelurahan_figure(values: pd.DataFrame, measure_label: str, unit: str | None,
+                     target: float | None, direction: str | None, data_year: int,
+                     lang: str = "id") -> ReportFigure:
+    """One bar per kelurahan (``area, value``), worst first, with the target line.
+
+    Bars short of the target are hatched vermillion, the others solid blue.
+    """
+    df = values.dropna(subset=["value"]).sort_values(
+        "value", ascending=direction != "lower").reset_index(drop=True)
+    fig = _figure(0.26 * len(df) + 1.0)
+    ax = fig.add_subplot()
+    y = np.arange(len(df))[::-1]
+    if target is None or pd.isna(target):
+        short = pd.Series(False, index=df.index)
+    elif direction == "lower":
+        short = df["value"] > target
+    else:
+        short = df["value"] < target
+    colors = np.where(short, CLAIMED["color"], BACKED["color"])
+    hatches = np.where(short, "////", "")
+    for yi, v, c, h in zip(y, df["value"], colors, hatches, strict=True):
+        ax.barh(yi, v, height=0.7, color=c, hatch=h, edgecolor="white", linewidth=0)
+        ax.text(v, yi, " " + fmt_value(v, unit, lang), va="center", fontsize=FONT - 2,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3, "alpha": 0.8})
+    if target is not None and not pd.isna(target):
+        ax.axvline(float(target), color=TARGET["color"], linestyle=TARGET["linestyle"], lw=1.2,
+                   zorder=0)
+    ax.set_yticks(y, list(df["area"]), fontsize=FONT - 1.5)
+    top = max(float(df["value"].max()) if len(df) else 1.0,
+              float(target) if target is not None and not pd.isna(target) else 0.0)
+    ax.set_xlim(0, top * 1.15 or 1)
+    ax.set_xlabel(measure_label, fontsize=FONT - 1)
+    _style(ax)
+    ordered = df if direction != "lower" else df.iloc[::-1]
+    fmt = [f"{a} {fmt_value(v, unit, lang)}" for a, v in zip(ordered["area"], ordered["value"],
+                                                              strict=True)]
+    alt = t("alt.kelurahan", lang, measure=measure_label, data_year=data_year,
+            target=fmt_value(target, unit, lang), lowest=", ".join(fmt[:3]),
+            highest=", ".join(fmt[-3:][::-1]))
+    return ReportFigure(fig, alt)
+
+
+# --- 8. peers ------------------------------------------------------------------------------
+
+def peers_figure(peers: pd.DataFrame, bands: pd.DataFrame, highlight: str | None = None,
+                 lang: str = "id") -> ReportFigure:
+    """A grid of kab/kota (rows) by evaluation year (columns); each cell names the predicate.
+
+    ``peers`` has ``city, year, predicate``. Cell shade rises with the predicate, and the
+    name is written in the cell, so the grid reads without colour.
+    """
+    ranks = dict(zip(bands["predicate"], bands["rank"], strict=True))
+    years = sorted(int(y) for y in peers["year"].unique())
+    cities = sorted(peers["city"].unique(),
+                    key=lambda c: (c != highlight, -peers.loc[peers["city"] == c, "predicate"]
+                                   .map(ranks).fillna(0).max(), c))
+    fig = _figure(0.34 * len(cities) + 0.9)
+    ax = fig.add_subplot()
+    lookup = {(r.city, int(r.year)): r.predicate for r in peers.itertuples()}
+    for i, city in enumerate(cities):
+        for j, year in enumerate(years):
+            pred = lookup.get((city, year))
+            if not isinstance(pred, str):
+                continue
+            rank = ranks.get(pred, 0)
+            fill = BAND_FILLS[min(rank, len(BAND_FILLS)) - 1] if rank else BELOW_FILL
+            ax.add_patch(Rectangle((j - 0.46, i - 0.42), 0.92, 0.84, facecolor=fill,
+                                   edgecolor="#4d4d4d", linewidth=0.6))
+            ax.text(j, i, pred, ha="center", va="center", fontsize=FONT - 2.5,
+                    fontweight="bold" if city == highlight else "normal")
+    ax.set_xlim(-0.5, len(years) - 0.5)
+    ax.set_ylim(len(cities) - 0.5, -0.5)
+    ax.set_xticks(range(len(years)), [str(y) for y in years])
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(cities)), cities, fontsize=FONT - 1.5)
+    for label in ax.get_yticklabels():
+        if label.get_text() == highlight:
+            label.set_fontweight("bold")
+    ax.tick_params(length=0, labelsize=FONT - 1.5)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    items = "; ".join(
+        t("alt.peers_item", lang, city=r.city, year=int(r.year), predicate=r.predicate)
+        for r in peers.sort_values(["city", "year"]).itertuples() if isinstance(r.predicate, str))
+    return ReportFigure(fig, t("alt.peers", lang, items=items))
