@@ -1,0 +1,282 @@
+"""Small, vectorised, pure cleaning functions: Series in, Series (or DataFrame) out.
+
+Cells arrive as read from the file: CSV cells are text; Excel cells are text, numbers or dates.
+Each parser returns the parsed values plus a mask of cells that could not be parsed (the
+validator turns that mask into problem rows), so a bad cell is never a silent NaN.
+Work is done once per distinct cell value (:func:`on_uniques`), which keeps national-scale
+files fast: agency tables repeat the same few thousand values millions of times.
+
+Number rule (deterministic, see docs/data-contracts.md):
+
+* Excel numeric cells are taken as numbers.
+* In text, spaces and a trailing ``%`` are ignored; ``-``, blank, ``n/a`` ... mean missing.
+* If a text holds both ``.`` and ``,`` the rightmost one is the decimal mark and the other
+  groups thousands (``1.234,5`` and ``1,234.5`` are both 1234.5).
+* A single separator followed by exactly three digits after a group of 1-3 digits that does
+  not start with 0 (``1.234``, ``12,500``) is ambiguous: it groups thousands in a count column
+  (counts are whole numbers), and otherwise when it is not the file's decimal mark. The file's
+  decimal mark is ``,`` for ``;``-separated CSV and text cells in Excel, ``.`` for
+  ``,``-separated CSV.
+* Otherwise a single ``,`` or ``.`` is the decimal mark (``85,5`` and ``85.5`` are 85.5), and
+  several identical separators group thousands (``1.234.567``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from .specs import header_key
+
+NUMBER_FORMAT = r"[+-]?\d+(?:\.\d+)?"
+
+
+def on_uniques(s: pd.Series, fn: Callable[[pd.Series], pd.Series | pd.DataFrame]):
+    """Apply ``fn`` to the distinct values of ``s`` only and spread the result back."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    res = fn(pd.Series(uniques, dtype=s.dtype if len(uniques) else object))
+    na_row = res.iloc[:0].reindex([0])  # result for missing cells: all-NA
+    full = pd.concat([res.reset_index(drop=True), na_row], ignore_index=True)
+    taken = full.take(np.where(codes < 0, len(full) - 1, codes))
+    return taken.set_axis(s.index)
+
+
+def text_cells(s: pd.Series) -> pd.Series:
+    """The text cells of ``s`` as a ``str`` Series; NA where the cell is empty or not text."""
+    if isinstance(s.dtype, pd.StringDtype):
+        return s
+    if s.dtype != object:
+        return pd.Series(np.nan, index=s.index, dtype="str")
+    try:
+        lens = s.str.len()
+    except AttributeError:  # no text at all in this column
+        return pd.Series(np.nan, index=s.index, dtype="str")
+    return s.where(lens.notna()).astype("str")
+
+
+def value_cells(s: pd.Series) -> pd.Series:
+    """The non-text, non-empty cells of ``s`` (numbers, dates from Excel); NA elsewhere."""
+    if isinstance(s.dtype, pd.StringDtype):
+        return pd.Series(np.nan, index=s.index, dtype=object)
+    if s.dtype != object:
+        return s
+    return s.where(text_cells(s).isna())
+
+
+def squeeze(s: pd.Series) -> pd.Series:
+    """Text trimmed, non-breaking spaces and runs of whitespace collapsed to one space."""
+    return s.str.replace("\xa0", " ", regex=False).str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def missing_mask(s: pd.Series, markers: Iterable[str]) -> pd.Series:
+    """True where a cell holds no value: empty, NA, or a missing marker (``-``, ``n/a``...)."""
+    text = text_cells(s)
+    markers = list(markers)
+    is_marker = on_uniques(text, lambda u: squeeze(u).str.lower().isin(markers).to_frame())
+    return (text.isna() & value_cells(s).isna()) | is_marker.iloc[:, 0].fillna(False).astype(bool)
+
+
+def display(s: pd.Series) -> pd.Series:
+    """Cells as a user would read them (for problem reports): text as written, 1234.0 -> 1234."""
+    text = text_cells(s)
+    other = value_cells(s)
+    if other.notna().any():
+        shown = other.astype(str).str.replace(r"\.0$", "", regex=True)
+        shown = shown.str.replace(r" 00:00:00$", "", regex=True)
+        text = text.fillna(shown.where(other.notna()))
+    return text.fillna("")
+
+
+_THOUSANDS_DOT = r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?"
+_THOUSANDS_COMMA = r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?"
+_AMBIG_DOT = r"[+-]?[1-9]\d{0,2}\.\d{3}"
+_AMBIG_COMMA = r"[+-]?[1-9]\d{0,2},\d{3}"
+
+
+def _normalise_number_text(t: pd.Series, decimal: str, count: bool) -> pd.Series:
+    """Text numbers rewritten with ``.`` as decimal mark and no grouping; NA if not a number."""
+    t = t.str.replace(r"[\s\xa0]+", "", regex=True).str.replace(r"%$", "", regex=True)
+    out = pd.Series(np.nan, index=t.index, dtype="str")
+    dot_groups = t.str.fullmatch(_AMBIG_DOT) & (count or decimal == ",")
+    comma_groups = t.str.fullmatch(_AMBIG_COMMA) & (count or decimal == ".")
+    plain = t.str.fullmatch(NUMBER_FORMAT)
+    comma_dec = t.str.fullmatch(r"[+-]?\d+,\d+")
+    rules = [  # first match wins
+        (dot_groups, t.str.replace(".", "", regex=False)),
+        (comma_groups, t.str.replace(",", "", regex=False)),
+        (plain & ~t.str.fullmatch(_AMBIG_DOT), t),
+        (comma_dec & ~t.str.fullmatch(_AMBIG_COMMA), t.str.replace(",", ".", regex=False)),
+        (t.str.fullmatch(_AMBIG_DOT), t),  # decimal point file, not a count
+        (t.str.fullmatch(_AMBIG_COMMA), t.str.replace(",", ".", regex=False)),
+        (t.str.fullmatch(_THOUSANDS_DOT),
+         t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)),
+        (t.str.fullmatch(_THOUSANDS_COMMA), t.str.replace(",", "", regex=False)),
+    ]
+    done = pd.Series(False, index=t.index)
+    for mask, val in rules:
+        take = mask.fillna(False).astype(bool) & ~done
+        out = out.where(~take, val)
+        done |= take
+    return out
+
+
+def parse_numbers(s: pd.Series, decimal: str = ",", count: bool = False,
+                  markers: Iterable[str] = ("", "-", "n/a")) -> pd.DataFrame:
+    """Parse numbers; returns ``value`` (float, NaN when missing) and ``bad`` (unparseable).
+
+    ``decimal`` is the file's decimal mark for text cells; ``count`` marks whole-number columns
+    (the ambiguous ``1.234`` then groups thousands). See the module docstring for the rule.
+    """
+    missing = missing_mask(s, markers)
+    text = text_cells(s).where(~missing)
+    norm = on_uniques(text, lambda u: _normalise_number_text(u, decimal, count).to_frame())
+    norm = norm.iloc[:, 0]
+    from_text = pd.to_numeric(norm, errors="coerce")
+    other = value_cells(s).where(~missing)
+    from_cell = pd.to_numeric(other, errors="coerce") if other.notna().any() else other
+    value = from_text.fillna(from_cell).astype("float64")
+    bad = ~missing & value.isna()
+    return pd.DataFrame({"value": value, "bad": bad}, index=s.index)
+
+
+_YEAR = r"^(?:tahun|thn\.?|th\.?)?\s*((?:19|20)\d{2})$"
+
+
+def parse_years(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.DataFrame:
+    """Years from ``2023``, ``2023.0`` (Excel), ``Tahun 2023``, ``TH. 2023``: ``value``, ``bad``."""
+    missing = missing_mask(s, markers)
+    text = text_cells(s).where(~missing)
+    from_text = on_uniques(text, lambda u: squeeze(u).str.lower().str.extract(_YEAR)[[0]])
+    from_text = pd.to_numeric(from_text.iloc[:, 0], errors="coerce")
+    other = pd.to_numeric(value_cells(s).where(~missing), errors="coerce")
+    other = other.where(other == other.round())
+    value = from_text.fillna(other).astype("Float64").round().astype("Int64")
+    return pd.DataFrame({"value": value, "bad": ~missing & value.isna()}, index=s.index)
+
+
+def parse_title_year(title: str) -> int | None:
+    """The first ``Tahun 2023`` (or ``TH 2023``) in title text, if any."""
+    m = re.search(r"\b(?:tahun|thn|th)\.?\s*((?:19|20)\d{2})\b", title, flags=re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
+def parse_indicators(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.DataFrame:
+    """Indicator numbers from ``4``, ``4.0`` (Excel), ``Indikator 4``, ``Ind. 4``: ``value``, ``bad``."""
+    missing = missing_mask(s, markers)
+    text = text_cells(s).where(~missing)
+    pat = r"^(?:indikator|ind\.?)?\s*(\d{1,2})\.?$"
+    from_text = on_uniques(text, lambda u: squeeze(u).str.lower().str.extract(pat)[[0]])
+    from_text = pd.to_numeric(from_text.iloc[:, 0], errors="coerce")
+    other = pd.to_numeric(value_cells(s).where(~missing), errors="coerce")
+    other = other.where(other == other.round())
+    value = from_text.fillna(other).astype("Float64").round().astype("Int64")
+    return pd.DataFrame({"value": value, "bad": ~missing & value.isna()}, index=s.index)
+
+
+def parse_item_codes(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.DataFrame:
+    """Evidence item codes ``4.1`` (text, ``4,1`` or an Excel number 4.1) as text: ``value``, ``bad``."""
+    missing = missing_mask(s, markers)
+    text = text_cells(s).where(~missing)
+    other = value_cells(s).where(~missing)
+    if other.notna().any():
+        nums = pd.to_numeric(other, errors="coerce")
+        text = text.fillna(nums.round(2).astype("str").where(nums.notna()))
+    extracted = on_uniques(text, lambda u: squeeze(u).str.replace(",", ".", regex=False)
+                           .str.extract(r"^(?:kode\s*)?(\d{1,2})\.(\d{1,2})$"))
+    value = (extracted[0].astype("Int64").astype("str") + "."
+             + extracted[1].astype("Int64").astype("str"))
+    value = value.where(extracted[0].notna() & extracted[1].notna())
+    return pd.DataFrame({"value": value.astype("str"), "bad": ~missing & value.isna()},
+                        index=s.index)
+
+
+_MONTHS = {
+    "januari": 1, "jan": 1, "january": 1, "februari": 2, "feb": 2, "pebruari": 2, "february": 2,
+    "maret": 3, "mar": 3, "march": 3, "april": 4, "apr": 4, "mei": 5, "may": 5, "juni": 6,
+    "jun": 6, "june": 6, "juli": 7, "jul": 7, "july": 7, "agustus": 8, "agu": 8, "agt": 8,
+    "aug": 8, "august": 8, "september": 9, "sep": 9, "sept": 9, "oktober": 10, "okt": 10,
+    "oct": 10, "october": 10, "november": 11, "nov": 11, "nop": 11, "desember": 12, "des": 12,
+    "dec": 12, "december": 12,
+}
+
+
+def _dates_from_text(u: pd.Series) -> pd.DataFrame:
+    t = squeeze(u).str.lower()
+    iso = t.str.extract(r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})$")
+    dmy = t.str.extract(r"^(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})[/.-](?P<year>\d{4})$")
+    named = t.str.extract(r"^(?P<day>\d{1,2})\s+(?P<month>[a-z]+)\.?\s+(?P<year>\d{4})$")
+    named["month"] = named["month"].map(_MONTHS)
+    parts = iso.fillna(dmy).fillna(named).apply(pd.to_numeric, errors="coerce")
+    out = pd.to_datetime(parts[["year", "month", "day"]], errors="coerce")
+    return out.to_frame("date")
+
+
+def parse_dates(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.DataFrame:
+    """Dates from Excel date cells, ``2023-03-12``, ``12/03/2023`` (day first), ``12 Maret 2023``.
+
+    Returns ``value`` (datetime64[s], NaT when missing) and ``bad``.
+    """
+    missing = missing_mask(s, markers)
+    text = text_cells(s).where(~missing)
+    from_text = on_uniques(text, _dates_from_text).iloc[:, 0]
+    other = value_cells(s).where(~missing)
+    if other.notna().any():
+        nums = pd.to_numeric(other, errors="coerce")
+        serial = pd.to_datetime(nums, unit="D", origin="1899-12-30", errors="coerce")
+        stamps = pd.to_datetime(other.where(nums.isna()), errors="coerce")
+        from_text = from_text.fillna(serial).fillna(stamps)
+    value = pd.to_datetime(from_text).astype("datetime64[s]")
+    return pd.DataFrame({"value": value, "bad": ~missing & value.isna()}, index=s.index)
+
+
+def choice_key(s: pd.Series) -> pd.Series:
+    """Key for allowed-value matching: lower case, ``_``/``-`` as spaces, spaces collapsed."""
+    return squeeze(s.str.lower().str.replace(r"[_\-]+", " ", regex=True))
+
+
+def parse_choices(s: pd.Series, choices: dict[str, Iterable[str]],
+                  markers: Iterable[str] = ("", "-")) -> pd.DataFrame:
+    """Map written variants to canonical values (``Tidak  Ada`` -> ``tidak_ada``): ``value``, ``bad``."""
+    lookup = {choice_key(pd.Series([str(v)])).iloc[0]: k
+              for k, vs in choices.items() for v in [k, *vs]}
+    missing = missing_mask(s, markers)
+    text = display(s).where(~missing).astype("str")
+    value = on_uniques(text, lambda u: choice_key(u).map(lookup).to_frame()).iloc[:, 0]
+    value = value.astype("str")
+    return pd.DataFrame({"value": value, "bad": ~missing & value.isna()}, index=s.index)
+
+
+def clean_text(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.Series:
+    """Text with whitespace squeezed; NA for missing markers. Numbers shown as written."""
+    missing = missing_mask(s, markers)
+    return squeeze(display(s).astype("str")).where(~missing)
+
+
+_PREFIXES = r"^(?:kelurahan|kel|desa|ds|kecamatan|kec)\b\.?\s*"
+
+
+def name_key(s: pd.Series) -> pd.Series:
+    """Key for place-name matching: :func:`header_key` without ``Kel.``/``Kec.``/``Desa`` prefixes."""
+    def keys(u: pd.Series) -> pd.Series:
+        k = u.map(header_key, na_action="ignore").astype("str")
+        return k.str.replace(_PREFIXES, "", regex=True).str.strip().to_frame()
+    return on_uniques(s.astype("str"), keys).iloc[:, 0]
+
+
+def city_key(s: pd.Series) -> pd.Series:
+    """Key for kab/kota names: ``Kab.``/``Kab`` read as ``Kabupaten``, case and spaces ignored."""
+    def keys(u: pd.Series) -> pd.Series:
+        k = u.map(header_key, na_action="ignore").astype("str")
+        return k.str.replace(r"^kab\b", "kabupaten", regex=True).to_frame()
+    return on_uniques(s.astype("str"), keys).iloc[:, 0]
+
+
+def closest(values: Iterable[str], candidates: Iterable[str], cutoff: float = 0.6) -> dict:
+    """For each distinct value, the most similar candidate (or ``None``): used for hints only."""
+    cands = sorted(set(candidates))
+    return {v: next(iter(difflib.get_close_matches(v, cands, n=1, cutoff=cutoff)), None)
+            for v in set(values)}
