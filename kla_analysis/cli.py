@@ -36,8 +36,11 @@ ReportsDir = Annotated[Path | None, typer.Option(
                           "or $KLA_REPORTS_DIR).", file_okay=False)]
 
 
-def print_problems(problems) -> None:
-    """Print a problems table (file, sheet, row, column, rule, value, hint) to stderr."""
+def print_problems(problems, limit: int | None = 200) -> None:
+    """Print a problems table (file, sheet, row, column, rule, value, hint) to stderr.
+
+    At most ``limit`` rows are shown (None: all); a last line says how many were left out.
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -45,9 +48,13 @@ def print_problems(problems) -> None:
     table = Table(show_lines=False)
     for col in problems.columns:
         table.add_column(col, overflow="fold")
-    for rec in problems.astype(object).fillna("").itertuples(index=False):
+    shown = problems if limit is None else problems.head(limit)
+    for rec in shown.astype(object).fillna("").itertuples(index=False):
         table.add_row(*(str(v) for v in rec))
     console.print(table)
+    if len(shown) < len(problems):
+        console.print(f"... and {len(problems) - len(shown)} more problems "
+                      "(`kla validate --problems-csv FILE` writes them all)")
 
 
 def report_error(err: Exception) -> None:
@@ -128,6 +135,76 @@ def predicate_cmd(
     nxt = next_predicate(score, bands)
     if nxt:
         typer.echo(f"{points_to_next_predicate(score, bands):g} points to {nxt}")
+
+
+@command("validate")
+def validate_cmd(
+    problems_csv: Annotated[Path | None, typer.Option(
+        "--problems-csv", dir_okay=False,
+        help="Also write every problem to this CSV file.")] = None,
+    data_dir: DataDir = None,
+    reports_dir: ReportsDir = None,
+) -> None:
+    """Check every raw data file (types, ranges, kelurahan, indicators, keys...) and list ALL
+    problems with file, sheet, row, column, rule, value and hint. Exit 1 if any."""
+    import time
+
+    from .config import project_paths
+    from .validate import problems_error, validate_data
+
+    paths = project_paths(data_dir, reports_dir)
+    start = time.perf_counter()
+    result = validate_data(paths)
+    if problems_csv is not None:
+        from .atomic import write_text
+
+        write_text(problems_csv, result.problems.to_csv(index=False, lineterminator="\n"))
+    if not result.ok:
+        raise problems_error(result.problems)
+    rows = ", ".join(f"{n} {len(t)}" for n, t in result.tables.items())
+    typer.echo(f"OK: {len(result.files)} files under {paths.raw} passed validation "
+               f"({rows} rows) in {time.perf_counter() - start:.1f} s")
+
+
+@command("build")
+def build_cmd(
+    data_dir: DataDir = None,
+    reports_dir: ReportsDir = None,
+) -> None:
+    """Validate the raw data, then write the processed tables (Parquet + CSV) to
+    <data-dir>/processed/. Nothing is written if any problem is found."""
+    import time
+
+    from .build import build
+    from .config import project_paths
+
+    paths = project_paths(data_dir, reports_dir)
+    start = time.perf_counter()
+    tables = build(paths)
+    for name, df in tables.items():
+        typer.echo(f"{name:<17} {len(df):>8} rows -> {paths.processed / name}.parquet / .csv")
+    typer.echo(f"built in {time.perf_counter() - start:.1f} s")
+
+
+@command("template")
+def template_cmd(
+    year: Annotated[int, typer.Option("--year", help="Evaluation year the agencies report "
+                                                     "for, e.g. 2026.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", file_okay=False, help="Folder for the templates (default: "
+                                       "<reports-dir>/templates/<year>).")] = None,
+    data_dir: DataDir = None,
+    reports_dir: ReportsDir = None,
+) -> None:
+    """Write one blank Excel template per dataset (drop-down lists for kelurahan, indicators,
+    evidence status; instructions in Bahasa Indonesia) to send to the OPD."""
+    from .config import project_paths
+    from .templates import write_templates
+
+    paths = project_paths(data_dir, reports_dir)
+    for p in write_templates(year, out or paths.reports_dir / "templates" / str(year), paths):
+        typer.echo(str(p))
+
 
 
 def main() -> None:

@@ -1,0 +1,294 @@
+"""``kla template``: blank Excel templates the task force sends to the OPD for a new year.
+
+One workbook per dataset: a ``Data`` sheet whose headers are exactly the ones the readers
+expect (first alias in ``datasets.yaml``), drop-down lists (Excel data validation) for
+kelurahan, kecamatan, indicator numbers, evidence codes and status, measures and units, a
+``Petunjuk`` sheet with instructions in Bahasa Indonesia, and a hidden ``Daftar`` sheet holding
+the lists (hidden sheets are not read back). A file filled in the template passes
+``kla validate`` without any cleaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .atomic import atomic_path
+from .catalog import load_bands, load_catalog, load_evidence_requirements
+from .config import ProjectPaths, project_paths
+from .errors import InputProblems, KlaError
+from .specs import load_specs
+
+HEADER_ROW = 3  # row 1: title, row 2: a one-line reminder, row 3: headers
+BLANK_ROWS = 500  # rows covered by drop-downs in the open-ended templates
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str  # dataset field, or "" for a helper column the readers ignore
+    header: str = ""  # only for helper columns
+    width: int = 16
+    note: str = ""  # one line for the instructions sheet
+
+
+FILES = {
+    "self_assessment": "penilaian_mandiri",
+    "evidence": "data_dukung",
+    "statistics": "statistik_opd",
+    "official_results": "hasil_evaluasi_resmi",
+}
+
+LAYOUT = {
+    "self_assessment": [
+        Column("city", width=18, note="nama kota/kabupaten (sudah terisi)"),
+        Column("year", width=10, note="tahun evaluasi (tahun pengumuman hasil), sudah terisi"),
+        Column("indicator", width=10, note="nomor indikator 1-24 (sudah terisi)"),
+        Column("", "Uraian Indikator", 60, "nama indikator, hanya untuk dibaca"),
+        Column("points_claimed", width=14, note="nilai penilaian mandiri; angka 0 sampai nilai "
+                                                 "maksimal indikator"),
+        Column("", "Keterangan", 30, "catatan bebas (tidak dibaca)"),
+    ],
+    "evidence": [
+        Column("city", width=18, note="nama kota/kabupaten (sudah terisi)"),
+        Column("year", width=10, note="tahun evaluasi, sudah terisi"),
+        Column("indicator", width=10, note="nomor indikator (sudah terisi)"),
+        Column("item", width=10, note="kode data dukung, mis. 4.1 (sudah terisi)"),
+        Column("", "Uraian Data Dukung", 45, "nama data dukung, hanya untuk dibaca"),
+        Column("title", width=40, note="judul dokumen; wajib bila status 'ada'"),
+        Column("status", width=14, note="pilih: ada / tidak ada / dalam proses / kedaluwarsa"),
+        Column("opd", width=18, note="OPD penanggung jawab"),
+        Column("document_date", width=14, note="tanggal dokumen (sel tanggal Excel atau "
+                                                "DD/MM/YYYY)"),
+        Column("link", width=35, note="tautan atau nama file dokumen"),
+        Column("", "Keterangan", 30, "catatan bebas (tidak dibaca)"),
+    ],
+    "statistics": [
+        Column("city", width=18, note="nama kota/kabupaten"),
+        Column("data_year", width=10, note="tahun data (biasanya tahun evaluasi - 1)"),
+        Column("kecamatan", width=20, note="pilih dari daftar; kosongkan untuk angka tingkat "
+                                            "kota"),
+        Column("kelurahan", width=22, note="pilih dari daftar; kosongkan untuk angka tingkat "
+                                            "kecamatan atau kota"),
+        Column("measure", width=28, note="kode ukuran, pilih dari daftar (lihat di bawah)"),
+        Column("value", width=10, note="nilai: persen 0-100 atau jumlah; boleh kosong bila "
+                                        "pembilang dan penyebut diisi"),
+        Column("numerator", width=11, note="pembilang (bilangan bulat), untuk persentase"),
+        Column("denominator", width=11, note="penyebut (bilangan bulat), untuk persentase"),
+        Column("unit", width=10, note="pilih: persen atau jumlah"),
+        Column("", "Keterangan", 30, "catatan bebas (tidak dibaca)"),
+    ],
+    "official_results": [
+        Column("city", width=28, note="nama kabupaten/kota, mis. Kota Banjarbaru"),
+        Column("province", width=20, note="provinsi"),
+        Column("year", width=10, note="tahun evaluasi (tahun pengumuman)"),
+        Column("predicate", width=12, note="pilih predikat"),
+        Column("score", width=10, note="nilai akhir bila dipublikasikan (0-1000), boleh kosong"),
+        Column("status", width=14, note="published / inferred / unconfirmed"),
+        Column("source_url", width=50, note="alamat sumber (https://...), wajib"),
+        Column("", "Keterangan", 30, "catatan bebas (tidak dibaca)"),
+    ],
+}
+
+COMMON_STEPS = [
+    "Isi lembar 'Data' mulai baris 4. Jangan mengubah judul kolom di baris 3, jangan menyisipkan "
+    "kolom, dan jangan menggabungkan (merge) sel.",
+    "Gunakan daftar pilihan (drop-down) yang tersedia; nilai lain akan ditolak saat validasi.",
+    "Angka: ketik sebagai angka Excel (mis. 85,5 atau 85.5 sesuai pengaturan Excel Anda). "
+    "Jangan menulis satuan atau teks di sel angka. Persentase ditulis 0-100 (85,5 bukan 0,855).",
+    "Data yang tidak tersedia: kosongkan selnya atau tulis '-'. Jangan menulis 0 bila datanya "
+    "tidak ada.",
+    "Simpan sebagai .xlsx dan kirim ke sekretariat Gugus Tugas KLA. Analis menaruh file di folder "
+    "data/raw/ lalu menjalankan 'kla validate'; setiap masalah dilaporkan dengan nama file, baris,"
+    " dan kolom.",
+]
+
+
+def _reference(paths: ProjectPaths) -> tuple[dict | None, pd.DataFrame]:
+    """Default city and the gazetteer of ``paths.raw`` (must be valid)."""
+    from .validate import read_reference
+
+    city, gaz, problems = read_reference(paths)
+    if not problems.empty:
+        raise InputProblems(problems)
+    return city, gaz
+
+
+def _lists(dataset: str, city: dict | None, gaz: pd.DataFrame) -> dict[str, list]:
+    cat = load_catalog()
+    if city:
+        gaz = gaz[gaz["city"] == city["city"]]
+    specs = load_specs().datasets
+    return {
+        "kelurahan": sorted(gaz["kelurahan"].unique()),
+        "kecamatan": sorted(gaz["kecamatan"].unique()),
+        "indicator": [int(i) for i in cat["indicator"]],
+        "item": list(load_evidence_requirements()["item"]),
+        "measure": sorted(specs["statistics"].measures),
+        "predicate": list(load_bands()["predicate"]),
+        "city": sorted(gaz["city"].unique()),
+        "status": {"evidence": ["ada", "tidak ada", "dalam proses", "kedaluwarsa"],
+                   "official_results": ["published", "inferred", "unconfirmed"]}.get(dataset, []),
+        "unit": ["persen", "jumlah"],
+    }
+
+
+def _rows(dataset: str, year: int, city: dict | None) -> list[dict]:
+    """Prefilled rows: the 24 indicators, or the catalog's evidence items."""
+    name = city["city"] if city else None
+    if dataset == "self_assessment":
+        return [{"city": name, "year": year, "indicator": int(r.indicator),
+                 "Uraian Indikator": r.name_id} for r in load_catalog().itertuples()]
+    if dataset == "evidence":
+        return [{"city": name, "year": year, "indicator": int(r.indicator), "item": r.item,
+                 "Uraian Data Dukung": r.name_id, "opd": r.opd}
+                for r in load_evidence_requirements().itertuples()]
+    return []
+
+
+def _validation(ws, lists_ws, col: int, values: list, key: str, last_row: int,
+                lists_col: dict) -> None:
+    letter = get_column_letter(col)
+    if key not in lists_col:
+        lists_col[key] = len(lists_col) + 1
+        lc = lists_col[key]
+        lists_ws.cell(1, lc, f"daftar {key}")
+        for k, v in enumerate(values, start=2):
+            lists_ws.cell(k, lc, v)
+    lc = get_column_letter(lists_col[key])
+    dv = DataValidation(type="list", formula1=f"=Daftar!${lc}$2:${lc}${len(values) + 1}",
+                        allow_blank=True, showErrorMessage=True, errorTitle="Nilai tidak dikenal",
+                        error="Pilih salah satu nilai dari daftar.")
+    dv.add(f"{letter}{HEADER_ROW + 1}:{letter}{last_row}")
+    ws.add_data_validation(dv)
+
+
+def _number_validation(ws, col: int, last_row: int, whole: bool, lo: float, hi: float | None,
+                       message: str) -> None:
+    letter = get_column_letter(col)
+    kwargs = {"operator": "between", "formula1": str(lo), "formula2": str(hi)} if hi is not None \
+        else {"operator": "greaterThanOrEqual", "formula1": str(lo)}
+    dv = DataValidation(type="whole" if whole else "decimal", allow_blank=True,
+                        showErrorMessage=True, errorTitle="Angka tidak valid", error=message,
+                        **kwargs)
+    dv.add(f"{letter}{HEADER_ROW + 1}:{letter}{last_row}")
+    ws.add_data_validation(dv)
+
+
+def _instructions(wb, dataset: str, year: int, city: dict | None, cols: list[Column],
+                  headers: list[str]) -> None:
+    spec = load_specs().datasets[dataset]
+    ws = wb.create_sheet("Petunjuk")
+    lines = [(f"PETUNJUK PENGISIAN: {spec.title_id.upper()} - TAHUN {year}", True),
+             (f"Kota/Kabupaten: {city['city'] if city else '-'}", False), ("", False),
+             ("Langkah:", True)]
+    lines += [(f"{k}. {s}", False) for k, s in enumerate(COMMON_STEPS, start=1)]
+    lines += [("", False), ("Kolom pada lembar 'Data':", True)]
+    lines += [(f"- {h}: {c.note}" + (" (wajib)" if c.field and spec.fields[c.field].required
+                                     else ""), False) for c, h in zip(cols, headers, strict=True)]
+    if dataset == "statistics":
+        cat = load_catalog().set_index("indicator")
+        lines += [("", False), ("Kode ukuran (kolom Ukuran):", True)]
+        for m, ms in sorted(spec.measures.items()):
+            desc = ms.names[0] if ms.names else m
+            ind = f", indikator {ms.indicator}" if ms.indicator else ""
+            head = ""
+            if ms.indicator and cat.loc[ms.indicator, "measure"] == m:
+                head = f" - ukuran utama: {cat.loc[ms.indicator, 'measure_id']}"
+            lines.append((f"- {m}: {desc} ({'persen' if ms.unit == 'percent' else 'jumlah'}"
+                          f"{ind}){head}", False))
+    if dataset == "self_assessment":
+        lines += [("", False), ("Nilai maksimal per indikator (asumsi paket ini, bukan angka "
+                                "resmi):", True)]
+        lines += [(f"- Indikator {r.indicator}: {r.max_points:g}", False)
+                  for r in load_catalog().itertuples()]
+    for r, (text, bold) in enumerate(lines, start=1):
+        ws.cell(r, 1, text).font = Font(bold=bold)
+    ws.column_dimensions["A"].width = 120
+
+
+def write_template(dataset: str, year: int, out_dir: Path, city: dict | None,
+                   gaz: pd.DataFrame) -> Path:
+    """Write the template of one dataset; returns its path."""
+    spec = load_specs().datasets[dataset]
+    cols = LAYOUT[dataset]
+    headers = [spec.fields[c.field].header if c.field else c.header for c in cols]
+    lists = _lists(dataset, city, gaz)
+    rows = _rows(dataset, year, city)
+    last = HEADER_ROW + max(len(rows), BLANK_ROWS)
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.cell(1, 1, f"{spec.title_id.upper()} - TAHUN {year}").font = Font(bold=True, size=13)
+    ws.cell(2, 1, "Isi mulai baris 4; jangan ubah judul kolom. Petunjuk: lembar 'Petunjuk'.")
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for c, (col, h) in enumerate(zip(cols, headers, strict=True), start=1):
+        cell = ws.cell(HEADER_ROW, c, h)
+        cell.font, cell.fill = Font(bold=True), fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(c)].width = col.width
+    ws.freeze_panes = ws.cell(HEADER_ROW + 1, 1)
+    for r, row in enumerate(rows, start=HEADER_ROW + 1):
+        for c, col in enumerate(cols, start=1):
+            v = row.get(col.field or col.header)
+            if v is not None:
+                ws.cell(r, c, v)
+    lists_ws = wb.create_sheet("Daftar")
+    lists_ws.sheet_state = "hidden"
+    lists_col: dict[str, int] = {}
+    catalog_max = float(load_catalog()["max_points"].max())
+    for c, col in enumerate(cols, start=1):
+        f = spec.fields.get(col.field)
+        if f is None:
+            continue
+        key = {"kelurahan": "kelurahan", "kecamatan": "kecamatan", "indicator": "indicator",
+               "item": "item", "measure": "measure", "city": "city"}.get(f.type)
+        if f.name in ("status", "unit", "predicate"):
+            key = f.name
+        if key and lists.get(key) and not (f.type == "city_name"):
+            _validation(ws, lists_ws, c, lists[key], key, last, lists_col)
+        elif f.type == "year":
+            specs = load_specs()
+            _number_validation(ws, c, last, True, specs.year_min, specs.year_max,
+                               "Tahun ditulis empat angka, mis. 2025.")
+        elif f.type == "count":
+            _number_validation(ws, c, last, True, 0, None, "Bilangan bulat 0 atau lebih.")
+        elif f.name == "points_claimed":
+            _number_validation(ws, c, last, False, 0, catalog_max,
+                               f"Nilai antara 0 dan {catalog_max:g}.")
+        elif f.type == "number":
+            _number_validation(ws, c, last, False, f.min or 0, f.max, "Angka 0 atau lebih.")
+    _instructions(wb, dataset, year, city, cols, headers)
+    wb.move_sheet("Petunjuk", offset=-1)
+    wb.active = wb.sheetnames.index("Data")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"template_{FILES[dataset]}_{year}.xlsx"
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return path
+
+
+def write_templates(year: int, out_dir: str | Path | None = None,
+                    paths: ProjectPaths | None = None) -> list[Path]:
+    """Write every dataset's template for evaluation ``year`` into ``out_dir``.
+
+    ``out_dir`` defaults to ``<reports-dir>/templates/<year>``; it must not be inside ``raw/``.
+    Kelurahan lists come from the gazetteer of ``paths``' raw folder.
+    """
+    paths = paths or project_paths()
+    out = Path(out_dir) if out_dir else paths.reports_dir / "templates" / str(year)
+    out = out.expanduser().resolve()
+    if out == paths.raw or paths.raw in out.parents:
+        raise KlaError(f"{out} is inside the raw data folder, which code never writes; "
+                       "choose another --out folder")
+    specs = load_specs()
+    if not specs.year_min <= year <= specs.year_max:
+        raise KlaError(f"year {year} is outside {specs.year_min}-{specs.year_max}")
+    city, gaz = _reference(paths)
+    return [write_template(name, year, out, city, gaz) for name in FILES]
