@@ -49,13 +49,12 @@ def text_cells(s: pd.Series) -> pd.Series:
     """The text cells of ``s`` as a ``str`` Series; NA where the cell is empty or not text."""
     if isinstance(s.dtype, pd.StringDtype):
         return s
-    if s.dtype != object:
+    kind = pd.api.types.infer_dtype(s, skipna=True) if s.dtype == object else "other"
+    if kind in ("string", "empty"):
+        return s.astype("str")
+    if kind not in ("mixed", "mixed-integer"):  # numbers, dates, booleans: no text at all
         return pd.Series(np.nan, index=s.index, dtype="str")
-    try:
-        lens = s.str.len()
-    except AttributeError:  # no text at all in this column
-        return pd.Series(np.nan, index=s.index, dtype="str")
-    return s.where(lens.notna()).astype("str")
+    return s.where(s.str.len().notna()).astype("str")
 
 
 def value_cells(s: pd.Series) -> pd.Series:
@@ -137,7 +136,8 @@ def parse_numbers(s: pd.Series, decimal: str = ",", count: bool = False,
     norm = norm.iloc[:, 0]
     from_text = pd.to_numeric(norm, errors="coerce")
     other = value_cells(s).where(~missing)
-    from_cell = pd.to_numeric(other, errors="coerce") if other.notna().any() else other
+    from_cell = (pd.to_numeric(other, errors="coerce").astype("float64")
+                 if other.notna().any() else pd.Series(np.nan, index=s.index))
     value = from_text.fillna(from_cell).astype("float64")
     bad = ~missing & value.isna()
     return pd.DataFrame({"value": value, "bad": bad}, index=s.index)

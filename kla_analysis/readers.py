@@ -110,12 +110,14 @@ def decode_text(raw: bytes) -> str:
 
 
 def sniff_delimiter(text: str, sample_lines: int = 50) -> str:
-    """``;``, ``,`` or tab: the one with the highest median count over the first lines."""
+    """``;``, ``,`` or tab: the highest lower-median count per line over the first non-empty
+    lines (a separator is on every line; a decimal comma only on some), then the highest
+    total; ``,`` on a tie."""
     lines = [ln for ln in text.splitlines()[: sample_lines * 2] if ln.strip()][:sample_lines]
-    best, best_score = ",", -1.0
+    best, best_score = ",", (-1, -1)
     for sep in (",", ";", "\t"):
         counts = sorted(ln.count(sep) for ln in lines)
-        score = counts[len(counts) // 2] if counts else 0
+        score = (counts[(len(counts) - 1) // 2], sum(counts)) if counts else (0, 0)
         if score > best_score:
             best, best_score = sep, score
     return best
