@@ -1,0 +1,465 @@
+"""Render one evaluation-year report: papermill runs the notebook, nbconvert writes the HTML.
+
+``render_report(2023, "id", paths)`` validates the parameters (nothing from the command line
+reaches the kernel unchecked), executes ``notebooks/evaluation_report.ipynb`` with an
+explicit kernel, working directory and per-cell timeout, keeps the executed notebook beside
+the HTML (``<year>-<lang>.ipynb``, or ``<year>-<lang>.error.ipynb`` when a cell failed),
+exports it with the ``kla_report`` nbconvert template (no code, no prompts, no network
+references) and replaces ``reports/<city-slug>/<year>-<lang>.html`` atomically. A failure
+raises ``ReportFailed`` naming the year, language and cell; the previous HTML stays.
+
+A small manifest ``<year>-<lang>.json`` beside the HTML records the headline figures (taken
+from the executed notebook) and the fingerprint of the inputs, for the index and for
+skipping unchanged years in ``kla report --all``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+import unicodedata
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+from . import __version__
+from .atomic import TMP_PREFIX, atomic_path
+from .config import KERNEL_NAME, NOTEBOOKS_DIR, PACKAGE_DIR, ProjectPaths, project_paths
+from .errors import KlaError
+from .i18n import LANGS, check_lang
+
+NOTEBOOK = NOTEBOOKS_DIR / "evaluation_report.ipynb"
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+TEMPLATE_NAME = "kla_report"
+#: Mimetype of the headline figures the notebook emits for the index (not shown in HTML).
+HEADLINE_MIME = "application/vnd.kla-analysis.headline+json"
+YEAR_MIN, YEAR_MAX = 2006, 2100
+#: Seconds one notebook cell may run before the report fails (``KLA_CELL_TIMEOUT``).
+DEFAULT_CELL_TIMEOUT = 300
+DEFAULT_START_TIMEOUT = 60
+
+
+class ReportFailed(KlaError):
+    """A report could not be rendered; the previous HTML (if any) is untouched."""
+
+
+def cell_timeout_default() -> int:
+    raw = os.environ.get("KLA_CELL_TIMEOUT")
+    if raw is None:
+        return DEFAULT_CELL_TIMEOUT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise KlaError(f"KLA_CELL_TIMEOUT must be a whole number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise KlaError(f"KLA_CELL_TIMEOUT must be positive, got {value}")
+    return value
+
+
+# --- parameters ----------------------------------------------------------------------------
+
+def check_year(year: object) -> int:
+    """An evaluation year as int; bools, text and out-of-range numbers are refused."""
+    if isinstance(year, bool) or not isinstance(year, int):
+        if isinstance(year, str) and year.strip().isdigit():
+            year = int(year.strip())
+        else:
+            raise KlaError(f"year must be a whole number such as 2023, got {year!r}")
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise KlaError(f"year {year} is out of range ({YEAR_MIN}-{YEAR_MAX})")
+    return year
+
+
+def city_slug(city: str) -> str:
+    """Folder name for a city: ``Kota Banjarbaru`` -> ``kota-banjarbaru`` (ASCII only)."""
+    ascii_ = unicodedata.normalize("NFKD", city).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")
+    if not slug:
+        raise KlaError(f"city name {city!r} gives an empty folder name")
+    return slug
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """One report to render, with every parameter already validated."""
+
+    year: int
+    lang: str
+    city: str
+    target: str | None
+    data_dir: Path
+    reports_dir: Path
+
+    @property
+    def slug(self) -> str:
+        return city_slug(self.city)
+
+    @property
+    def out_dir(self) -> Path:
+        return self.reports_dir / self.slug
+
+    @property
+    def stem(self) -> str:
+        return f"{self.year}-{self.lang}"
+
+    @property
+    def html(self) -> Path:
+        return self.out_dir / f"{self.stem}.html"
+
+    @property
+    def ipynb(self) -> Path:
+        return self.out_dir / f"{self.stem}.ipynb"
+
+    @property
+    def error_ipynb(self) -> Path:
+        return self.out_dir / f"{self.stem}.error.ipynb"
+
+    @property
+    def manifest(self) -> Path:
+        return self.out_dir / f"{self.stem}.json"
+
+    @property
+    def label(self) -> str:
+        return f"{self.city} {self.year} ({self.lang})"
+
+    def parameters(self) -> dict:
+        """What papermill injects: plain str/int values only."""
+        return {"year": self.year, "city": self.city, "data_dir": str(self.data_dir),
+                "target": self.target or "", "lang": self.lang}
+
+
+def _check_dir(path: Path, what: str) -> Path:
+    text = str(path)
+    if any(c in text for c in "\x00\n\r"):
+        raise KlaError(f"{what} contains a control character: {text!r}")
+    return path.expanduser().resolve()
+
+
+def prepare_job(year: object, lang: object = "id", paths: ProjectPaths | None = None,
+                city: str | None = None, target: str | None = None,
+                tables: dict | None = None) -> ReportJob:
+    """Validate the parameters against the data and return the job (raises KlaError).
+
+    The year must be an integer in range with a self-assessment for the city; the language
+    one of ``LANGS``; the city one present in the data; the target a known predicate; the
+    data folder an existing folder with ``processed/`` tables; outputs stay inside the
+    reports folder.
+    """
+    from .estimate import check_year as check_assessment_year
+    from .scoring import canonical_predicate
+    from .tables import load_processed
+
+    year = check_year(year)
+    lang = check_lang(lang)
+    paths = paths or project_paths()
+    data_dir = _check_dir(paths.data_dir, "data folder")
+    reports_dir = _check_dir(paths.reports_dir, "reports folder")
+    if not data_dir.is_dir():
+        raise KlaError(f"data folder not found: {data_dir}")
+    if not (data_dir / "processed").is_dir():
+        raise KlaError(f"no processed tables in {data_dir}; run `kla build` first")
+    tables = tables if tables is not None else load_processed(ProjectPaths(data_dir, reports_dir))
+    city = check_assessment_year(tables, year, city or None)
+    if target:
+        try:
+            target = canonical_predicate(str(target))
+        except ValueError as err:
+            raise KlaError(str(err)) from None
+    job = ReportJob(year, lang, city, target or None, data_dir, reports_dir)
+    if not _inside(job.html, reports_dir):
+        raise KlaError(f"report path {job.html} would leave the reports folder {reports_dir}")
+    return job
+
+
+# --- fingerprint of the inputs -------------------------------------------------------------
+
+def _package_files() -> list[Path]:
+    """Code, package data and templates: anything that can change a rendered report."""
+    files = [p for p in PACKAGE_DIR.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
+    return sorted(files)
+
+
+def input_fingerprint(job: ReportJob, notebook: Path = NOTEBOOK) -> str:
+    """SHA-256 of everything a report depends on.
+
+    Processed tables (Parquet), ``raw/sources.csv`` and ``raw/city.yaml`` (shown in the
+    report), the notebook, the package version, code, data files and templates, and the
+    parameters. Same fingerprint -> same report, so ``--all`` may skip it.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps({"version": __version__, **job.parameters(),
+                         "reports_dir": str(job.reports_dir)}, sort_keys=True).encode())
+    processed = job.data_dir / "processed"
+    raw = job.data_dir / "raw"
+    inputs = sorted(processed.glob("*.parquet")) + [raw / "sources.csv", raw / "city.yaml"]
+    for path in [*inputs, notebook, *_package_files()]:
+        h.update(str(path.name if path.is_relative_to(job.data_dir) else
+                     path.relative_to(PACKAGE_DIR.parent) if _inside(path, PACKAGE_DIR.parent)
+                     else path).encode())
+        h.update(path.read_bytes() if path.is_file() else b"<absent>")
+    return h.hexdigest()
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+@dataclass
+class RenderResult:
+    job: ReportJob
+    html: Path
+    ipynb: Path
+    seconds: float
+    headline: dict
+
+
+def _cell_name(cell: dict, index: int) -> str:
+    """``cell 4 `# 2. The score...``` -- counted from 1 in the executed notebook."""
+    lines = [ln.strip() for ln in cell.get("source", "").splitlines() if ln.strip()]
+    first = lines[0] if lines else "(empty cell)"
+    return f"cell {index + 1} `{first[:80]}`"
+
+
+def _last_started_cell(nb_path: Path) -> str:
+    """The cell that was running when execution stopped: the last one papermill started."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(nb_path, as_version=4)
+    except Exception:  # noqa: BLE001 - the notebook may be unreadable after a crash
+        return "an unknown cell"
+    started = [(i, c) for i, c in enumerate(nb.cells)
+               if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return _cell_name(started[-1][1], started[-1][0]) if started else "an unknown cell"
+
+
+def _readable(path: Path) -> None:
+    """Give a file the usual permissions (0644 minus umask); mkstemp makes it 0600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o644 & ~umask)
+
+
+def publish(target: Path, text: str) -> Path:
+    """Replace ``target`` atomically with ``text`` (UTF-8), readable like any report file."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+        _readable(tmp)
+    return target
+
+
+def _keep(tmp: Path, target: Path) -> None:
+    if tmp.exists():
+        _readable(tmp)
+        os.replace(tmp, target)
+
+
+def export_html(nb, lang: str, title: str) -> str:
+    """The executed notebook as one self-contained HTML page (no code, prompts or scripts)."""
+    from nbconvert import HTMLExporter
+
+    nb = copy.deepcopy(nb)
+    nb.metadata["title"] = title
+    for cell in nb.cells:  # the headline JSON is for the index, not for readers
+        cell["outputs"] = [o for o in cell.get("outputs", [])
+                           if HEADLINE_MIME not in o.get("data", {})]
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+        embed_images=True, language_code=lang)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+def headline_from_notebook(nb) -> dict:
+    """The headline figures the notebook emitted under ``HEADLINE_MIME`` (empty if none)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if HEADLINE_MIME in data:
+                value = data[HEADLINE_MIME]
+                return json.loads(value) if isinstance(value, str) else dict(value)
+    return {}
+
+
+def _check_kernel() -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        raise KlaError(f"the Jupyter kernel {KERNEL_NAME!r} is not installed; run `make env` "
+                       f"or `python -m ipykernel install --sys-prefix --name {KERNEL_NAME}`") from None
+
+
+def render(job: ReportJob, *, notebook: Path = NOTEBOOK, cell_timeout: int | None = None,
+           start_timeout: int = DEFAULT_START_TIMEOUT, log_output: bool = False,
+           fingerprint: str | None = None) -> RenderResult:
+    """Execute the notebook for ``job`` and write its HTML, executed notebook and manifest."""
+    import nbformat
+    import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    cell_timeout = cell_timeout or cell_timeout_default()
+    if not notebook.is_file():
+        raise KlaError(f"report notebook not found: {notebook}")
+    _check_kernel()
+    start = time.monotonic()
+    job.out_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{job.stem}.", suffix=".ipynb",
+                                    dir=job.out_dir)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    where = f"report {job.label}"
+    try:
+        try:
+            pm.execute_notebook(
+                str(notebook), str(tmp), parameters=job.parameters(), kernel_name=KERNEL_NAME,
+                cwd=str(notebook.parent), execution_timeout=cell_timeout,
+                start_timeout=start_timeout, progress_bar=False, log_output=log_output)
+        except PapermillExecutionError as err:
+            _keep(tmp, job.error_ipynb)
+            name = _cell_name({"source": err.source}, err.cell_index)
+            raise ReportFailed(f"{where}: {name} raised {err.ename}: {err.evalue}; the executed "
+                               f"notebook is kept at {job.error_ipynb}") from None
+        except (CellTimeoutError, TimeoutError) as err:
+            cell = _last_started_cell(tmp)
+            _keep(tmp, job.error_ipynb)
+            raise ReportFailed(f"{where}: {cell} did not finish within the execution timeout "
+                               f"of {cell_timeout} s; the executed notebook is kept at "
+                               f"{job.error_ipynb} ({type(err).__name__})") from None
+        except DeadKernelError as err:
+            cell = _last_started_cell(tmp)
+            _keep(tmp, job.error_ipynb)
+            raise ReportFailed(f"{where}: the kernel died while running {cell} "
+                               f"(out of memory?): {err}") from None
+        except RuntimeError as err:  # kernel start-up timeouts come as RuntimeError
+            _keep(tmp, job.error_ipynb)
+            raise ReportFailed(f"{where}: the notebook could not run: {err}") from None
+        nb = nbformat.read(tmp, as_version=4)
+        from .i18n import t
+
+        title = t("report.title", job.lang, city=job.city, year=job.year)
+        html = export_html(nb, job.lang, title)
+        bad = external_references(html)
+        if bad:
+            _keep(tmp, job.error_ipynb)
+            raise ReportFailed(f"{where}: the HTML refers to network addresses "
+                               f"({', '.join(bad[:3])}); not published")
+        publish(job.html, html)
+        _keep(tmp, job.ipynb)
+        with contextlib.suppress(FileNotFoundError):
+            job.error_ipynb.unlink()
+        headline = headline_from_notebook(nb)
+        seconds = time.monotonic() - start
+        write_manifest(job, headline, fingerprint or input_fingerprint(job, notebook), seconds)
+        return RenderResult(job, job.html, job.ipynb, seconds, headline)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_manifest(job: ReportJob, headline: dict, fingerprint: str, seconds: float) -> Path:
+    doc = {"city": job.city, "slug": job.slug, "year": job.year, "lang": job.lang,
+           "target": job.target, "html": job.html.name, "notebook": job.ipynb.name,
+           "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
+           "seconds": round(seconds, 2), "version": __version__, "input_hash": fingerprint,
+           "headline": headline}
+    publish(job.manifest, json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
+    return job.manifest
+
+
+def read_manifest(path: Path) -> dict | None:
+    """A manifest as a dict, or None if it is missing or unreadable."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def render_report(year: object, lang: object = "id", paths: ProjectPaths | None = None, *,
+                  city: str | None = None, target: str | None = None,
+                  notebook: Path = NOTEBOOK, cell_timeout: int | None = None,
+                  log_output: bool = False) -> RenderResult:
+    """Validate, render and publish one report (see the module docstring)."""
+    job = prepare_job(year, lang, paths, city, target)
+    return render(job, notebook=notebook, cell_timeout=cell_timeout, log_output=log_output)
+
+
+# --- offline check -------------------------------------------------------------------------
+
+_URL_ATTRS = {"src", "href", "srcset", "poster", "data", "action", "formaction", "background",
+              "xlink:href", "manifest", "cite", "longdesc"}
+_LINK_TAGS = {"a", "area"}
+_CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")\s]+)", re.I)
+_CSS_IMPORT = re.compile(r"@import\s+['\"]([^'\"]+)", re.I)
+
+
+def _is_external(url: str) -> bool:
+    u = url.strip().lower()
+    if u.startswith(("data:", "#", "about:blank")):
+        return False
+    return bool(re.match(r"^(//|[a-z][a-z0-9+.-]*:)", u)) and not u.startswith(("file:", "mailto:"))
+
+
+class _RefCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.refs: list[str] = []
+        self._style = False
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if tag in _LINK_TAGS and name == "href":
+                continue  # a link the reader may follow; never fetched when the page opens
+            if value and name in _URL_ATTRS:
+                parts = value.split(",") if name == "srcset" else [value]
+                self.refs += [p.strip().split(" ")[0] for p in parts]
+            if value and name == "style":
+                self.refs += _CSS_URL.findall(value)
+        self._style = tag == "style"
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._style = False
+
+    def handle_data(self, data):
+        if self._style:
+            self.refs += _CSS_URL.findall(data) + _CSS_IMPORT.findall(data)
+
+
+def external_references(html: str) -> list[str]:
+    """Every network URL in ``html`` that a browser would fetch when the page opens.
+
+    ``<a href>`` links (e.g. a source's web address) are not fetched and are not listed.
+    """
+    parser = _RefCollector()
+    parser.feed(html)
+    return [r for r in parser.refs if _is_external(r)]
+
+
+def result_dict(result: RenderResult) -> dict:
+    out = asdict(result)
+    out["job"] = {k: str(v) for k, v in asdict(result.job).items()}
+    return out
+
+
+__all__ = ["LANGS", "ReportFailed", "ReportJob", "RenderResult", "check_year", "city_slug",
+           "external_references", "input_fingerprint", "prepare_job", "render",
+           "render_report", "read_manifest"]
