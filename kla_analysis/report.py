@@ -1,0 +1,385 @@
+"""The data of each report section, assembled from the processed tables and the estimate.
+
+``load_report(year, city, data_dir, target, lang)`` reads the processed tables once and
+computes the year's score (``calibration.score_year``) and per-indicator estimate; each
+``*_table`` / ``headline`` function then returns the DataFrame or dict one section shows.
+Nothing here writes HTML (see ``report_view``), so the same numbers serve the notebook, the
+index and the tests.
+
+Every number labelled ``estimated``/``backed`` comes from the assumption-based estimate in
+``kla_analysis.estimate``; only ``official_*`` values are published results.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from . import calibration, estimate, plan
+from .catalog import load_bands, load_catalog
+from .config import ProjectPaths, project_paths
+from .errors import KlaError
+from .i18n import check_lang, t
+from .runner import check_year
+from .tables import load_processed
+
+
+@dataclass
+class Report:
+    """Everything the sections of one report need (one city, one evaluation year)."""
+
+    year: int
+    city: str
+    lang: str
+    target: str
+    province: str | None
+    paths: ProjectPaths
+    tables: dict[str, pd.DataFrame]
+    rules: dict
+    bands: pd.DataFrame
+    catalog: pd.DataFrame
+    score: dict
+    indicators: pd.DataFrame
+    #: Other years whose data could not be scored: year -> error message.
+    problems: dict = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def name(self, df: pd.DataFrame, base: str = "name") -> pd.Series:
+        """The ``<base>_id`` or ``<base>_en`` column, by report language."""
+        return df[f"{base}_{self.lang}"]
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or \
+        (isinstance(value, str) and not value.strip())
+
+
+def load_report(year: object, city: str | None = "", data_dir: str | Path | None = "",
+                target: str | None = "", lang: str = "id") -> Report:
+    """Read the data of one report; blank ``city``/``data_dir``/``target`` take defaults.
+
+    Raises ``KlaError`` for a bad year or language, missing processed tables, an unknown
+    city or target, or a year without a self-assessment.
+    """
+    year = check_year(year)
+    lang = check_lang(lang)
+    paths = project_paths(data_dir or None)
+    tables = load_processed(paths)
+    city = estimate.check_year(tables, year, None if _blank(city) else city)
+    rules = estimate.load_rules()
+    bands = load_bands()
+    score = calibration.score_year(tables, year, city, None if _blank(target) else target,
+                                   rules=rules, bands=bands)
+    indicators = estimate.estimate_indicators(tables, year, city, rules)
+    return Report(year=year, city=city, lang=lang, target=score["target_predicate"],
+                  province=_province(tables, city, paths), paths=paths, tables=tables,
+                  rules=rules, bands=bands, catalog=load_catalog(), score=score,
+                  indicators=indicators)
+
+
+def _province(tables: dict, city: str, paths: ProjectPaths) -> str | None:
+    off = estimate.city_rows(estimate.get_table(tables, "official_results"), city)
+    if "province" in off and off["province"].notna().any():
+        return str(off["province"].dropna().iloc[0])
+    city_file = paths.raw / "city.yaml"
+    if city_file.is_file():
+        doc = yaml.safe_load(city_file.read_text(encoding="utf-8")) or {}
+        return doc.get("province")
+    return None
+
+
+# --- 1. headline ---------------------------------------------------------------------------
+
+def other_year_score(rep: Report, year: int) -> dict | None:
+    """``score_year`` of another year, or None (noted in ``rep.problems``) when that year's
+    data cannot be scored: one bad year must not take down every other year's report."""
+    key = ("score", year)
+    if key not in rep._cache:
+        try:
+            rep._cache[key] = calibration.score_year(rep.tables, year, rep.city, rep.target,
+                                                     rules=rep.rules, bands=rep.bands)
+        except KlaError as err:
+            rep.problems[year] = str(err)
+            rep._cache[key] = None
+    return rep._cache[key]
+
+
+def previous_year(rep: Report) -> int | None:
+    """The latest earlier evaluation year with a self-assessment (None if there is none)."""
+    earlier = [y for y in estimate.assessment_years(rep.tables, rep.city) if y < rep.year]
+    return max(earlier) if earlier else None
+
+
+def headline(rep: Report) -> dict:
+    """The headline figures: ``calibration.score_year`` plus the change since the previous
+    evaluation (``previous_year``, ``previous_claimed_total``, ``previous_estimated_total``,
+    ``previous_official_predicate``, ``change_claimed``, ``change_estimated``)."""
+    if "headline" in rep._cache:
+        return rep._cache["headline"]
+    out = dict(rep.score)
+    prev = previous_year(rep)
+    out.update(previous_year=prev, previous_claimed_total=None, previous_estimated_total=None,
+               previous_official_predicate=None, change_claimed=None, change_estimated=None)
+    before = other_year_score(rep, prev) if prev is not None else None
+    if before is not None:
+        out.update(previous_claimed_total=before["claimed_total"],
+                   previous_estimated_total=before["estimated_total"],
+                   previous_official_predicate=before["official_predicate"],
+                   change_claimed=out["claimed_total"] - before["claimed_total"])
+        if out["estimated_total"] is not None and before["estimated_total"] is not None:
+            out["change_estimated"] = out["estimated_total"] - before["estimated_total"]
+    out["target_entry"] = float(rep.bands.loc[rep.bands["predicate"] == rep.target,
+                                              "entry"].iloc[0])
+    rep._cache["headline"] = out
+    return out
+
+
+def headline_record(rep: Report) -> dict:
+    """JSON-ready headline numbers for the index (plain floats, ints, strings, None)."""
+    h = headline(rep)
+    keys = ["city", "year", "official_predicate", "official_status", "claimed_total",
+            "estimated_total", "estimated_total_min", "estimated_total_max",
+            "estimated_predicate", "next_predicate", "points_to_next_predicate",
+            "target_predicate", "points_to_target_predicate", "previous_year",
+            "change_estimated", "change_claimed", "is_estimate"]
+    out = {}
+    for k in keys:
+        v = h.get(k)
+        if isinstance(v, float) and math.isnan(v):
+            v = None
+        out[k] = v.item() if hasattr(v, "item") else v
+    return out
+
+
+# --- 3. clusters ---------------------------------------------------------------------------
+
+def cluster_table(rep: Report) -> pd.DataFrame:
+    """Per cluster: ``cluster, label, name, claimed, backed, lost, max_points``."""
+    cl = estimate.estimate_clusters(rep.indicators, rep.catalog)
+    names = rep.name(cl)
+    return pd.DataFrame({
+        "cluster": cl["cluster"], "label": names.str.split(":").str[0].str.strip(),
+        "name": names, "claimed": cl["claimed_points"], "backed": cl["backed_points"],
+        "lost": cl["points_lost"], "max_points": cl["max_points"]})
+
+
+# --- 4. indicators -------------------------------------------------------------------------
+
+def indicator_table(rep: Report) -> pd.DataFrame:
+    """All indicators: ``indicator, name, cluster, opd, status, claimed, backed, lost,
+    max_points, completeness, statistic_value, unit, target, data_year``.
+
+    ``claimed`` is NaN where the self-assessment has no row (no data, not zero).
+    """
+    ind = rep.indicators
+    return pd.DataFrame({
+        "indicator": ind["indicator"], "name": rep.name(ind), "cluster": ind["cluster"],
+        "opd": ind["opd"], "status": ind["status"], "claimed": ind["claimed_points"],
+        "backed": ind["backed_points"].where(ind["claimed_points"].notna()),
+        "lost": ind["points_lost"].where(ind["claimed_points"].notna()),
+        "max_points": ind["max_points"], "completeness": ind["evidence_completeness"],
+        "statistic_value": ind["statistic_value"], "unit": ind["unit"],
+        "target": ind["target"], "data_year": ind["data_year"]})
+
+
+# --- 5. missing evidence by OPD -------------------------------------------------------------
+
+def evidence_gaps(rep: Report) -> pd.DataFrame:
+    """Required data dukung items that are not ``ada``, by responsible OPD.
+
+    Columns ``opd, indicator, item, item_name, status, title, gain``; ``gain`` is the
+    estimate's points regained if only this item were completed (its own action in
+    ``plan.candidate_actions``, scored with the estimate's rules). Sorted by OPD (most
+    points at stake first), then gain.
+    """
+    if "gaps" in rep._cache:
+        return rep._cache["gaps"]
+    items = estimate.evidence_items(rep.tables, rep.year, rep.city, rep.rules)
+    gaps = items[items["status"] != "ada"].copy()
+    cols = ["opd", "indicator", "item", "item_name", "status", "title", "gain"]
+    if gaps.empty:
+        return pd.DataFrame(columns=cols)
+    inputs = rep.indicators[estimate.INPUT_COLUMNS]
+    cands = plan.candidate_actions(gaps, inputs, rep.rules)
+    cands = cands[cands["action"] != "raise_statistic"].reset_index(drop=True)
+    gains: dict[tuple, float] = {}
+    if not cands.empty:
+        states = [plan.apply_actions(inputs[inputs["indicator"] == ind], cands.iloc[[k]])
+                  for k, ind in enumerate(cands["indicator"])]
+        after = estimate.score_inputs(pd.concat(states, ignore_index=True), rep.rules)
+        before = rep.indicators.set_index("indicator")["backed_points"]
+        gains = {(ind, item): float(a - before[ind]) for ind, item, a in
+                 zip(cands["indicator"], cands["item"], after["backed_points"], strict=True)}
+    gaps["gain"] = [gains.get((i, it), math.nan) for i, it in
+                    zip(gaps["indicator"], gaps["item"], strict=True)]
+    gaps["item_name"] = rep.name(gaps)
+    gaps["opd"] = gaps["opd"].astype(str).str.strip()
+    order = gaps.groupby("opd")["gain"].sum().sort_values(ascending=False)
+    gaps["_opd_rank"] = gaps["opd"].map({o: i for i, o in enumerate(order.index)})
+    out = gaps.sort_values(["_opd_rank", "gain", "indicator", "item"],
+                           ascending=[True, False, True, True], kind="stable")[cols]
+    rep._cache["gaps"] = out.reset_index(drop=True)
+    return rep._cache["gaps"]
+
+
+# --- 6. trend ------------------------------------------------------------------------------
+
+def trend_table(rep: Report) -> pd.DataFrame:
+    """Every evaluation year of the city up to the report's year: ``year, claimed, estimate,
+    low, high, estimated_predicate, official_predicate, official_status``.
+
+    Years with a self-assessment carry the estimate; years known only from official
+    results carry the official predicate alone.
+    """
+    if "trend" in rep._cache:
+        return rep._cache["trend"]
+    off = calibration.official_predicates(rep.tables, rep.city, rep.bands)
+    rows = {int(y): {"year": int(y), "official_predicate": p, "official_status": s}
+            for y, p, s in zip(off["year"], off["predicate"], off["status"], strict=True)}
+    for y in estimate.assessment_years(rep.tables, rep.city):
+        s = rep.score if y == rep.year else other_year_score(rep, y)
+        if s is None:
+            continue
+        rows.setdefault(y, {"year": y, "official_predicate": None, "official_status": None})
+        rows[y].update(claimed=s["claimed_total"], estimate=s["estimated_total"],
+                       low=s["estimated_total_min"], high=s["estimated_total_max"],
+                       estimated_predicate=s["estimated_predicate"])
+    cols = ["year", "claimed", "estimate", "low", "high", "estimated_predicate",
+            "official_predicate", "official_status"]
+    out = pd.DataFrame([r for y, r in sorted(rows.items()) if y <= rep.year], columns=cols)
+    for c in ("claimed", "estimate", "low", "high"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    rep._cache["trend"] = out
+    return out
+
+
+# --- 7. kelurahan --------------------------------------------------------------------------
+
+def kelurahan_views(rep: Report) -> list[dict]:
+    """Statistics with kelurahan rows for the report's data year (else the latest earlier).
+
+    One dict per measure: ``measure, indicator, label, unit, target, direction, data_year,
+    values`` (DataFrame ``kecamatan, area, value, numerator, denominator``).
+    """
+    data_year = rep.year - int(rep.rules["statistic.data_year_offset"])
+    st = estimate.city_rows(estimate.get_table(rep.tables, "statistics"), rep.city)
+    if st.empty:
+        return []
+    st = st[st["area_level"].astype("string").str.strip().str.casefold() == "kelurahan"]
+    st = st[pd.to_numeric(st["data_year"], errors="coerce") <= data_year]
+    cat = rep.catalog.set_index("indicator")
+    views = []
+    for measure, grp in st.groupby("measure", sort=True):
+        latest = int(pd.to_numeric(grp["data_year"]).max())
+        rows = grp[pd.to_numeric(grp["data_year"]) == latest]
+        ind = int(pd.to_numeric(rows["indicator"]).iloc[0])
+        meta = cat.loc[ind] if ind in cat.index else None
+        is_headline = meta is not None and meta["measure"] == measure
+        label = meta[f"measure_{rep.lang}"] if is_headline else str(measure)
+        values = rows[["kecamatan", "area", "value", "numerator", "denominator"]].copy()
+        values["value"] = pd.to_numeric(values["value"], errors="coerce")
+        views.append({
+            "measure": measure, "indicator": ind, "label": label,
+            "unit": str(rows["unit"].iloc[0]) if "unit" in rows else None,
+            "target": float(meta["target"]) if is_headline and pd.notna(meta["target"]) else None,
+            "direction": meta["direction"] if is_headline else None, "data_year": latest,
+            "values": values.sort_values("area").reset_index(drop=True)})
+    return views
+
+
+# --- 8. peers ------------------------------------------------------------------------------
+
+def peers_table(rep: Report) -> pd.DataFrame:
+    """Published predicates of the kab/kota in the city's province (the city included):
+    ``city, year, predicate, status, source_url``."""
+    off = estimate.get_table(rep.tables, "official_results")
+    cols = ["city", "year", "predicate", "status", "source_url"]
+    if off.empty or "province" not in off:
+        return pd.DataFrame(columns=cols)
+    same = off["province"].astype("string").str.strip().str.casefold() == \
+        str(rep.province or "").strip().casefold()
+    out = off[same.fillna(False).astype(bool) & off["predicate"].notna()].copy()
+    out["year"] = pd.to_numeric(out["year"]).astype(int)
+    return out.reindex(columns=cols).sort_values(["city", "year"]).reset_index(drop=True)
+
+
+# --- 9. plan -------------------------------------------------------------------------------
+
+def plan_result(rep: Report) -> dict:
+    """``plan.plan_year`` for the report's year and target (``summary, actions, indicators``)."""
+    if "plan" not in rep._cache:
+        rep._cache["plan"] = plan.plan_year(rep.tables, rep.year, rep.city, rep.target,
+                                            rules=rep.rules, bands=rep.bands)
+    return rep._cache["plan"]
+
+
+# --- 10. calibration, methodology, sources, quality ---------------------------------------
+
+def calibration_table(rep: Report) -> tuple[pd.DataFrame, dict]:
+    """``calibration.calibrate`` for the city and its summary.
+
+    If some year's data cannot be scored, calibration covers the years that can.
+    """
+    try:
+        cal = calibration.calibrate(rep.tables, rep.city, rep.rules, bands=rep.bands)
+    except KlaError:
+        trend_table(rep)  # notes the years that cannot be scored in rep.problems
+        if not rep.problems:
+            raise
+        tables = dict(rep.tables)
+        for name in ("self_assessment", "evidence"):
+            df = estimate.get_table(tables, name)
+            tables[name] = df[~pd.to_numeric(df["year"], errors="coerce").isin(rep.problems)]
+        cal = calibration.calibrate(tables, rep.city, rep.rules, bands=rep.bands)
+    return cal, calibration.calibration_summary(cal)
+
+
+def methodology_table(rep: Report) -> pd.DataFrame:
+    """Every rule of the estimate, sensitivity and planner (``section, rule, value,
+    assumption, rationale``), rationale in the report language."""
+    return estimate.methodology_table(rep.lang)
+
+
+def sources_table(rep: Report) -> pd.DataFrame:
+    """``raw/sources.csv`` (provenance of every raw file), or an empty frame."""
+    path = rep.paths.raw / "sources.csv"
+    cols = ["file", "dataset", "delivered_by", "status", "source_url", "notes"]
+    if not path.is_file():
+        return pd.DataFrame(columns=cols)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        raise KlaError(f"{path}: cannot be read ({err})") from None
+    return df.reindex(columns=cols).fillna("")
+
+
+def quality_notes(rep: Report) -> list[str]:
+    """Data-quality notes for the year, as sentences in the report language."""
+    ind = rep.indicators
+    notes = []
+    unclaimed = int(ind["claimed_points"].isna().sum())
+    if unclaimed:
+        notes.append(t("quality.no_self_assessment", rep.lang, n=unclaimed))
+    no_ev = int((ind["evidence_rows"] == 0).sum())
+    if no_ev:
+        notes.append(t("quality.no_evidence", rep.lang, n=no_ev))
+    src = sources_table(rep)
+    illustrative = int(src["status"].str.strip().str.casefold().isin(
+        ["illustrative", "mixed"]).sum())
+    if illustrative:
+        notes.append(t("quality.illustrative", rep.lang, n=illustrative))
+    off = calibration.official_predicates(rep.tables, rep.city, rep.bands)
+    unconfirmed = off.loc[off["status"].astype("string").str.strip() != "published", "year"]
+    if len(unconfirmed):
+        notes.append(t("quality.official_unconfirmed", rep.lang,
+                       years=", ".join(str(int(y)) for y in unconfirmed)))
+    headline(rep), trend_table(rep)  # fill rep.problems
+    for year, message in sorted(rep.problems.items()):
+        notes.append(t("quality.year_failed", rep.lang, year=year, error=message))
+    if ind["statistic_value"].isna().all():
+        notes.append(t("quality.no_statistics", rep.lang, data_year=int(ind["data_year"].iloc[0])))
+    return notes

@@ -1,0 +1,529 @@
+"""HTML of each report section, and ``show_*`` functions that display it in the notebook.
+
+Each ``*_html(rep)`` returns a ``Markup`` fragment built from ``kla_analysis.report`` data;
+every data-derived string is escaped (``Markup.format`` escapes its arguments). The
+notebook calls the ``show_*`` functions, which display the fragment as HTML output, so the
+same page appears in JupyterLab and in the nbconvert report.
+
+Estimate-derived numbers carry an "estimasi" tag and are rounded to one decimal; official
+predicates carry a "resmi" tag. Nothing estimated is ever shown as official.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pandas as pd
+from markupsafe import Markup
+
+from . import __version__, estimate, plots, report
+from .formatting import (
+    badge,
+    esc,
+    fmt_number,
+    fmt_percent,
+    fmt_points,
+    fmt_signed,
+    fmt_value,
+    html_table,
+    is_missing,
+    markup_column,
+    predicate_label,
+)
+from .i18n import LANGS, glossary, t
+from .runner import HEADLINE_MIME
+
+#: Section anchors in report order, with their heading key.
+SECTIONS = [("headline", "section.headline"), ("bands", "section.bands"),
+            ("clusters", "section.clusters"), ("indicators", "section.indicators"),
+            ("evidence", "section.evidence"), ("trend", "section.trend"),
+            ("kelurahan", "section.kelurahan"), ("peers", "section.peers"),
+            ("plan", "section.plan"), ("methodology", "section.methodology")]
+
+_EMPTY = Markup("")
+_HTTP = re.compile(r"^https?://[^\s<>\"']+$", re.I)
+
+
+def _join(parts) -> Markup:
+    return Markup("").join(parts)
+
+
+def fmt_est(value: object, lang: str) -> str:
+    """An estimate-derived number: one decimal at most (the estimate is not that precise)."""
+    return fmt_number(value, lang, decimals=1, trim=True)
+
+
+def _est_tag(lang: str) -> Markup:
+    return Markup('<span class="tag-estimate">{}</span>').format(t("label.estimate", lang))
+
+
+def _official_tag(lang: str) -> Markup:
+    return Markup('<span class="tag-official">{}</span>').format(
+        "resmi" if lang == "id" else "official")
+
+
+def _heading(rep: report.Report, anchor: str) -> Markup:
+    key = dict(SECTIONS)[anchor]
+    return Markup('<h2 id="{}">{}</h2>').format(anchor, t(key, rep.lang))
+
+
+def _p(text: str, cls: str = "") -> Markup:
+    return Markup('<p class="{}">{}</p>').format(cls, text) if cls else \
+        Markup("<p>{}</p>").format(text)
+
+
+def link(url: object, text: object | None = None) -> Markup:
+    """A link for an http(s) address from data; anything else is shown as plain text."""
+    if is_missing(url) or not str(url).strip():
+        return _EMPTY
+    url = str(url).strip()
+    if not _HTTP.match(url):
+        return esc(url)
+    return Markup('<a href="{}" rel="noopener noreferrer">{}</a>').format(url, text or url)
+
+
+# --- title ---------------------------------------------------------------------------------
+
+def title_html(rep: report.Report) -> Markup:
+    other = next(lang for lang in LANGS if lang != rep.lang)
+    toc = _join(Markup('<li><a href="#{}">{}</a></li>').format(a, t(k, rep.lang))
+                for a, k in SECTIONS)
+    return Markup(
+        '<header><p class="lang-switch"><a href="{}-{}.html">{}</a> · '
+        '<a href="../index.html">{}</a></p><h1>{}</h1><p class="subtitle">{}</p>'
+        '<div class="notice"><strong>{}</strong></div>'
+        '<nav class="toc"><strong>{}</strong><ol style="list-style:none;padding-left:0">{}</ol>'
+        "</nav></header>").format(
+        rep.year, other, t("report.other_language", rep.lang),
+        t("report.back_to_index", rep.lang),
+        t("report.title", rep.lang, city=rep.city, year=rep.year),
+        t("report.subtitle", rep.lang), t("report.estimate_notice", rep.lang),
+        t("report.contents", rep.lang), toc)
+
+
+# --- 1. headline ---------------------------------------------------------------------------
+
+def _card(label: str, value: str, detail: object = "", tag: Markup = _EMPTY,
+          lead: bool = False) -> Markup:
+    text = "" if any(c.isdigit() for c in value) else " text"
+    return Markup('<div class="card{}"><div class="label">{}{}</div><div class="value{}">{}'
+                  '</div><div class="detail">{}</div></div>').format(
+        " lead" if lead else "", label, tag, text, value, detail)
+
+
+def official_status_text(status: object, lang: str) -> str:
+    """Short label of an official result's status (published / inferred / unconfirmed)."""
+    key = f"official_status_short.{str(status).strip().casefold()}"
+    return t(key, lang) if key in _keys() else ("" if is_missing(status) else str(status))
+
+
+def headline_html(rep: report.Report) -> Markup:
+    h = report.headline(rep)
+    lang = rep.lang
+    est = _est_tag(lang)
+    if h["official_predicate"]:
+        status = h.get("official_status") or "unconfirmed"
+        key = f"headline.official_status.{status}"
+        official = _card(t("headline.official", lang, year=rep.year), h["official_predicate"],
+                         t(key, lang) if key in _keys() else status, _official_tag(lang))
+    else:
+        official = _card(t("headline.official", lang, year=rep.year),
+                         t("headline.official_unknown", lang))
+    cards = [official,
+             _card(t("headline.claimed", lang), fmt_points(h["claimed_total"], lang),
+                   t("headline.claimed_predicate", lang,
+                     predicate=predicate_label(h["claimed_predicate"], lang)))]
+    if h["estimated_total"] is not None:
+        preds = [predicate_label(p, lang) for p in h.get("estimated_predicates") or []]
+        cards += [
+            _card(t("headline.estimate", lang), fmt_est(h["estimated_total"], lang),
+                  t("headline.range", lang, low=fmt_est(h["estimated_total_min"], lang),
+                    high=fmt_est(h["estimated_total_max"], lang)), est, lead=True),
+            _card(t("headline.estimated_predicate", lang),
+                  predicate_label(h["estimated_predicate"], lang),
+                  t("headline.estimated_predicate_range", lang, low=preds[0], high=preds[-1])
+                  if len(preds) > 1 else "", est, lead=True)]
+        if h["next_predicate"]:
+            cards.append(_card(t("headline.to_next", lang, predicate=h["next_predicate"]),
+                               fmt_est(h["points_to_next_predicate"], lang), "", est))
+        else:
+            cards.append(_card(t("headline.at_top", lang), "–"))
+        to_target = h["points_to_target_predicate"]
+        cards.append(_card(t("headline.to_target", lang, predicate=h["target_predicate"]),
+                           fmt_est(to_target, lang),
+                           t("headline.target_reached", lang) if to_target == 0 else
+                           f"{t('label.target', lang)}: {fmt_points(h['target_entry'], lang)}",
+                           est))
+    change = h["change_estimated"] if h["change_estimated"] is not None else h["change_claimed"]
+    if h["previous_year"] is not None and change is not None:
+        cards.append(_card(
+            t("headline.change", lang, prev_year=h["previous_year"]),
+            fmt_signed(round(change, 1), lang),
+            t("headline.change_detail", lang,
+              estimate=fmt_signed(None if h["change_estimated"] is None
+                                  else round(h["change_estimated"], 1), lang),
+              claimed=fmt_signed(h["change_claimed"], lang),
+              prev_official=predicate_label(h["previous_official_predicate"], lang)
+              if h["previous_official_predicate"] else t("headline.official_unknown", lang),
+              official=h["official_predicate"] or t("headline.official_unknown", lang)), est))
+    else:
+        prev = h["previous_year"] if h["previous_year"] is not None else "–"
+        cards.append(_card(t("headline.change", lang, prev_year=prev), "–",
+                           t("headline.no_previous", lang) if h["previous_year"] is None
+                           else t("quality.heading", lang) + " (10)"))
+    notes = []
+    if h["estimated_total"] is not None and h["claimed_total"]:
+        lost = h["points_lost"]
+        notes.append(_p(t("headline.points_lost", lang, lost=fmt_est(lost, lang),
+                          share=fmt_percent(100 * lost / h["claimed_total"], lang))))
+        notes.append(_p(t("headline.points_from_estimate", lang), "muted"))
+    return _join([_heading(rep, "headline"),
+                  Markup('<div class="cards">{}</div>').format(_join(cards)), *notes])
+
+
+def _keys() -> set[str]:
+    from .i18n import keys
+
+    return set(keys())
+
+
+# --- 2. bands ------------------------------------------------------------------------------
+
+def bands_html(rep: report.Report) -> Markup:
+    h = report.headline(rep)
+    fig = plots.score_bands_figure(
+        rep.bands, h["claimed_total"], h["estimated_total"], h["estimated_total_min"],
+        h["estimated_total_max"], h["target_predicate"], h["target_entry"],
+        h["estimated_predicate"], rep.lang)
+    return _join([_heading(rep, "bands"), _p(t("bands.intro", rep.lang)), fig.to_html()])
+
+
+# --- 3. clusters ---------------------------------------------------------------------------
+
+def clusters_html(rep: report.Report) -> Markup:
+    lang = rep.lang
+    cl = report.cluster_table(rep)
+    fig = plots.clusters_figure(cl, lang)
+    total = pd.DataFrame([{"name": t("label.total", lang), "claimed": cl["claimed"].sum(),
+                           "backed": cl["backed"].sum(), "lost": cl["lost"].sum(),
+                           "max_points": cl["max_points"].sum()}])
+    rows = pd.concat([cl, total], ignore_index=True)
+    table = pd.DataFrame({
+        t("label.cluster", lang): rows["name"],
+        t("label.claimed", lang): [fmt_points(v, lang) for v in rows["claimed"]],
+        t("label.backed_short", lang): [fmt_est(v, lang) for v in rows["backed"]],
+        t("label.lost", lang): [fmt_est(v, lang) for v in rows["lost"]],
+        t("label.maximum", lang): [fmt_points(v, lang) for v in rows["max_points"]]})
+    return _join([_heading(rep, "clusters"), _p(t("clusters.intro", lang)), fig.to_html(),
+                  html_table(table, numeric=list(table.columns[1:]),
+                             cell_classes={table.columns[0]: ["wide"] * len(rows)},
+                             row_classes=[None] * len(cl) + ["total"])])
+
+
+# --- 4. indicators -------------------------------------------------------------------------
+
+def indicators_html(rep: report.Report) -> Markup:
+    lang = rep.lang
+    ind = report.indicator_table(rep)
+    labels = estimate.status_labels(lang)
+    stat = [Markup("{} / {}").format(fmt_value(v, u, lang), fmt_value(tg, u, lang))
+            if not is_missing(v) else (t("label.no_data", lang) if isinstance(u, str) else "")
+            for v, u, tg in zip(ind["statistic_value"], ind["unit"], ind["target"], strict=True)]
+    table = pd.DataFrame({
+        "No": ind["indicator"].astype(str),
+        t("label.indicator", lang): ind["name"],
+        t("label.status", lang): markup_column(badge(labels.get(s, s), s)
+                                               for s in ind["status"]),
+        t("label.claimed", lang): [fmt_points(v, lang) for v in ind["claimed"]],
+        t("label.backed_short", lang): [fmt_est(v, lang) for v in ind["backed"]],
+        t("label.lost", lang): [fmt_est(v, lang) for v in ind["lost"]],
+        t("label.maximum", lang): [fmt_points(v, lang) for v in ind["max_points"]],
+        t("label.cluster", lang): ind["cluster"],
+        f"{t('label.statistic', lang)} / {t('label.target', lang)}": markup_column(stat)})
+    classes = {t("label.indicator", lang): ["wide"] * len(ind)}
+    return _join([_heading(rep, "indicators"), _p(t("indicators.intro", lang)),
+                  _p(t("status.legend", lang), "muted"),
+                  html_table(table, numeric=["No", *list(table.columns[3:7])],
+                             cell_classes=classes)])
+
+
+# --- 5. missing evidence by OPD ------------------------------------------------------------
+
+def evidence_html(rep: report.Report) -> Markup:
+    lang = rep.lang
+    gaps = report.evidence_gaps(rep)
+    parts = [_heading(rep, "evidence"), _p(t("evidence.intro", lang))]
+    if gaps.empty:
+        return _join([*parts, _p(t("evidence.none_missing", lang))])
+    parts.append(_p(t("evidence.gain_note", lang), "muted"))
+    for opd, grp in gaps.groupby("opd", sort=False):
+        parts.append(Markup("<h3>{}</h3>").format(
+            t("evidence.opd_heading", lang, opd=opd, n=len(grp),
+              points=fmt_est(grp["gain"].sum(), lang))))
+        items = []
+        for r in grp.itertuples():
+            status = t(f"evidence_status.{r.status}", lang)
+            meta = (t("evidence.item_meta", lang, indicator=r.indicator, status=status,
+                      title=r.title) if isinstance(r.title, str) and r.title.strip()
+                    else t("evidence.item_meta_untitled", lang, indicator=r.indicator,
+                           status=status))
+            items.append(_item(f"{r.item} {r.item_name}", meta, "+" + fmt_est(r.gain, lang)))
+        parts.append(Markup('<ul class="items">{}</ul>').format(_join(items)))
+    return _join(parts)
+
+
+def _item(what: str, meta: str, gain: str) -> Markup:
+    return Markup('<li><span class="gain">{}</span><span class="what">{}</span>'
+                  '<div class="meta">{}</div></li>').format(gain, what, meta)
+
+
+# --- 6. trend ------------------------------------------------------------------------------
+
+def trend_html(rep: report.Report) -> Markup:
+    lang = rep.lang
+    tr = report.trend_table(rep)
+    parts = [_heading(rep, "trend"), _p(t("trend.intro", lang))]
+    if tr["estimate"].notna().sum() + tr["official_predicate"].notna().sum() > 1:
+        parts.append(plots.trend_figure(tr, rep.bands, lang).to_html())
+    else:
+        parts.append(_p(t("trend.single_year", lang)))
+    table = pd.DataFrame({
+        t("label.year", lang): tr["year"].astype(str),
+        t("label.claimed_total", lang): [fmt_points(v, lang) for v in tr["claimed"]],
+        t("label.estimated_total", lang): [fmt_est(v, lang) for v in tr["estimate"]],
+        t("label.range", lang): ["–" if is_missing(lo) else f"{fmt_est(lo, lang)}–"
+                                 f"{fmt_est(hi, lang)}" for lo, hi in
+                                 zip(tr["low"], tr["high"], strict=True)],
+        t("label.estimated_predicate", lang): [
+            "–" if is_missing(e) else predicate_label(p, lang)
+            for e, p in zip(tr["estimate"], tr["estimated_predicate"], strict=True)],
+        t("label.official_predicate", lang): [
+            "–" if is_missing(p) else p if s == "published"
+            else f"{p} ({official_status_text(s, lang)})"
+            for p, s in zip(tr["official_predicate"], tr["official_status"], strict=True)]})
+    parts.append(html_table(table, numeric=list(table.columns[:4])))
+    return _join(parts)
+
+
+# --- 7. kelurahan --------------------------------------------------------------------------
+
+def kelurahan_html(rep: report.Report) -> Markup:
+    lang = rep.lang
+    data_year = rep.year - int(rep.rules["statistic.data_year_offset"])
+    views = report.kelurahan_views(rep)
+    parts = [_heading(rep, "kelurahan")]
+    if not views:
+        return _join([*parts, _p(t("kelurahan.none", lang, data_year=data_year))])
+    for v in views:
+        vals = v["values"].dropna(subset=["value"])
+        parts.append(Markup("<h3>{}</h3>").format(f"{v['indicator']}. {v['label']}"))
+        parts.append(_p(t("kelurahan.intro", lang, data_year=v["data_year"])))
+        parts.append(plots.kelurahan_figure(vals, v["label"], v["unit"], v["target"],
+                                            v["direction"], v["data_year"], lang).to_html())
+        if v["target"] is not None:
+            short = vals["value"] > v["target"] if v["direction"] == "lower" \
+                else vals["value"] < v["target"]
+            parts.append(_p(t("kelurahan.below_target", lang, n=int(short.sum()),
+                              total=len(vals))))
+        table = pd.DataFrame({
+            t("label.kecamatan", lang): v["values"]["kecamatan"].fillna(""),
+            t("label.kelurahan", lang): v["values"]["area"],
+            t("label.value", lang): [fmt_value(x, v["unit"], lang) for x in v["values"]["value"]],
+            "n": [fmt_number(x, lang, 0) for x in v["values"]["numerator"]],
+            "N": [fmt_number(x, lang, 0) for x in v["values"]["denominator"]]})
+        parts.append(html_table(table, numeric=["n", "N", table.columns[2]]))
+    return _join(parts)
+
+
+# --- 8. peers ------------------------------------------------------------------------------
+
+def peers_html(rep: report.Report) -> Markup:
+    lang = rep.lang
+    peers = report.peers_table(rep)
+    parts = [_heading(rep, "peers")]
+    if peers.empty:
+        return _join([*parts, _p(t("peers.none", lang))])
+    parts.append(_p(t("peers.intro", lang, province=rep.province or "")))
+    parts.append(plots.peers_figure(peers, rep.bands, rep.city, lang).to_html())
+    table = pd.DataFrame({
+        t("label.city", lang): peers["city"], t("label.year", lang): peers["year"].astype(str),
+        t("label.predicate", lang): peers["predicate"],
+        t("label.provenance", lang): [official_status_text(v, lang) for v in peers["status"]],
+        t("label.source", lang): markup_column(link(u, t("label.source", lang))
+                                               for u in peers["source_url"])})
+    parts.append(html_table(table, row_classes=["highlight" if c == rep.city else None
+                                                for c in peers["city"]]))
+    return _join(parts)
+
+
+# --- 9. plan -------------------------------------------------------------------------------
+
+def plan_html(rep: report.Report) -> Markup:
+    lang = rep.lang
+    result = report.plan_result(rep)
+    s, actions = result["summary"], result["actions"]
+    parts = [_heading(rep, "plan")]
+    if not s["evidence_available"]:
+        return _join([*parts, _p(t("plan.unavailable", lang))])
+    parts.append(_p(t("plan.intro", lang, target=s["target_predicate"],
+                      entry=fmt_points(s["target_entry"], lang))))
+    if s["points_needed"] <= 0:
+        return _join([*parts, _p(t("plan.already", lang, target=s["target_predicate"]))])
+    if not s["reachable"]:
+        parts.append(Markup('<div class="notice">{}</div>').format(
+            t("plan.unreachable", lang, target=s["target_predicate"],
+              best=predicate_label(s["best_reachable_predicate"], lang))))
+    if actions.empty:
+        return _join(parts)
+    parts.append(Markup("<p><strong>{}</strong>{}</p>").format(
+        t("plan.summary", lang, n=s["n_actions"],
+          gain=fmt_est(s["total_after"] - s["current_total"], lang),
+          new_total=fmt_est(s["total_after"], lang),
+          margin=fmt_est(s["margin"], lang) if s["margin"] is not None else "–"),
+        _est_tag(lang)))
+    for opd, grp in actions.groupby("opd", sort=False):
+        parts.append(Markup("<h3>{}</h3>").format(
+            t("plan.opd_heading", lang, opd=opd, n=len(grp),
+              gain=fmt_est(grp["points_gained"].sum(), lang))))
+        items = []
+        for r in grp.itertuples():
+            if r.action == "raise_statistic":
+                what = (f"{r.measure}: {fmt_value(r.from_value, r.unit, lang)} → "
+                        f"{fmt_value(r.to_value, r.unit, lang)}")
+            else:
+                what = f"{r.item} {getattr(r, f'item_name_{lang}')}"
+            meta = t("plan.item_meta", lang, action=getattr(r, f"label_{lang}"),
+                     indicator=r.indicator, name=getattr(r, f"indicator_name_{lang}"),
+                     effort=r.effort)
+            items.append(_item(what, meta, "+" + fmt_est(r.points_gained, lang)))
+        parts.append(Markup('<ul class="items">{}</ul>').format(_join(items)))
+    return _join(parts)
+
+
+# --- 10. calibration, methodology, sources, quality, glossary ------------------------------
+
+def _yes_no(value: object, lang: str) -> str:
+    if is_missing(value):
+        return "–"
+    return t("label.yes", lang) if bool(value) else t("label.no", lang)
+
+
+def methodology_html(rep: report.Report) -> Markup:
+    lang = rep.lang
+    parts = [_heading(rep, "methodology"),
+             Markup("<h3>{}</h3>").format(t("calibration.heading", lang)),
+             _p(t("calibration.intro", lang))]
+    cal, summary = report.calibration_table(rep)
+    if summary["years_compared"]:
+        parts.append(_p(t("calibration.summary", lang, hits=summary["years_in_band"],
+                          n=summary["years_compared"])))
+    else:
+        parts.append(_p(t("calibration.none", lang)))
+    if not cal.empty:
+        table = pd.DataFrame({
+            t("label.year", lang): cal["year"].astype(str),
+            t("label.official_predicate", lang): cal["official_predicate"],
+            t("label.claimed_total", lang): [fmt_points(v, lang) for v in cal["claimed_total"]],
+            t("label.estimated_total", lang): [fmt_est(v, lang) for v in cal["estimated_total"]],
+            t("label.range", lang): ["–" if is_missing(lo) else f"{fmt_est(lo, lang)}–"
+                                     f"{fmt_est(hi, lang)}" for lo, hi in
+                                     zip(cal["estimated_total_min"], cal["estimated_total_max"],
+                                         strict=True)],
+            t("label.in_band", lang): [_yes_no(v, lang) for v in cal["in_band"]],
+            t("label.distance", lang): [fmt_est(v, lang) for v in cal["distance_to_band"]]})
+        parts.append(html_table(table, numeric=[table.columns[2], table.columns[3],
+                                                table.columns[6]]))
+    parts += [Markup("<h3>{}</h3>").format(t("official.heading", lang)),
+              _p(t("official.text", lang)),
+              Markup("<h3>{}</h3>").format(t("methodology.heading", lang)),
+              _p(t("methodology.text", lang)),
+              Markup("<h3>{}</h3>").format(t("assumptions.heading", lang))]
+    assumed = rep.catalog[rep.catalog["cluster_assumed"]]["indicator"]
+    items = [t("assumptions.weights", lang), t("assumptions.targets", lang),
+             t("assumptions.bands", lang, source=rep.bands.attrs.get("source", ""))]
+    if len(assumed):
+        items.insert(1, t("assumptions.clusters", lang,
+                          indicators=", ".join(str(i) for i in assumed)))
+    parts.append(Markup("<ul>{}</ul>").format(_join(Markup("<li>{}</li>").format(i)
+                                                    for i in items)))
+    rules = report.methodology_table(rep)
+    table = pd.DataFrame({
+        t("label.setting", lang): rules["rule"], t("label.value", lang): rules["value"],
+        t("label.assumption", lang): [_yes_no(v, lang) for v in rules["assumption"]],
+        t("label.rationale", lang): rules["rationale"]})
+    parts.append(Markup("<h3>{}</h3>").format(t("assumptions.rules", lang)))
+    parts.append(html_table(table, cell_classes={table.columns[3]: ["wide"] * len(table)}))
+
+    parts.append(Markup("<h3>{}</h3>").format(t("sources.heading", lang)))
+    src = report.sources_table(rep)
+    if src.empty:
+        parts.append(_p(t("sources.none", lang)))
+    else:
+        parts.append(_p(t("sources.intro", lang)))
+        status_text = [t(f"provenance.{s.strip().casefold()}", lang)
+                       if f"provenance.{s.strip().casefold()}" in _keys() else s
+                       for s in src["status"]]
+        table = pd.DataFrame({
+            t("label.file", lang): src["file"], t("label.delivered_by", lang): src["delivered_by"],
+            t("label.provenance", lang): status_text,
+            t("label.source", lang): markup_column(link(u) for u in src["source_url"]),
+            t("label.notes", lang): src["notes"]})
+        parts.append(html_table(table))
+    parts.append(Markup("<h3>{}</h3>").format(t("quality.heading", lang)))
+    notes = report.quality_notes(rep) or [t("quality.all_good", lang)]
+    parts.append(Markup("<ul>{}</ul>").format(_join(Markup("<li>{}</li>").format(n)
+                                                    for n in notes)))
+    parts.append(Markup("<h3>{}</h3>").format(t("glossary.heading", lang)))
+    g = glossary(lang)
+    parts.append(Markup('<dl class="glossary">{}</dl>').format(_join(
+        Markup("<dt>{}</dt><dd>{}</dd>").format(a, b) for a, b in
+        zip(g["term"], g["meaning"], strict=True))))
+    return _join(parts)
+
+
+def footer_html(rep: report.Report) -> Markup:
+    return Markup('<footer class="report-footer">{}</footer>').format(
+        t("report.generated", rep.lang, date=date.today().isoformat(), version=__version__,
+          data=str(rep.paths.data_dir)))
+
+
+# --- notebook display ----------------------------------------------------------------------
+
+SECTION_HTML = {"headline": headline_html, "bands": bands_html, "clusters": clusters_html,
+                "indicators": indicators_html, "evidence": evidence_html, "trend": trend_html,
+                "kelurahan": kelurahan_html, "peers": peers_html, "plan": plan_html,
+                "methodology": methodology_html}
+
+
+def _display(fragment: Markup) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(str(fragment)))
+
+
+def show_title(rep: report.Report) -> None:
+    _display(title_html(rep))
+
+
+def show_section(rep: report.Report, anchor: str) -> None:
+    """Display one numbered section (``headline``, ``bands``, ... ``methodology``)."""
+    _display(SECTION_HTML[anchor](rep))
+    if anchor == "headline":
+        from IPython.display import display
+
+        display({HEADLINE_MIME: report.headline_record(rep)}, raw=True)
+
+
+def show_footer(rep: report.Report) -> None:
+    _display(footer_html(rep))
+
+
+def full_html(rep: report.Report) -> Markup:
+    """Every section in order (what the notebook shows), for tests and quick previews."""
+    return _join([title_html(rep), *(SECTION_HTML[a](rep) for a, _ in SECTIONS),
+                  footer_html(rep)])
+
+
+__all__ = ["SECTIONS", "full_html", "show_footer", "show_section", "show_title"]
+
