@@ -206,6 +206,38 @@ def template_cmd(
         typer.echo(str(p))
 
 
+@command("report")
+def report_cmd(
+    year: Annotated[int | None, typer.Option(
+        "--year", help="Evaluation year to render, e.g. 2023 (always re-rendered).")] = None,
+    all_years: Annotated[bool, typer.Option(
+        "--all", help="Render every evaluation year with a self-assessment.")] = False,
+    lang: Annotated[list[str] | None, typer.Option(
+        "--lang", help="Report language id or en; repeat for both. Default: id with --year, "
+                       "id and en with --all.")] = None,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", min=1, help="Reports rendered in parallel (default: one per core).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="With --all, also render years whose inputs did not change.")] = False,
+    city: Annotated[str | None, typer.Option(
+        help="Kab/kota as written in the data (default: the only one).")] = None,
+    target: Annotated[str | None, typer.Option(
+        help="Target predikat (default: one above the latest official one).")] = None,
+    timeout: Annotated[int | None, typer.Option(
+        "--timeout", min=1, help="Seconds one notebook cell may run before the report "
+                                 "fails (default 300, or $KLA_CELL_TIMEOUT).")] = None,
+    data_dir: DataDir = None,
+    reports_dir: ReportsDir = None,
+) -> None:
+    """Render evaluation-year HTML reports (offline, phone- and A4-friendly) and rebuild
+    reports/index.html. Exits 1 if any report failed; its previous HTML is kept."""
+    from .batch import report_command
+    from .config import project_paths
+
+    code = report_command(year, all_years, lang, jobs, force, city, target, timeout,
+                          project_paths(data_dir, reports_dir))
+    raise typer.Exit(code)
+
 
 def main() -> None:
     """Console-script entry point."""
