@@ -33,6 +33,7 @@ data: $(STAMP) ## Validate raw data and build the processed tables
 report: $(STAMP) ## Set up, build the processed data and render every evaluation-year report
 	$(BIN)/kla build
 	$(BIN)/kla report --all $(if $(JOBS),--jobs $(JOBS))
+	@echo "Reports: file://$(abspath $(or $(KLA_REPORTS_DIR),reports))/index.html (open it in any browser, offline)"
 
 test: $(STAMP) ## Set up and run the whole test suite
 	$(BIN)/python -m pytest
