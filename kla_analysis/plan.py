@@ -1,0 +1,507 @@
+"""Cheapest set of actions that lifts the evidence-backed estimate to a target predicate.
+
+Actions (``kla_analysis/data/actions.yaml``, efforts and limits are ASSUMPTIONS the task force
+edits): complete a missing evidence item, renew an expired one, finish one in progress, raise
+an indicator's statistic by whole steps. Each indicator's points depend only on its own
+evidence and statistic, so the problem is a multiple-choice knapsack: for every indicator
+the planner lists its options (how many items of each status to fix -- the cheapest ones,
+since the estimate only counts items per status -- times the statistic level), scores each
+option with the estimate's own rules (so gains are exact even where the rules are not
+additive, e.g. ``points.basis: max``), and an exact dynamic programme over whole effort units
+picks one option per indicator with the least total effort reaching the target's entry score.
+Among the cheapest plans it returns one with the most points.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .catalog import load_bands, load_catalog, load_evidence_requirements
+from .config import package_file
+from .errors import KlaError
+from .estimate import (
+    ITEM_STATUSES,
+    Rules,
+    Tables,
+    check_year,
+    estimate_summary,
+    evidence_items,
+    indicator_inputs,
+    load_rules,
+    score_inputs,
+)
+from .scoring import BandsLike, canonical_predicate, entry_score, predicate_for
+
+#: Points tolerance when comparing a planned total with an entry score (float sums).
+EPS = 1e-6
+#: Evidence status classes in the order actions are applied within an indicator.
+FIX_ORDER = ("missing", "tidak_ada", "kedaluwarsa", "dalam_proses")
+
+# ---------------------------------------------------------------------------------------------
+# Actions as data
+# ---------------------------------------------------------------------------------------------
+
+
+def _whole(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _positive(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and v > 0
+
+
+def actions_path(path: str | Path | None = None) -> Path:
+    """The actions file in use: ``path`` or the packaged ``actions.yaml``."""
+    return Path(path) if path is not None else package_file("actions.yaml")
+
+
+@lru_cache(maxsize=8)
+def _read(path: str, mtime: float) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise KlaError(f"actions file not found: {path}") from None
+    except yaml.YAMLError as err:
+        raise KlaError(f"{path}: not valid YAML ({err})") from None
+    return doc if isinstance(doc, dict) else {}
+
+
+def load_actions(path: str | Path | None = None) -> dict:
+    """The validated actions document. ``KlaError`` lists every problem in one message."""
+    p = actions_path(path)
+    doc = _read(str(p), p.stat().st_mtime if p.exists() else 0.0)
+    problems: list[str] = []
+    ev = doc.get("evidence_actions")
+    if not isinstance(ev, dict) or not ev:
+        problems.append("'evidence_actions' must map action names to settings")
+        ev = {}
+    covered: dict[str, str] = {}
+    for name, a in ev.items():
+        if not isinstance(a, dict):
+            problems.append(f"evidence action {name!r} must be a mapping")
+            continue
+        for s in a.get("applies_to") or []:
+            if s not in ITEM_STATUSES or s == "ada":
+                problems.append(f"evidence action {name!r}: unknown status {s!r} in applies_to")
+            elif s in covered:
+                problems.append(f"status {s!r} is covered by both {covered[s]!r} and {name!r}")
+            covered[s] = name
+        if not _whole(a.get("effort")):
+            problems.append(f"evidence action {name!r}: effort {a.get('effort')!r} must be a "
+                            "whole number >= 0")
+        if not str(a.get("rationale") or "").strip() or "assumption" not in a:
+            problems.append(f"evidence action {name!r} needs assumption and rationale")
+    items = set(load_evidence_requirements()["item"])
+    for o in doc.get("item_overrides") or []:
+        if not isinstance(o, dict) or str(o.get("item")) not in items:
+            problems.append(f"item override {o!r}: unknown evidence item")
+            continue
+        if "effort" in o and not _whole(o["effort"]):
+            problems.append(f"item override {o['item']!r}: effort must be a whole number >= 0")
+        if "available" in o and not isinstance(o["available"], bool):
+            problems.append(f"item override {o['item']!r}: available must be true or false")
+    stat = doc.get("statistic_action") or {}
+    measures = set(load_catalog()["measure"].dropna())
+    for where, params in [*((f"unit {u!r}", p) for u, p in (stat.get("by_unit") or {}).items()),
+                          *((f"measure {m!r}", p)
+                            for m, p in (stat.get("measure_overrides") or {}).items())]:
+        if where.startswith("measure") and where.split("'")[1] not in measures:
+            problems.append(f"statistic override for unknown {where}")
+        p = params if isinstance(params, dict) else {}
+        if "step" in p and not _positive(p["step"]):
+            problems.append(f"statistic {where}: step must be > 0")
+        if "max_change" in p and not (_positive(p["max_change"]) or p["max_change"] == 0):
+            problems.append(f"statistic {where}: max_change must be >= 0")
+        if "effort_per_step" in p and not _whole(p["effort_per_step"]):
+            problems.append(f"statistic {where}: effort_per_step must be a whole number >= 0")
+    for unit, p in (stat.get("by_unit") or {}).items():
+        missing = {"step", "max_change", "effort_per_step"} - set(p or {})
+        if missing:
+            problems.append(f"statistic unit {unit!r} lacks {', '.join(sorted(missing))}")
+    if problems:
+        raise KlaError(f"{p}: " + "; ".join(problems))
+    return doc
+
+
+def actions_methodology(lang: str = "id", path: str | Path | None = None) -> pd.DataFrame:
+    """Planner assumptions as rows ``section='plan', rule, value, assumption, rationale``."""
+    doc = load_actions(path)
+    key = "rationale_id" if lang == "id" else "rationale"
+    rows = []
+    for name, a in doc["evidence_actions"].items():
+        rows.append((f"effort.{name}", f"{a['effort']}", a, "applies to "
+                     + ", ".join(a.get("applies_to") or [])))
+    for o in doc.get("item_overrides") or []:
+        val = f"{o['effort']}" if "effort" in o else ""
+        if o.get("available") is False:
+            val = "not available"
+        rows.append((f"effort.item.{o['item']}", val, o, ""))
+    stat = doc.get("statistic_action") or {}
+    for group, entries in (("unit", stat.get("by_unit") or {}),
+                           ("measure", stat.get("measure_overrides") or {})):
+        for name, p in entries.items():
+            val = ", ".join(f"{k}={p[k]:g}" for k in ("step", "max_change", "effort_per_step")
+                            if k in p)
+            rows.append((f"statistic.{group}.{name}", val, p, ""))
+    return pd.DataFrame(
+        [{"section": "plan", "rule": r, "value": v, "assumption": bool(e.get("assumption", True)),
+          "rationale": e.get(key) or e.get("rationale", "")} for r, v, e, _ in rows],
+        columns=["section", "rule", "value", "assumption", "rationale"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Candidate actions and per-indicator options
+# ---------------------------------------------------------------------------------------------
+
+CANDIDATE_COLUMNS = [
+    "action_id", "indicator", "action", "label_id", "label_en", "opd", "item", "item_name_id",
+    "item_name_en", "title", "from_status", "to_status", "measure", "unit", "from_value",
+    "to_value", "steps", "effort",
+]
+
+
+def candidate_actions(items: pd.DataFrame, inputs: pd.DataFrame, rules: Rules | None = None,
+                      actions: dict | None = None) -> pd.DataFrame:
+    """Every single action possible from a year's state: ``CANDIDATE_COLUMNS``.
+
+    ``items`` is ``evidence_items(...)`` and ``inputs`` is ``indicator_inputs(...)`` of the
+    same city and year. One row per evidence item that is not ``ada`` (action from the
+    actions file, effort from it or an item override; items marked ``available: false``
+    are left out) and one row per reachable statistic level (``steps`` 1..k; levels of one
+    indicator are alternatives, not cumulative). ``action_id`` is a stable text key.
+    """
+    rules = rules or load_rules()
+    actions = actions or load_actions()
+    by_status = {s: (name, a) for name, a in actions["evidence_actions"].items()
+                 for s in a.get("applies_to") or []}
+    overrides = {str(o["item"]): o for o in actions.get("item_overrides") or []}
+    names = inputs.set_index("indicator")
+    rows = []
+    for it in items.to_dict("records"):
+        if it["status"] not in by_status:
+            continue
+        name, a = by_status[it["status"]]
+        o = overrides.get(str(it["item"]), {})
+        if o.get("available") is False:
+            continue
+        rows.append({"action_id": f"{it['indicator']}:{it['item']}:{name}",
+                     "indicator": int(it["indicator"]), "action": name,
+                     "label_id": a.get("label_id", name), "label_en": a.get("label_en", name),
+                     "opd": it["opd"], "item": it["item"], "item_name_id": it["name_id"],
+                     "item_name_en": it["name_en"], "title": it["title"],
+                     "from_status": it["status"], "to_status": "ada",
+                     "effort": int(o.get("effort", a["effort"]))})
+    stat = actions.get("statistic_action") or {}
+    scored = score_inputs(inputs, rules)
+    for r in scored.to_dict("records"):
+        ach = r["statistic_achievement"]
+        if r["measure"] is None or pd.isna(r["measure"]) or pd.isna(ach) or ach >= 1:
+            continue
+        params = {**(stat.get("by_unit") or {}).get(r["unit"], {}),
+                  **(stat.get("measure_overrides") or {}).get(r["measure"], {})}
+        if not params:
+            continue
+        lead_opd = str(names.loc[r["indicator"], "opd"]).split(";")[0].strip()
+        for steps, level in statistic_levels(r["statistic_value"], float(r["target"]),
+                                             r["direction"], r["unit"], params):
+            rows.append({"action_id": f"{r['indicator']}:{r['measure']}:{steps}",
+                         "indicator": int(r["indicator"]), "action": "raise_statistic",
+                         "label_id": stat.get("label_id", "raise_statistic"),
+                         "label_en": stat.get("label_en", "raise_statistic"),
+                         "opd": lead_opd, "measure": r["measure"], "unit": r["unit"],
+                         "from_value": float(r["statistic_value"]), "to_value": level,
+                         "steps": steps, "effort": int(params["effort_per_step"]) * steps})
+    out = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
+    out["effort"] = out["effort"].astype(int)
+    out["steps"] = out["steps"].astype("Int64")
+    return out.sort_values(["indicator", "action_id"], kind="stable").reset_index(drop=True)
+
+
+def statistic_levels(value: float, target: float, direction: str, unit: str,
+                     params: dict) -> list[tuple[int, float]]:
+    """Reachable levels ``(steps, level)`` of a statistic: whole steps toward the target,
+    at most ``max_change`` away, never past the target (nor outside 0-100 for percentages).
+    For ``count`` measures ``step``/``max_change`` are fractions of the current value.
+    """
+    step, cap = float(params["step"]), float(params["max_change"])
+    if unit == "count":
+        step, cap = step * value, cap * value
+    sign = 1.0 if direction == "higher" else -1.0
+    bound = target if unit != "percent" else min(max(target, 0.0), 100.0)
+    levels: list[tuple[int, float]] = []
+    if step <= 0:
+        return levels
+    for k in range(1, int(math.floor(cap / step + 1e-9)) + 1):
+        level = value + sign * k * step
+        if sign * (level - bound) >= 0:
+            levels.append((k, float(bound)))
+            break
+        levels.append((k, round(level, 9)))
+    return [(k, lv) for k, lv in levels if sign * (lv - value) > 0]
+
+
+def apply_actions(inputs: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
+    """Indicator inputs after ``chosen`` actions (rows of ``candidate_actions``).
+
+    Evidence actions move one item from its status to ``ada`` (a ``missing`` item gains an
+    inventory row); a statistic action sets the statistic to its level (at most one per
+    indicator). Pure: returns a new frame, ``inputs`` is unchanged.
+    """
+    recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
+    by_ind: dict[int, list[dict]] = {}
+    for a in chosen.to_dict("records"):
+        by_ind.setdefault(int(a["indicator"]), []).append(a)
+    for ind, acts in by_ind.items():
+        recs[ind] = _apply_record(recs[ind], acts)
+    return pd.DataFrame(list(recs.values()), columns=inputs.columns)
+
+
+def _apply_record(rec: dict, acts: list[dict]) -> dict:
+    """One indicator's input record after its actions (see ``apply_actions``)."""
+    out = dict(rec)
+    stat = [a for a in acts if a["action"] == "raise_statistic"]
+    if len(stat) > 1:
+        raise ValueError("at most one statistic level per indicator")
+    for a in acts:
+        if a["action"] == "raise_statistic":
+            out["statistic_value"] = float(a["to_value"])
+            continue
+        out[f"n_{a['from_status']}"] -= 1
+        out["n_ada"] += 1
+        if a["from_status"] == "missing":
+            out["evidence_rows"] += 1
+    return out
+
+
+def indicator_options(inputs: pd.DataFrame, candidates: pd.DataFrame,
+                      rules: Rules | None = None) -> pd.DataFrame:
+    """Every distinct option per indicator with its exact effort and gain.
+
+    Columns: ``indicator, option`` (0 = do nothing), ``effort`` (int), ``gain`` (backed points
+    gained, exact under ``rules``), ``backed_before, backed_after, action_ids`` (tuple).
+    An option fixes the k cheapest items of each evidence status (the estimate counts items
+    per status, so cheaper items of the same status are always as good) and picks at most one
+    statistic level. Options that gain nothing are dropped (except option 0).
+    """
+    rules = rules or load_rules()
+    base = score_inputs(inputs, rules).set_index("indicator")
+    recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
+    states, meta = [], []
+    for ind, cand in candidates.groupby("indicator", sort=True):
+        ev = cand[cand["action"] != "raise_statistic"].sort_values(["effort", "action_id"])
+        classes = [ev[ev["from_status"] == s].to_dict("records") for s in FIX_ORDER]
+        levels = [None, *cand[cand["action"] == "raise_statistic"].to_dict("records")]
+        for ks in itertools.product(*(range(len(c) + 1) for c in classes)):
+            picked = [a for c, k in zip(classes, ks, strict=True) for a in c[:k]]
+            for lvl in levels:
+                chosen = picked if lvl is None else [*picked, lvl]
+                if not chosen:
+                    continue
+                states.append(_apply_record(recs[int(ind)], chosen))
+                meta.append((int(ind), int(sum(a["effort"] for a in chosen)),
+                             tuple(a["action_id"] for a in chosen)))
+    cols = ["indicator", "option", "effort", "gain", "backed_before", "backed_after",
+            "action_ids"]
+    nothing = pd.DataFrame({"indicator": base.index.astype(int), "option": 0, "effort": 0,
+                            "gain": 0.0, "backed_before": base["backed_points"].to_numpy(),
+                            "backed_after": base["backed_points"].to_numpy(),
+                            "action_ids": [()] * len(base)})
+    if not states:
+        return nothing[cols]
+    after = score_inputs(pd.DataFrame(states, columns=inputs.columns), rules)
+    opts = pd.DataFrame(meta, columns=["indicator", "effort", "action_ids"])
+    opts["backed_before"] = opts["indicator"].map(base["backed_points"]).to_numpy()
+    opts["backed_after"] = after["backed_points"].to_numpy()
+    opts["gain"] = opts["backed_after"] - opts["backed_before"]
+    opts = opts[opts["gain"] > EPS]
+    opts = opts.sort_values(["indicator", "effort", "gain"], ascending=[True, True, False],
+                            kind="stable")
+    opts["option"] = opts.groupby("indicator").cumcount() + 1
+    out = pd.concat([nothing, opts], ignore_index=True).sort_values(
+        ["indicator", "option"], kind="stable").reset_index(drop=True)
+    return out[cols]
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact solver (multiple-choice knapsack, dynamic programme over whole effort units)
+# ---------------------------------------------------------------------------------------------
+
+
+def max_gain_by_effort(options: pd.DataFrame) -> tuple[np.ndarray, list, list]:
+    """DP table: ``best[e]`` = most points gained with total effort exactly ``e`` (-inf if
+    impossible), plus per-group choice arrays for backtracking and the group keys."""
+    groups = [(g, df) for g, df in options.groupby("indicator", sort=True)]
+    horizon = int(sum(int(df["effort"].max()) for _, df in groups))
+    best = np.full(horizon + 1, -np.inf)
+    best[0] = 0.0
+    choices = []
+    for _, df in groups:
+        efforts = df["effort"].to_numpy(int)
+        gains = df["gain"].to_numpy(float)
+        new = np.full_like(best, -np.inf)
+        arg = np.full(best.shape, -1, dtype=np.int32)
+        # the do-nothing option first, so ties keep it; then cheaper options first
+        for j in np.lexsort((-gains, efforts)):
+            c = efforts[j]
+            cand = np.full_like(best, -np.inf)
+            cand[c:] = best[:len(best) - c] + gains[j]
+            better = cand > new
+            new[better] = cand[better]
+            arg[better] = j
+        best = new
+        choices.append(arg)
+    return best, choices, groups
+
+
+def solve_min_effort(options: pd.DataFrame, need: float) -> dict:
+    """Least total effort whose gain reaches ``need`` (one option per indicator).
+
+    ``options`` has ``indicator, option, effort (int >= 0), gain``. Returns ``feasible``,
+    ``effort``, ``gain`` and ``choice`` (``{indicator: option}``; all 0 when ``need <= 0``);
+    among the cheapest solutions the one with the largest gain. Infeasible: ``feasible``
+    False and ``max_gain`` (the most reachable), ``choice`` empty.
+    """
+    if options.empty:
+        return {"feasible": need <= EPS, "effort": 0, "gain": 0.0, "choice": {},
+                "max_gain": 0.0}
+    best, choices, groups = max_gain_by_effort(options)
+    max_gain = float(best.max())
+    ok = np.flatnonzero(best >= need - EPS)
+    if ok.size == 0:
+        return {"feasible": False, "effort": None, "gain": None, "choice": {},
+                "max_gain": max_gain}
+    e = int(ok[0])
+    total, choice = float(best[e]), {}
+    for (g, df), arg in zip(reversed(groups), reversed(choices), strict=True):
+        j = int(arg[e])
+        choice[int(g)] = int(df["option"].iloc[j])
+        e -= int(df["effort"].iloc[j])
+    assert e == 0, "backtracking must end at zero effort"
+    return {"feasible": True, "effort": int(ok[0]), "gain": total,
+            "choice": dict(sorted(choice.items())), "max_gain": max_gain}
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan for a year
+# ---------------------------------------------------------------------------------------------
+
+PLAN_ACTION_COLUMNS = [
+    "opd", "indicator", "indicator_name_id", "indicator_name_en", "action", "label_id",
+    "label_en", "item", "item_name_id", "item_name_en", "title", "from_status", "to_status",
+    "measure", "unit", "from_value", "to_value", "effort", "points_gained", "action_id",
+]
+PLAN_INDICATOR_COLUMNS = ["indicator", "name_id", "name_en", "effort", "backed_before",
+                          "backed_after", "gain", "n_actions"]
+
+
+def plan_year(tables: Tables, year: int, city: str | None = None, target: str | None = None,
+              rules: Rules | None = None, actions: dict | None = None,
+              catalog: pd.DataFrame | None = None, bands: BandsLike = None) -> dict:
+    """Cheapest actions lifting ``year``'s estimated total to ``target``'s entry score.
+
+    ``target`` defaults to one predicate above the city's latest official one
+    (``calibration.default_target``). Returns a dict:
+
+    - ``summary``: ``city, year, target_predicate, target_entry, current_total,
+      current_predicate, points_needed, reachable, max_reachable_total,
+      best_reachable_predicate, planned_predicate`` (the target if reachable, else the best
+      reachable predicate above the current one, else None), ``planned_entry,
+      total_effort, total_after, predicate_after, margin`` (total after minus the planned
+      entry score), ``n_actions, evidence_available, is_estimate``.
+    - ``actions``: ``PLAN_ACTION_COLUMNS``, one row per chosen action. ``points_gained`` is
+      the action's marginal gain when the indicator's actions are applied in the listed
+      order, so they add up exactly to the indicator's gain.
+    - ``indicators``: ``PLAN_INDICATOR_COLUMNS`` for indicators with chosen actions.
+
+    Raises ``KlaError`` for an unknown city, a year without self-assessment or an unknown
+    target name.
+    """
+    from .calibration import default_target
+
+    rules = rules or load_rules()
+    actions = actions or load_actions()
+    b = bands if isinstance(bands, pd.DataFrame) else load_bands(bands)
+    city = check_year(tables, year, city)
+    cat = catalog if catalog is not None else load_catalog()
+    inputs = indicator_inputs(tables, year, city, rules, cat)
+    scored = score_inputs(inputs, rules)
+    summ = estimate_summary(scored, b)
+    current = float(scored["backed_points"].sum())
+    if target is None:
+        target = default_target(tables, city, b, current)
+    try:
+        target = canonical_predicate(target, b)
+    except ValueError as err:
+        raise KlaError(str(err)) from None
+    entry = entry_score(target, b)
+    items = evidence_items(tables, year, city, rules)
+    cands = candidate_actions(items, inputs, rules, actions)
+    opts = indicator_options(inputs, cands, rules)
+    max_gain = solve_min_effort(opts, math.inf)["max_gain"]
+    max_total = current + max_gain
+    current_pred = predicate_for(current, b)
+    best_pred = predicate_for(min(max_total, b.attrs.get("scale_max", 1000)), b)
+    reachable = max_total >= entry - EPS
+    ranks = dict(zip(b["predicate"], b["rank"], strict=True))
+    planned = target if reachable else (
+        best_pred if ranks.get(best_pred, 0) > ranks.get(current_pred, 0) else None)
+    sol = {"feasible": True, "effort": 0, "gain": 0.0, "choice": {}}
+    if planned is not None:
+        sol = solve_min_effort(opts, entry_score(planned, b) - current)
+    chosen_ids = [a for ind, o in sol["choice"].items() if o
+                  for a in opts.loc[(opts["indicator"] == ind) & (opts["option"] == o),
+                                    "action_ids"].iloc[0]]
+    act = _action_rows(inputs, cands, chosen_ids, rules, cat)
+    total_after = current + float(sol["gain"])
+    planned_entry = entry_score(planned, b) if planned else None
+    summary = {
+        "city": city, "year": int(year), "target_predicate": target, "target_entry": entry,
+        "current_total": current, "current_predicate": current_pred,
+        "points_needed": max(0.0, entry - current), "reachable": bool(reachable),
+        "max_reachable_total": max_total, "best_reachable_predicate": best_pred,
+        "planned_predicate": planned, "planned_entry": planned_entry,
+        "total_effort": int(sol["effort"]), "total_after": total_after,
+        "predicate_after": predicate_for(total_after, b),
+        "margin": None if planned_entry is None else total_after - planned_entry,
+        "n_actions": int(len(act)), "evidence_available": summ["evidence_available"],
+        "is_estimate": True,
+    }
+    per_ind = (act.groupby("indicator")
+               .agg(effort=("effort", "sum"), gain=("points_gained", "sum"),
+                    n_actions=("action_id", "size")).reset_index())
+    per_ind = per_ind.merge(cat[["indicator", "name_id", "name_en"]], on="indicator")
+    per_ind["backed_before"] = per_ind["indicator"].map(
+        scored.set_index("indicator")["backed_points"])
+    per_ind["backed_after"] = per_ind["backed_before"] + per_ind["gain"]
+    return {"summary": summary, "actions": act, "indicators": per_ind[PLAN_INDICATOR_COLUMNS]}
+
+
+def _action_rows(inputs: pd.DataFrame, cands: pd.DataFrame, chosen_ids: list[str],
+                 rules: Rules, cat: pd.DataFrame) -> pd.DataFrame:
+    """Chosen actions in application order, each with its exact marginal gain."""
+    chosen = cands.set_index("action_id").loc[chosen_ids].reset_index()
+    order = {s: i for i, s in enumerate(FIX_ORDER)}
+    chosen["_o"] = chosen["from_status"].map(order).fillna(len(order))
+    chosen = chosen.sort_values(["indicator", "_o", "effort", "action_id"], kind="stable")
+    gains = []
+    for ind, grp in chosen.groupby("indicator", sort=False):
+        row = inputs[inputs["indicator"] == ind]
+        states = [apply_actions(row, grp.iloc[:k]) for k in range(len(grp) + 1)]
+        backed = score_inputs(pd.concat(states, ignore_index=True), rules)["backed_points"]
+        gains += list(np.diff(backed.to_numpy()))
+    chosen["points_gained"] = gains
+    names = cat.set_index("indicator")
+    chosen["indicator_name_id"] = chosen["indicator"].map(names["name_id"])
+    chosen["indicator_name_en"] = chosen["indicator"].map(names["name_en"])
+    out = chosen.reindex(columns=PLAN_ACTION_COLUMNS)
+    out["effort"] = out["effort"].astype(int)
+    out["points_gained"] = out["points_gained"].astype(float)
+    return out.reset_index(drop=True)
