@@ -409,14 +409,15 @@ def headline_statistics(tables: Tables, data_year: int, city: str,
     heads = cat.loc[cat["measure"].notna(), ["indicator", "measure", "unit"]]
     st = city_rows(get_table(tables, "statistics"), city, data_year=data_year)
     rows = []
-    for ind, measure, unit in heads.itertuples(index=False):
-        if st.empty:
-            break
-        mine = st[(pd.to_numeric(st["indicator"]) == ind) & (st["measure"] == measure)]
-        value, source = _one_statistic(mine, unit, bool(rules["statistic.aggregate_areas"]))
-        if value is not None:
-            rows.append({"indicator": int(ind), "statistic_value": value,
-                         "statistic_source": source})
+    if not st.empty:
+        st = st.assign(indicator=pd.to_numeric(st["indicator"]).astype(int),
+                       measure=st["measure"].astype("string").str.strip().astype(object))
+        mine = st.merge(heads, on=["indicator", "measure"], suffixes=("", "_catalog"))
+        for (ind, unit), grp in mine.groupby(["indicator", "unit_catalog"], sort=True):
+            value, source = _one_statistic(grp, unit, bool(rules["statistic.aggregate_areas"]))
+            if value is not None:
+                rows.append({"indicator": int(ind), "statistic_value": value,
+                             "statistic_source": source})
     out = pd.DataFrame(rows, columns=["indicator", "statistic_value", "statistic_source"])
     return out.astype({"indicator": int, "statistic_value": float, "statistic_source": object})
 
