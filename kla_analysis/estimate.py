@@ -409,7 +409,8 @@ def headline_statistics(tables: Tables, data_year: int, city: str,
     heads = cat.loc[cat["measure"].notna(), ["indicator", "measure", "unit"]]
     st = city_rows(get_table(tables, "statistics"), city, data_year=data_year)
     rows = []
-    if not st.empty:
+    st = st[pd.to_numeric(st["indicator"], errors="coerce").notna()] if not st.empty else st
+    if not st.empty:  # rows without an indicator (e.g. population) are context, not headline
         st = st.assign(indicator=pd.to_numeric(st["indicator"]).astype(int),
                        measure=st["measure"].astype("string").str.strip().astype(object))
         mine = st.merge(heads, on=["indicator", "measure"], suffixes=("", "_catalog"))

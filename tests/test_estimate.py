@@ -186,3 +186,16 @@ def test_year_without_inventory_has_no_estimate():
     summ = E.estimate_summary(E.estimate_indicators(full_tables(), 2021))
     assert summ["claimed_total"] == 960 and summ["evidence_available"] is False
     assert summ["estimated_total"] is None and summ["estimated_predicate"] is None
+
+
+def test_statistics_without_indicator_are_ignored():
+    """Context rows (e.g. population) carry no indicator; they must not break the estimate."""
+    from estimate_fixtures import statistic, statistics
+
+    t = small_tables()
+    pop = statistic(4, "population", 250000.0, unit="count")
+    pop["indicator"] = None
+    t["statistics"] = pd.concat([t["statistics"], statistics([pop])], ignore_index=True)
+    t["statistics"]["indicator"] = t["statistics"]["indicator"].astype("Int64")
+    ind = E.estimate_indicators(t, 2023)
+    assert ind["backed_points"].sum() == pytest.approx(109.625)
