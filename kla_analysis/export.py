@@ -1,0 +1,166 @@
+"""The planner's to-do workbook: one sheet per responsible OPD, ready to send out.
+
+Every text cell that a spreadsheet could read as a formula (starting with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return, also after leading spaces) is neutralised with a
+leading apostrophe, so no cell can run as a formula whatever the OPD names or document
+titles contain. The file is written atomically (``atomic.atomic_path``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from . import i18n
+from .atomic import atomic_path
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+#: Workbook columns: (plan action column, header id, header en).
+COLUMNS = [
+    ("indicator", "Indikator", "Indicator"),
+    ("indicator_name", "Nama indikator", "Indicator name"),
+    ("label", "Tindakan", "Action"),
+    ("item", "Item data dukung", "Evidence item"),
+    ("item_name", "Nama item", "Item name"),
+    ("title", "Judul dokumen", "Document title"),
+    ("from_status", "Status sekarang", "Current status"),
+    ("measure", "Statistik", "Statistic"),
+    ("from_value", "Nilai sekarang", "Current value"),
+    ("to_value", "Nilai tujuan", "Target value"),
+    ("effort", "Upaya (satuan, asumsi)", "Effort (units, assumption)"),
+    ("points_gained", "Tambahan poin (estimasi)", "Points gained (estimate)"),
+]
+NOTES_SHEET = {"id": "Keterangan", "en": "Notes"}
+NOTES = {
+    "id": [
+        ("Kota", "city"), ("Tahun evaluasi", "year"), ("Target predikat", "target_predicate"),
+        ("Batas bawah target", "target_entry"), ("Estimasi saat ini", "current_total"),
+        ("Predikat yang direncanakan", "planned_predicate"),
+        ("Estimasi setelah tindakan", "total_after"), ("Selisih di atas batas", "margin"),
+        ("Total upaya (satuan)", "total_effort"), ("Jumlah tindakan", "n_actions"),
+    ],
+    "en": [
+        ("City", "city"), ("Evaluation year", "year"), ("Target predicate", "target_predicate"),
+        ("Target entry score", "target_entry"), ("Current estimate", "current_total"),
+        ("Planned predicate", "planned_predicate"), ("Estimate after the actions", "total_after"),
+        ("Margin over the threshold", "margin"), ("Total effort (units)", "total_effort"),
+        ("Number of actions", "n_actions"),
+    ],
+}
+DISCLAIMER = {
+    "id": ("Ini estimasi berbasis asumsi, bukan hasil evaluasi resmi KemenPPPA. Poin, bobot "
+           "dan upaya per tindakan adalah asumsi yang dapat diubah Gugus Tugas "
+           "(kla_analysis/data/scoring_rules.yaml dan actions.yaml)."),
+    "en": ("This is an assumption-based estimate, not an official KemenPPPA result. Points, "
+           "weights and efforts per action are assumptions the Gugus Tugas can edit "
+           "(kla_analysis/data/scoring_rules.yaml and actions.yaml)."),
+}
+UNREACHABLE = {
+    "id": "Target {target} tidak tercapai dengan tindakan yang tersedia; rencana ini menuju {best}.",
+    "en": "Target {target} cannot be reached with the available actions; this plan aims at {best}.",
+}
+
+
+def neutralise(value: object) -> object:
+    """``value`` unchanged unless it is text a spreadsheet could run as a formula; such text
+    gets a leading apostrophe (``'=SUM(A1)``).
+
+    >>> neutralise("=1+1"), neutralise("  @cmd"), neutralise("Dinkes"), neutralise(-3)
+    ("'=1+1", "'  @cmd", 'Dinkes', -3)
+    """
+    if isinstance(value, str) and value.lstrip(" ")[:1] in FORMULA_TRIGGERS and value.strip(" "):
+        return "'" + value
+    return value
+
+
+def sheet_name(name: object, taken: set[str]) -> str:
+    """A valid, unique worksheet name (31 characters, none of ``[]:*?/\\``)."""
+    text = re.sub(r"[\[\]:*?/\\]", "-", str(name if name is not None else "")).strip().strip("'")
+    base = (text or "OPD")[:31]
+    out, n = base, 2
+    while out.casefold() in {t.casefold() for t in taken}:
+        suffix = f" ({n})"
+        out, n = base[:31 - len(suffix)] + suffix, n + 1
+    taken.add(out)
+    return out
+
+
+def todo_tables(plan: dict, lang: str = "id") -> dict[str, pd.DataFrame]:
+    """The workbook's OPD sheets as DataFrames (``{sheet name: table}``), OPDs in
+    alphabetical order, rows by indicator. ``plan`` is ``plan.plan_year(...)``."""
+    lang = i18n.check_lang(lang)
+    acts = plan["actions"].copy()
+    sfx = "id" if lang == "id" else "en"
+    acts["indicator_name"] = acts[f"indicator_name_{sfx}"]
+    acts["label"] = acts[f"label_{sfx}"]
+    acts["item_name"] = acts[f"item_name_{sfx}"]
+    acts["from_status"] = [
+        i18n.t(f"evidence_status.{s}", lang) if isinstance(s, str) and s else None
+        for s in acts["from_status"]]
+    acts["opd"] = acts["opd"].fillna("").astype(str).str.strip()
+    headers = {c: (hid if lang == "id" else hen) for c, hid, hen in COLUMNS}
+    taken: set[str] = {NOTES_SHEET[lang]}
+    out = {}
+    for opd, grp in acts.groupby("opd", sort=True):
+        table = grp.sort_values(["indicator", "item"], kind="stable")[[c for c, _, _ in COLUMNS]]
+        out[sheet_name(opd, taken)] = table.rename(columns=headers).reset_index(drop=True)
+    return out
+
+
+def notes_table(plan: dict, lang: str = "id") -> pd.DataFrame:
+    """The notes sheet: the plan's headline numbers and the assumption disclaimer."""
+    lang = i18n.check_lang(lang)
+    s = plan["summary"]
+    rows = [(label, s.get(key)) for label, key in NOTES[lang]]
+    if not s.get("reachable", True):
+        rows.append(("", UNREACHABLE[lang].format(target=s["target_predicate"],
+                                                  best=s.get("best_reachable_predicate"))))
+    rows.append(("", DISCLAIMER[lang]))
+    return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def _cell(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalar -> Python
+    return neutralise(value) if isinstance(value, str) else value
+
+
+def write_todo_workbook(plan: dict, path: str | Path, lang: str = "id") -> Path:
+    """Write the to-do workbook (``.xlsx``) atomically: one sheet per OPD, then a notes sheet.
+
+    Returns the path. Every text cell is passed through ``neutralise``.
+    """
+    tables = todo_tables(plan, lang)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, table in tables.items():
+        ws = wb.create_sheet(name)
+        ws.append([_cell(h) for h in table.columns])
+        for rec in table.itertuples(index=False):
+            ws.append([_cell(v) for v in rec])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(table.columns, start=1):
+            width = max([len(str(col))] + [len(str(v)) for v in table.iloc[:, i - 1]
+                                           if v is not None])
+            ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
+    notes = wb.create_sheet(NOTES_SHEET[i18n.check_lang(lang)])
+    for rec in notes_table(plan, lang).itertuples(index=False):
+        notes.append([_cell(v) for v in rec])
+    notes.column_dimensions["A"].width = 30
+    notes.column_dimensions["B"].width = 100
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        wb.save(tmp)
+    return target
