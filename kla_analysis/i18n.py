@@ -61,5 +61,16 @@ def glossary(lang: str = DEFAULT_LANG) -> pd.DataFrame:
     return pd.DataFrame([{"term": g["term"], "meaning": g[lang]} for g in _doc()["glossary"]])
 
 
+def measure_label(measure: str, lang: str = DEFAULT_LANG) -> str:
+    """Label of an agency statistic outside the catalog's headline measures.
+
+    Unknown codes are shown readable (``child_forum_members`` -> ``Child forum members``).
+    """
+    entry = (_doc().get("measures") or {}).get(measure)
+    if entry:
+        return entry[check_lang(lang)]
+    return str(measure).replace("_", " ").strip().capitalize()
+
+
 def language_name(lang: str) -> str:
     return _doc()["languages"][check_lang(lang)]

@@ -256,38 +256,54 @@ def trend_figure(trend: pd.DataFrame, bands: pd.DataFrame, lang: str = "id") -> 
 
 # --- 7. kelurahan view ---------------------------------------------------------------------
 
+SHORT = {"color": OKABE_ITO["vermillion"], "marker": "D"}   # short of the target
+MET = {"color": OKABE_ITO["blue"], "marker": "o"}           # target met
+NEUTRAL = {"color": "#8c8c8c", "marker": "o"}              # no target to compare with
+
+
 def kelurahan_figure(values: pd.DataFrame, measure_label: str, unit: str | None,
                      target: float | None, direction: str | None, data_year: int,
                      lang: str = "id") -> ReportFigure:
-    """One bar per kelurahan (``area, value``), worst first, with the target line.
+    """A dot per kelurahan (``area, value``), worst first, with the target line.
 
-    Bars short of the target are hatched vermillion, the others solid blue.
+    A dot plot (not bars), so the axis can zoom on the range the values and the target span:
+    coverage figures of 90-97% stay distinguishable. Dots short of the target are vermillion
+    diamonds, the others blue circles (grey when there is no target); every dot carries its
+    value.
     """
     df = values.dropna(subset=["value"]).sort_values(
         "value", ascending=direction != "lower").reset_index(drop=True)
-    fig = _figure(0.26 * len(df) + 1.0)
-    ax = fig.add_subplot()
-    y = np.arange(len(df))[::-1]
-    if target is None or pd.isna(target):
+    has_target = target is not None and not pd.isna(target)
+    if not has_target:
         short = pd.Series(False, index=df.index)
     elif direction == "lower":
         short = df["value"] > target
     else:
         short = df["value"] < target
-    colors = np.where(short, CLAIMED["color"], BACKED["color"])
-    hatches = np.where(short, "////", "")
-    for yi, v, c, h in zip(y, df["value"], colors, hatches, strict=True):
-        ax.barh(yi, v, height=0.7, color=c, hatch=h, edgecolor="white", linewidth=0)
-        ax.text(v, yi, " " + fmt_value(v, unit, lang), va="center", fontsize=FONT - 2,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3, "alpha": 0.8})
-    if target is not None and not pd.isna(target):
+    fig = _figure(0.24 * len(df) + 0.8)
+    ax = fig.add_subplot()
+    y = np.arange(len(df))[::-1]
+    vals = [*df["value"], *([float(target)] if has_target else [])]
+    lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
+    pad = max((hi - lo) * 0.08, abs(hi) * 0.01, 0.5)
+    left = max(0.0, lo - pad) if unit == "percent" or lo >= 0 else lo - pad
+    right = hi + (hi - left) * 0.22 + pad
+    for style, mask in ((SHORT, short), (MET if has_target else NEUTRAL, ~short)):
+        ax.plot(df.loc[mask, "value"], y[mask.to_numpy()], linestyle="none",
+                marker=style["marker"], color=style["color"], markeredgecolor="black",
+                markersize=6, zorder=3)
+    for yi, v in zip(y, df["value"], strict=True):
+        ax.hlines(yi, left, v, color="#d0d0d0", lw=0.8, zorder=1)
+        ax.text(v, yi, "  " + fmt_value(v, unit, lang), va="center", fontsize=FONT - 2)
+    if has_target:
         ax.axvline(float(target), color=TARGET["color"], linestyle=TARGET["linestyle"], lw=1.2,
-                   zorder=0)
+                   zorder=2)
     ax.set_yticks(y, list(df["area"]), fontsize=FONT - 1.5)
-    top = max(float(df["value"].max()) if len(df) else 1.0,
-              float(target) if target is not None and not pd.isna(target) else 0.0)
-    ax.set_xlim(0, top * 1.15 or 1)
-    ax.set_xlabel(measure_label, fontsize=FONT - 1)
+    ax.set_ylim(-0.7, len(df) - 0.3)
+    ax.set_xlim(left, right)
+    ax.tick_params(axis="x", labelsize=FONT - 1.5)
+    if unit == "percent":
+        ax.xaxis.set_major_formatter(lambda x, _: fmt_value(x, unit, lang))
     _style(ax)
     ordered = df if direction != "lower" else df.iloc[::-1]
     fmt = [f"{a} {fmt_value(v, unit, lang)}" for a, v in zip(ordered["area"], ordered["value"],
@@ -304,15 +320,17 @@ def peers_figure(peers: pd.DataFrame, bands: pd.DataFrame, highlight: str | None
                  lang: str = "id") -> ReportFigure:
     """A grid of kab/kota (rows) by evaluation year (columns); each cell names the predicate.
 
-    ``peers`` has ``city, year, predicate``. Cell shade rises with the predicate, and the
-    name is written in the cell, so the grid reads without colour.
+    ``peers`` has ``city, year, predicate``. Cell shade rises with the predicate, and its
+    short name (``predicate_abbreviations``, explained in the caption) is written in the
+    cell, so the grid reads without colour on a phone-width chart.
     """
     ranks = dict(zip(bands["predicate"], bands["rank"], strict=True))
+    abbr = predicate_abbreviations(bands)
     years = sorted(int(y) for y in peers["year"].unique())
     cities = sorted(peers["city"].unique(),
                     key=lambda c: (c != highlight, -peers.loc[peers["city"] == c, "predicate"]
                                    .map(ranks).fillna(0).max(), c))
-    fig = _figure(0.34 * len(cities) + 0.9)
+    fig = _figure(0.3 * len(cities) + 0.7)
     ax = fig.add_subplot()
     lookup = {(r.city, int(r.year)): r.predicate for r in peers.itertuples()}
     for i, city in enumerate(cities):
@@ -324,15 +342,15 @@ def peers_figure(peers: pd.DataFrame, bands: pd.DataFrame, highlight: str | None
             fill = BAND_FILLS[min(rank, len(BAND_FILLS)) - 1] if rank else BELOW_FILL
             ax.add_patch(Rectangle((j - 0.46, i - 0.42), 0.92, 0.84, facecolor=fill,
                                    edgecolor="#4d4d4d", linewidth=0.6))
-            ax.text(j, i, pred, ha="center", va="center", fontsize=FONT - 2.5,
+            ax.text(j, i, abbr.get(pred, pred), ha="center", va="center", fontsize=FONT - 1.5,
                     fontweight="bold" if city == highlight else "normal")
     ax.set_xlim(-0.5, len(years) - 0.5)
     ax.set_ylim(len(cities) - 0.5, -0.5)
     ax.set_xticks(range(len(years)), [str(y) for y in years])
     ax.xaxis.tick_top()
-    ax.set_yticks(range(len(cities)), cities, fontsize=FONT - 1.5)
-    for label in ax.get_yticklabels():
-        if label.get_text() == highlight:
+    ax.set_yticks(range(len(cities)), [short_city(c) for c in cities], fontsize=FONT - 1.5)
+    for label, city in zip(ax.get_yticklabels(), cities, strict=True):
+        if city == highlight:
             label.set_fontweight("bold")
     ax.tick_params(length=0, labelsize=FONT - 1.5)
     for side in ax.spines.values():
@@ -340,4 +358,24 @@ def peers_figure(peers: pd.DataFrame, bands: pd.DataFrame, highlight: str | None
     items = "; ".join(
         t("alt.peers_item", lang, city=r.city, year=int(r.year), predicate=r.predicate)
         for r in peers.sort_values(["city", "year"]).itertuples() if isinstance(r.predicate, str))
-    return ReportFigure(fig, t("alt.peers", lang, items=items))
+    caption = ", ".join(f"{abbr[p]} = {p}" for p in bands["predicate"] if abbr[p] != p)
+    return ReportFigure(fig, t("alt.peers", lang, items=items), caption)
+
+
+def predicate_abbreviations(bands: pd.DataFrame) -> dict[str, str]:
+    """Shortest unambiguous prefix of each predicate (Pratama -> P, ..., KLA stays KLA)."""
+    names = list(bands["predicate"])
+    out = {}
+    for name in names:
+        for n in range(1, len(name) + 1):
+            if sum(o.startswith(name[:n]) for o in names) == 1:
+                out[name] = name[:n]
+                break
+        else:
+            out[name] = name
+    return {k: (k if len(k) <= 3 and k.isupper() else v) for k, v in out.items()}
+
+
+def short_city(name: str) -> str:
+    """``Kabupaten Hulu Sungai Utara`` -> ``Kab. Hulu Sungai Utara`` for chart labels."""
+    return name.replace("Kabupaten ", "Kab. ", 1) if name.startswith("Kabupaten ") else name

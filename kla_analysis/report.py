@@ -23,7 +23,7 @@ from . import calibration, estimate, plan
 from .catalog import load_bands, load_catalog
 from .config import ProjectPaths, project_paths
 from .errors import KlaError
-from .i18n import check_lang, t
+from .i18n import check_lang, measure_label, t
 from .runner import check_year
 from .tables import load_processed
 
@@ -271,22 +271,25 @@ def kelurahan_views(rep: Report) -> list[dict]:
         return []
     st = st[st["area_level"].astype("string").str.strip().str.casefold() == "kelurahan"]
     st = st[pd.to_numeric(st["data_year"], errors="coerce") <= data_year]
-    cat = rep.catalog.set_index("indicator")
     views = []
+    by_measure = rep.catalog.dropna(subset=["measure"]).set_index("measure")
     for measure, grp in st.groupby("measure", sort=True):
         latest = int(pd.to_numeric(grp["data_year"]).max())
         rows = grp[pd.to_numeric(grp["data_year"]) == latest]
-        ind = int(pd.to_numeric(rows["indicator"]).iloc[0])
-        meta = cat.loc[ind] if ind in cat.index else None
-        is_headline = meta is not None and meta["measure"] == measure
-        label = meta[f"measure_{rep.lang}"] if is_headline else str(measure)
+        meta = by_measure.loc[measure] if measure in by_measure.index else None
+        given = pd.to_numeric(rows["indicator"], errors="coerce").dropna()
+        ind = int(meta["indicator"]) if meta is not None else \
+            (int(given.iloc[0]) if len(given) else None)
         values = rows[["kecamatan", "area", "value", "numerator", "denominator"]].copy()
         values["value"] = pd.to_numeric(values["value"], errors="coerce")
         views.append({
-            "measure": measure, "indicator": ind, "label": label,
+            "measure": measure, "indicator": ind,
+            "label": meta[f"measure_{rep.lang}"] if meta is not None
+            else measure_label(str(measure), rep.lang),
             "unit": str(rows["unit"].iloc[0]) if "unit" in rows else None,
-            "target": float(meta["target"]) if is_headline and pd.notna(meta["target"]) else None,
-            "direction": meta["direction"] if is_headline else None, "data_year": latest,
+            "target": float(meta["target"]) if meta is not None and pd.notna(meta["target"])
+            else None,
+            "direction": meta["direction"] if meta is not None else None, "data_year": latest,
             "values": values.sort_values("area").reset_index(drop=True)})
     return views
 

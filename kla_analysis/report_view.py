@@ -73,6 +73,11 @@ def _p(text: str, cls: str = "") -> Markup:
         Markup("<p>{}</p>").format(text)
 
 
+def _domain(url: str) -> str:
+    m = re.match(r"^https?://([^/]+)", str(url or ""))
+    return m.group(1) if m else str(url or "")
+
+
 def link(url: object, text: object | None = None) -> Markup:
     """A link for an http(s) address from data; anything else is shown as plain text."""
     if is_missing(url) or not str(url).strip():
@@ -205,20 +210,23 @@ def clusters_html(rep: report.Report) -> Markup:
     lang = rep.lang
     cl = report.cluster_table(rep)
     fig = plots.clusters_figure(cl, lang)
-    total = pd.DataFrame([{"name": t("label.total", lang), "claimed": cl["claimed"].sum(),
+    total = pd.DataFrame([{"label": t("label.total", lang), "claimed": cl["claimed"].sum(),
                            "backed": cl["backed"].sum(), "lost": cl["lost"].sum(),
                            "max_points": cl["max_points"].sum()}])
     rows = pd.concat([cl, total], ignore_index=True)
     table = pd.DataFrame({
-        t("label.cluster", lang): rows["name"],
+        t("label.cluster", lang): rows["label"],
         t("label.claimed", lang): [fmt_points(v, lang) for v in rows["claimed"]],
         t("label.backed_short", lang): [fmt_est(v, lang) for v in rows["backed"]],
         t("label.lost", lang): [fmt_est(v, lang) for v in rows["lost"]],
         t("label.maximum", lang): [fmt_points(v, lang) for v in rows["max_points"]]})
+    names = Markup("; ").join(Markup("<b>{}</b>: {}").format(
+        label, name.split(":", 1)[-1].strip()) for label, name in
+        zip(cl["label"], cl["name"], strict=True) if ":" in name)
     return _join([_heading(rep, "clusters"), _p(t("clusters.intro", lang)), fig.to_html(),
-                  html_table(table, numeric=list(table.columns[1:]),
-                             cell_classes={table.columns[0]: ["wide"] * len(rows)},
-                             row_classes=[None] * len(cl) + ["total"])])
+                  html_table(table, numeric=list(table.columns[1:]), table_class="compact",
+                             row_classes=[None] * len(cl) + ["total"]),
+                  Markup('<p class="muted">{}</p>').format(names)])
 
 
 # --- 4. indicators -------------------------------------------------------------------------
@@ -302,7 +310,7 @@ def trend_html(rep: report.Report) -> Markup:
             "–" if is_missing(p) else p if s == "published"
             else f"{p} ({official_status_text(s, lang)})"
             for p, s in zip(tr["official_predicate"], tr["official_status"], strict=True)]})
-    parts.append(html_table(table, numeric=list(table.columns[:4])))
+    parts.append(html_table(table, numeric=list(table.columns[:4]), table_class="compact"))
     return _join(parts)
 
 
@@ -315,24 +323,32 @@ def kelurahan_html(rep: report.Report) -> Markup:
     parts = [_heading(rep, "kelurahan")]
     if not views:
         return _join([*parts, _p(t("kelurahan.none", lang, data_year=data_year))])
-    for v in views:
+    parts.append(_p(t("kelurahan.intro", lang, data_year=data_year)))
+    for v in sorted(views, key=lambda v: (v["indicator"] is None, v["indicator"] or 0,
+                                          v["measure"])):
         vals = v["values"].dropna(subset=["value"])
-        parts.append(Markup("<h3>{}</h3>").format(f"{v['indicator']}. {v['label']}"))
-        parts.append(_p(t("kelurahan.intro", lang, data_year=v["data_year"])))
-        parts.append(plots.kelurahan_figure(vals, v["label"], v["unit"], v["target"],
-                                            v["direction"], v["data_year"], lang).to_html())
+        parts.append(Markup("<h3>{}</h3>").format(
+            f"{v['indicator']}. {v['label']}" if v["indicator"] is not None else v["label"]))
+        fig = plots.kelurahan_figure(vals, v["label"], v["unit"], v["target"], v["direction"],
+                                     v["data_year"], lang)
         if v["target"] is not None:
             short = vals["value"] > v["target"] if v["direction"] == "lower" \
                 else vals["value"] < v["target"]
-            parts.append(_p(t("kelurahan.below_target", lang, n=int(short.sum()),
-                              total=len(vals))))
+            fig.caption = t("kelurahan.below_target", lang, n=int(short.sum()), total=len(vals),
+                            target=fmt_value(v["target"], v["unit"], lang),
+                            data_year=v["data_year"])
+        else:
+            fig.caption = t("kelurahan.no_target", lang, data_year=v["data_year"])
+        parts.append(fig.to_html())
         table = pd.DataFrame({
             t("label.kecamatan", lang): v["values"]["kecamatan"].fillna(""),
             t("label.kelurahan", lang): v["values"]["area"],
             t("label.value", lang): [fmt_value(x, v["unit"], lang) for x in v["values"]["value"]],
             "n": [fmt_number(x, lang, 0) for x in v["values"]["numerator"]],
             "N": [fmt_number(x, lang, 0) for x in v["values"]["denominator"]]})
-        parts.append(html_table(table, numeric=["n", "N", table.columns[2]]))
+        parts.append(Markup("<details><summary>{}</summary>{}</details>").format(
+            t("kelurahan.table", lang, n=len(table)),
+            html_table(table, numeric=["n", "N", table.columns[2]])))
     return _join(parts)
 
 
@@ -352,8 +368,10 @@ def peers_html(rep: report.Report) -> Markup:
         t("label.provenance", lang): [official_status_text(v, lang) for v in peers["status"]],
         t("label.source", lang): markup_column(link(u, t("label.source", lang))
                                                for u in peers["source_url"])})
-    parts.append(html_table(table, row_classes=["highlight" if c == rep.city else None
-                                                for c in peers["city"]]))
+    parts.append(Markup("<details><summary>{}</summary>{}</details>").format(
+        t("peers.table", lang, n=len(table)),
+        html_table(table, row_classes=["highlight" if c == rep.city else None
+                                       for c in peers["city"]])))
     return _join(parts)
 
 
@@ -377,7 +395,7 @@ def plan_html(rep: report.Report) -> Markup:
     if actions.empty:
         return _join(parts)
     parts.append(Markup("<p><strong>{}</strong>{}</p>").format(
-        t("plan.summary", lang, n=s["n_actions"],
+        t("plan.summary", lang, n=s["n_actions"], effort=s["total_effort"],
           gain=fmt_est(s["total_after"] - s["current_total"], lang),
           new_total=fmt_est(s["total_after"], lang),
           margin=fmt_est(s["margin"], lang) if s["margin"] is not None else "–"),
@@ -433,27 +451,29 @@ def methodology_html(rep: report.Report) -> Markup:
             t("label.in_band", lang): [_yes_no(v, lang) for v in cal["in_band"]],
             t("label.distance", lang): [fmt_est(v, lang) for v in cal["distance_to_band"]]})
         parts.append(html_table(table, numeric=[table.columns[2], table.columns[3],
-                                                table.columns[6]]))
+                                                table.columns[6]], table_class="compact"))
     parts += [Markup("<h3>{}</h3>").format(t("official.heading", lang)),
               _p(t("official.text", lang)),
               Markup("<h3>{}</h3>").format(t("methodology.heading", lang)),
               _p(t("methodology.text", lang)),
               Markup("<h3>{}</h3>").format(t("assumptions.heading", lang))]
     assumed = rep.catalog[rep.catalog["cluster_assumed"]]["indicator"]
+    source = rep.bands.attrs.get("source", "")
     items = [t("assumptions.weights", lang), t("assumptions.targets", lang),
-             t("assumptions.bands", lang, source=rep.bands.attrs.get("source", ""))]
+             Markup("{} {}").format(t("assumptions.bands", lang),
+                                    link(source, _domain(source)))]
     if len(assumed):
         items.insert(1, t("assumptions.clusters", lang,
                           indicators=", ".join(str(i) for i in assumed)))
     parts.append(Markup("<ul>{}</ul>").format(_join(Markup("<li>{}</li>").format(i)
                                                     for i in items)))
     rules = report.methodology_table(rep)
-    table = pd.DataFrame({
-        t("label.setting", lang): rules["rule"], t("label.value", lang): rules["value"],
-        t("label.assumption", lang): [_yes_no(v, lang) for v in rules["assumption"]],
-        t("label.rationale", lang): rules["rationale"]})
     parts.append(Markup("<h3>{}</h3>").format(t("assumptions.rules", lang)))
-    parts.append(html_table(table, cell_classes={table.columns[3]: ["wide"] * len(table)}))
+    parts.append(Markup('<dl class="rules">{}</dl>').format(_join(
+        Markup("<dt><code>{}</code> = {}{}</dt><dd>{}</dd>").format(
+            r.rule, r.value, Markup(' <span class="tag-estimate">{}</span>').format(
+                t("label.assumption", lang)) if r.assumption else _EMPTY, r.rationale)
+        for r in rules.itertuples())))
 
     parts.append(Markup("<h3>{}</h3>").format(t("sources.heading", lang)))
     src = report.sources_table(rep)
@@ -467,7 +487,7 @@ def methodology_html(rep: report.Report) -> Markup:
         table = pd.DataFrame({
             t("label.file", lang): src["file"], t("label.delivered_by", lang): src["delivered_by"],
             t("label.provenance", lang): status_text,
-            t("label.source", lang): markup_column(link(u) for u in src["source_url"]),
+            t("label.source", lang): markup_column(link(u, _domain(u)) for u in src["source_url"]),
             t("label.notes", lang): src["notes"]})
         parts.append(html_table(table))
     parts.append(Markup("<h3>{}</h3>").format(t("quality.heading", lang)))

@@ -50,3 +50,9 @@ def test_glossary_explains_the_domain_words_in_both_languages():
             assert word in terms, (lang, word)
         assert g["meaning"].str.len().gt(10).all()
     assert (i18n.glossary("id")["meaning"] != i18n.glossary("en")["meaning"]).all()
+
+
+def test_measure_labels_known_and_unknown():
+    assert i18n.measure_label("immunisation_complete", "id").startswith("Persentase bayi")
+    assert i18n.measure_label("immunisation_complete", "en").startswith("Share of infants")
+    assert i18n.measure_label("new_agency_count", "id") == "New agency count"

@@ -74,19 +74,34 @@ def test_trend_uses_distinct_markers_and_line_styles():
     assert "2023 claimed 946.45, estimate 655, official predikat not known" in fig.alt
 
 
-def test_kelurahan_bars_short_of_target_are_hatched_and_alt_lists_lowest_first():
+def _dots(fig) -> dict[str, list[float]]:
+    """x values of the kelurahan dots by marker."""
+    out: dict[str, list[float]] = {}
+    for line in fig.fig.axes[0].get_lines():
+        if line.get_marker() not in ("None", None, ""):
+            out.setdefault(line.get_marker(), []).extend(float(x) for x in line.get_xdata())
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def test_kelurahan_dots_short_of_target_differ_in_shape_and_alt_lists_lowest_first():
     df = pd.DataFrame({"area": ["A", "B", "C", "D"], "value": [99.0, 80.5, 100.0, 90.0]})
     fig = plots.kelurahan_figure(df, "Akta kelahiran", "percent", 100, "higher", 2022, "id")
-    patches = [p for p in fig.fig.axes[0].patches if p.get_width() > 0]
-    hatched = sorted(p.get_width() for p in patches if p.get_hatch())
-    assert hatched == [80.5, 90.0, 99.0]
+    assert _dots(fig) == {plots.SHORT["marker"]: [80.5, 90.0, 99.0],
+                          plots.MET["marker"]: [100.0]}
     assert re.search(r"Terendah: B 80,5%, D 90%, A 99%", fig.alt)
     assert "Tertinggi: C 100%" in fig.alt
+    # the axis zooms on the data (a dot plot may), but keeps the target in view
+    left, right = fig.fig.axes[0].get_xlim()
+    assert 60 < left < 80.5 and right > 100
     # lower-is-better measures: values above the target are the ones short of it
     low = plots.kelurahan_figure(df, "Kasus", "count", 85, "lower", 2022, "id")
-    bars = [p for p in low.fig.axes[0].patches if p.get_width() > 0]
-    assert sorted(p.get_width() for p in bars if p.get_hatch()) == [90.0, 99.0, 100.0]
+    assert _dots(low)[plots.SHORT["marker"]] == [90.0, 99.0, 100.0]
     assert "Terendah: B 80, D 90, A 99" in low.alt and "Tertinggi: C 100" in low.alt
+    # without a target no dot claims to meet it
+    none = plots.kelurahan_figure(df, "Anggota", "count", None, None, 2022, "id")
+    colours = {to_hex(ln.get_color()) for ln in none.fig.axes[0].get_lines()
+               if ln.get_marker() not in ("None", None, "") and len(ln.get_xdata())}
+    assert colours == {plots.NEUTRAL["color"]}
 
 
 def test_peers_grid_writes_the_predicate_in_each_cell_and_bolds_the_city():
@@ -94,9 +109,12 @@ def test_peers_grid_writes_the_predicate_in_each_cell_and_bolds_the_city():
                           "predicate": ["Madya", "Nindya", "Pratama"]})
     fig = plots.peers_figure(peers, BANDS, "Kota A", "id")
     texts = [t for t in fig.fig.axes[0].texts]
-    assert sorted(t.get_text() for t in texts) == ["Madya", "Nindya", "Pratama"]
-    assert all(t.get_fontweight() == "bold" for t in texts if t.get_text() != "Pratama")
+    assert sorted(t.get_text() for t in texts) == ["M", "N", "P"]
+    assert all(t.get_fontweight() == "bold" for t in texts if t.get_text() != "P")
     assert "Kota A 2023 Nindya" in fig.alt
+    assert fig.caption == "P = Pratama, M = Madya, N = Nindya, U = Utama"
+    assert plots.predicate_abbreviations(BANDS)["KLA"] == "KLA"
+    assert plots.short_city("Kabupaten Hulu Sungai Utara") == "Kab. Hulu Sungai Utara"
 
 
 def test_to_html_embeds_png_with_escaped_alt_text_and_no_external_source():
