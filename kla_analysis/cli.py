@@ -239,6 +239,142 @@ def report_cmd(
     raise typer.Exit(code)
 
 
+Year = Annotated[int, typer.Option("--year", help="Evaluation year, e.g. 2023.")]
+City = Annotated[str | None, typer.Option(
+    "--city", help="Kab/kota as written in the data (default: the only one).")]
+Target = Annotated[str | None, typer.Option(
+    "--target", help="Target predikat, e.g. Nindya (default: one above the latest official).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+RulesFile = Annotated[Path | None, typer.Option(
+    "--rules", dir_okay=False, help="Scoring rules YAML (default: the packaged "
+                                    "scoring_rules.yaml; every rule is an assumption).")]
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:,.2f}"
+
+
+@command("score")
+def score_cmd(
+    year: Year,
+    city: City = None,
+    target: Target = None,
+    as_json: AsJson = False,
+    rules: RulesFile = None,
+    data_dir: DataDir = None,
+    reports_dir: ReportsDir = None,
+) -> None:
+    """Claimed total, evidence-backed ESTIMATE (with its range over the rule settings) and
+    predicates of one evaluation year, with the points to the next and target predikat."""
+    import json
+
+    from .calibration import score_year
+    from .config import project_paths
+    from .estimate import load_rules
+    from .export import jsonable
+    from .tables import load_processed
+
+    tables = load_processed(project_paths(data_dir, reports_dir))
+    s = score_year(tables, year, city, target, load_rules(rules))
+    if as_json:
+        typer.echo(json.dumps(jsonable(s), ensure_ascii=False))
+        return
+    below = "Belum berpredikat"
+    typer.echo(f"{s['city']}, evaluation year {s['year']} -- ESTIMATE from assumption-based "
+               "rules, not an official result")
+    typer.echo(f"  claimed (penilaian mandiri): {_fmt(s['claimed_total']):>9}  "
+               f"{s['claimed_predicate'] or below}")
+    if s["estimated_total"] is None:
+        typer.echo("  estimated (evidence-backed):       n/a  no data dukung inventory "
+                   "for this year")
+    else:
+        preds = " .. ".join(p or below for p in s["estimated_predicates"][::max(
+            1, len(s["estimated_predicates"]) - 1)])
+        typer.echo(f"  estimated (evidence-backed): {_fmt(s['estimated_total']):>9}  "
+                   f"{s['estimated_predicate'] or below}")
+        typer.echo(f"  range over {s['n_settings']} rule settings: "
+                   f"{_fmt(s['estimated_total_min'])} - {_fmt(s['estimated_total_max'])}  "
+                   f"({preds})")
+        typer.echo(f"  indicators: {s['n_met']} met, {s['n_partial']} partial, "
+                   f"{s['n_not_met']} not met, {s['n_no_data']} no data; "
+                   f"{_fmt(s['points_lost'])} claimed points not backed")
+    official = s["official_predicate"]
+    typer.echo(f"  official predikat: {official + ' (' + str(s['official_status']) + ')' if official else 'not known'}")
+    if s["next_predicate"]:
+        typer.echo(f"  next predikat: {s['next_predicate']}, "
+                   f"{_fmt(s['points_to_next_predicate'])} points away (estimate)")
+    if s["points_to_target_predicate"] is not None:
+        typer.echo(f"  target predikat: {s['target_predicate']}, "
+                   f"{_fmt(s['points_to_target_predicate'])} points away (estimate)")
+
+
+@command("plan")
+def plan_cmd(
+    year: Year,
+    city: City = None,
+    target: Target = None,
+    xlsx: Annotated[Path | None, typer.Option(
+        "--xlsx", dir_okay=False, help="Also write the to-do workbook (.xlsx, one sheet per "
+                                       "OPD) to this path.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Workbook language: id or en.")] = "id",
+    as_json: AsJson = False,
+    rules: RulesFile = None,
+    actions: Annotated[Path | None, typer.Option(
+        "--actions", dir_okay=False, help="Actions YAML with efforts and limits (default: the "
+                                          "packaged actions.yaml; all assumptions).")] = None,
+    data_dir: DataDir = None,
+    reports_dir: ReportsDir = None,
+) -> None:
+    """Cheapest set of actions (least total effort) that lifts the year's evidence-backed
+    estimate to the target predikat's entry score; optionally a to-do workbook per OPD."""
+    import json
+
+    from .config import project_paths
+    from .estimate import load_rules
+    from .export import jsonable, write_todo_workbook
+    from .i18n import check_lang
+    from .plan import load_actions, plan_year
+    from .tables import load_processed
+
+    check_lang(lang)
+    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
+        raise KlaError(f"--xlsx must name an .xlsx file, got {xlsx}")
+    tables = load_processed(project_paths(data_dir, reports_dir))
+    res = plan_year(tables, year, city, target, load_rules(rules), load_actions(actions))
+    if xlsx is not None:
+        write_todo_workbook(res, xlsx, lang)
+    s = res["summary"]
+    if as_json:
+        typer.echo(json.dumps(jsonable({**res, "xlsx": str(xlsx) if xlsx else None}),
+                              ensure_ascii=False))
+        return
+    typer.echo(f"{s['city']} {s['year']}: estimate {_fmt(s['current_total'])} "
+               f"({s['current_predicate'] or 'Belum berpredikat'}); target "
+               f"{s['target_predicate']} from {s['target_entry']:g} points "
+               f"(ESTIMATE; efforts are assumptions)")
+    if not s["reachable"]:
+        typer.echo(f"Target {s['target_predicate']} is NOT reachable with the available "
+                   f"actions: at most {_fmt(s['max_reachable_total'])} points. Best reachable "
+                   f"predikat: {s['best_reachable_predicate'] or 'Belum berpredikat'}.")
+        if s["planned_predicate"] is None:
+            return
+        typer.echo(f"Plan below aims at {s['planned_predicate']} instead.")
+    if s["n_actions"] == 0:
+        typer.echo(f"Already at {s['planned_predicate']}: no action needed "
+                   f"(margin {_fmt(s['margin'])}).")
+    else:
+        typer.echo(f"{s['n_actions']} actions, {s['total_effort']} effort units -> "
+                   f"{_fmt(s['total_after'])} ({s['predicate_after']}), margin "
+                   f"{_fmt(s['margin'])} over {s['planned_entry']:g}")
+        for r in res["actions"].itertuples():
+            what = (f"{r.item} {r.from_status}" if isinstance(r.item, str)
+                    else f"{r.measure} {r.from_value:g} -> {r.to_value:g}")
+            typer.echo(f"  [{r.opd}] ind {r.indicator}: {r.label_en}: {what}; effort "
+                       f"{r.effort}, +{r.points_gained:.2f} points")
+    if xlsx is not None:
+        typer.echo(f"to-do workbook: {xlsx}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="kla")

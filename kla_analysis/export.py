@@ -164,3 +164,21 @@ def write_todo_workbook(plan: dict, path: str | Path, lang: str = "id") -> Path:
     with atomic_path(target) as tmp:
         wb.save(tmp)
     return target
+
+
+def jsonable(obj: object, digits: int = 6) -> object:
+    """``obj`` made JSON-safe: NaN/NA -> None, numpy scalars -> Python, floats rounded to
+    ``digits``, DataFrames -> lists of records (used by ``kla score/plan --json``)."""
+    if isinstance(obj, pd.DataFrame):
+        return [jsonable(r, digits) for r in obj.to_dict("records")]
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v, digits) for v in obj]
+    if obj is None or obj is pd.NA or (isinstance(obj, float) and math.isnan(obj)):
+        return None
+    if hasattr(obj, "item") and not isinstance(obj, str):
+        return jsonable(obj.item(), digits)
+    if isinstance(obj, float):
+        return round(obj, digits)
+    return obj

@@ -1,0 +1,124 @@
+"""`kla score` and `kla plan`: output on a fixture folder and on the bundled data, and the
+one-line errors (exit 1) for an unknown year, target or city."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import openpyxl
+import pandas as pd
+import pytest
+from estimate_fixtures import full_tables, self_assessment, write_processed
+from typer.testing import CliRunner
+
+from kla_analysis.build import build
+from kla_analysis.cli import app
+from kla_analysis.config import PROJ_ROOT, project_paths
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def fixture_dir(tmp_path_factory):
+    return write_processed(full_tables(), tmp_path_factory.mktemp("fixture"))
+
+
+@pytest.fixture(scope="module")
+def bundled_dir(tmp_path_factory):
+    """The bundled Banjarbaru sample built into a temporary data folder."""
+    d = tmp_path_factory.mktemp("bundled")
+    shutil.copytree(PROJ_ROOT / "data" / "raw", d / "raw")
+    build(project_paths(d, d / "reports"))
+    return d
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_score_json_on_fixture(fixture_dir):
+    res = run("score", "--year", 2023, "--data-dir", fixture_dir, "--json")
+    assert res.exit_code == 0, res.output
+    s = json.loads(res.stdout)
+    assert {"year", "claimed_total", "estimated_total", "estimated_predicate",
+            "official_predicate", "points_to_next_predicate"} <= set(s)
+    assert (s["year"], s["claimed_total"], s["estimated_total"]) == (2023, 960, 640)
+    assert (s["estimated_predicate"], s["official_predicate"]) == ("Madya", "Madya")
+    assert s["points_to_next_predicate"] == 61 and s["target_predicate"] == "Nindya"
+    assert (s["estimated_total_min"], s["estimated_total_max"]) == (340, 640)
+
+
+def test_score_text_says_it_is_an_estimate(fixture_dir):
+    res = run("score", "--year", 2023, "--data-dir", fixture_dir, "--target", "utama")
+    assert res.exit_code == 0, res.output
+    assert "not an official result" in res.stdout and "640.00  Madya" in res.stdout
+    assert "target predikat: Utama, 161.00 points away" in res.stdout
+    none = run("score", "--year", 2021, "--data-dir", fixture_dir)
+    assert none.exit_code == 0 and "no data dukung inventory" in none.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["score", "--year", 2024], "no self-assessment for Kota Contoh in 2024"),
+    (["plan", "--year", 1999], "no self-assessment for Kota Contoh in 1999"),
+    (["score", "--year", 2023, "--target", "Emas"], "unknown predicate 'Emas'"),
+    (["plan", "--year", 2023, "--target", "Emas"], "unknown predicate 'Emas'"),
+    (["score", "--year", 2023, "--city", "Kota Lain"], "no self-assessment for city"),
+    (["plan", "--year", 2023, "--xlsx", "todo.csv"], "--xlsx must name an .xlsx file"),
+])
+def test_errors_are_one_line_and_exit_1(fixture_dir, args, message):
+    res = run(*args, "--data-dir", fixture_dir)
+    assert res.exit_code == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in res.stderr
+
+
+def test_several_cities_need_city_option(tmp_path):
+    t = full_tables()
+    t["self_assessment"] = pd.concat([t["self_assessment"],
+                                      self_assessment({1: 30}, city="Kota Lain")])
+    d = write_processed(t, tmp_path)
+    res = run("score", "--year", 2023, "--data-dir", d)
+    assert res.exit_code == 1 and "several cities" in res.stderr and "--city" in res.stderr
+    ok = run("score", "--year", 2023, "--data-dir", d, "--city", "kota lain", "--json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["claimed_total"] == 30
+
+
+def test_unbuilt_data_folder_is_a_clear_error(tmp_path):
+    res = run("score", "--year", 2023, "--data-dir", tmp_path)
+    assert res.exit_code == 1 and "run `kla build` first" in res.stderr
+
+
+def test_plan_json_and_workbook_on_fixture(fixture_dir, tmp_path):
+    xlsx = tmp_path / "todo.xlsx"
+    res = run("plan", "--year", 2023, "--data-dir", fixture_dir, "--json", "--xlsx", xlsx)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    s = out["summary"]
+    assert (s["target_predicate"], s["total_effort"], s["total_after"], s["margin"]) == (
+        "Nindya", 12, 720, 19)
+    assert len(out["actions"]) == 4 and sum(a["points_gained"] for a in out["actions"]) == 80
+    assert openpyxl.load_workbook(xlsx).sheetnames[-1] == "Keterangan"
+    text = run("plan", "--year", 2023, "--data-dir", fixture_dir)
+    assert "4 actions, 12 effort units" in text.stdout and "margin 19.00 over 701" in text.stdout
+
+
+def test_commands_on_bundled_data(bundled_dir, tmp_path):
+    res = run("score", "--year", 2023, "--data-dir", bundled_dir, "--json")
+    assert res.exit_code == 0, res.output
+    s = json.loads(res.stdout)
+    assert s["city"] == "Kota Banjarbaru" and s["claimed_total"] == 946.45  # published figure
+    assert s["official_predicate"] == "Madya" and s["target_predicate"] == "Nindya"
+    assert s["estimated_total_min"] <= s["estimated_total"] <= s["estimated_total_max"]
+    assert s["estimated_total"] < s["claimed_total"]
+    xlsx = tmp_path / "todo.xlsx"
+    res = run("plan", "--year", 2023, "--data-dir", bundled_dir, "--json", "--xlsx", xlsx)
+    assert res.exit_code == 0, res.output
+    p = json.loads(res.stdout)["summary"]
+    assert p["target_predicate"] == "Nindya"
+    if p["reachable"]:
+        assert p["total_after"] >= 701 and p["margin"] >= 0
+    wb = openpyxl.load_workbook(xlsx)
+    assert len(wb.sheetnames) >= 2
+    for year in (2019, 2021, 2022, 2025):
+        assert run("score", "--year", year, "--data-dir", bundled_dir).exit_code == 0
