@@ -352,6 +352,8 @@ def plan_cmd(
                f"({s['current_predicate'] or 'Belum berpredikat'}); target "
                f"{s['target_predicate']} from {s['target_entry']:g} points "
                f"(ESTIMATE; efforts are assumptions)")
+    if not s["evidence_available"]:
+        typer.echo("note: no data dukung inventory for this year; every item counts as missing")
     if not s["reachable"]:
         typer.echo(f"Target {s['target_predicate']} is NOT reachable with the available "
                    f"actions: at most {_fmt(s['max_reachable_total'])} points. Best reachable "

@@ -481,6 +481,7 @@ def score_inputs(inputs: pd.DataFrame, rules: Rules | None = None) -> pd.DataFra
     ``met, partial, not_met, no_data``.
     """
     rules = rules or load_rules()
+    check_rules(rules)
     out = inputs.copy()
     for col, values in _score_arrays(_arrays(inputs), rules).items():
         out[col] = values

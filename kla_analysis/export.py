@@ -105,6 +105,7 @@ def todo_tables(plan: dict, lang: str = "id") -> dict[str, pd.DataFrame]:
         i18n.t(f"evidence_status.{s}", lang) if isinstance(s, str) and s else None
         for s in acts["from_status"]]
     acts["opd"] = acts["opd"].fillna("").astype(str).str.strip()
+    acts["points_gained"] = acts["points_gained"].astype(float).round(2)
     headers = {c: (hid if lang == "id" else hen) for c, hid, hen in COLUMNS}
     taken: set[str] = {NOTES_SHEET[lang]}
     out = {}
@@ -118,7 +119,8 @@ def notes_table(plan: dict, lang: str = "id") -> pd.DataFrame:
     """The notes sheet: the plan's headline numbers and the assumption disclaimer."""
     lang = i18n.check_lang(lang)
     s = plan["summary"]
-    rows = [(label, s.get(key)) for label, key in NOTES[lang]]
+    rows = [(label, round(v, 2) if isinstance(v := s.get(key), float) else v)
+            for label, key in NOTES[lang]]
     if not s.get("reachable", True):
         rows.append(("", UNREACHABLE[lang].format(target=s["target_predicate"],
                                                   best=s.get("best_reachable_predicate"))))

@@ -122,3 +122,27 @@ def test_commands_on_bundled_data(bundled_dir, tmp_path):
     assert len(wb.sheetnames) >= 2
     for year in (2019, 2021, 2022, 2025):
         assert run("score", "--year", year, "--data-dir", bundled_dir).exit_code == 0
+
+
+def test_plan_shows_statistic_actions(tmp_path):
+    """Free statistic steps (effort 0, custom --actions) are always taken: the birth-certificate
+    coverage 90 -> 100 in 4 steps of 2.5 appears in the text and the workbook."""
+    import yaml
+    from estimate_fixtures import statistic, statistics
+
+    from kla_analysis.config import package_file
+
+    t = full_tables()
+    t["statistics"] = statistics([statistic(4, "birth_certificate_coverage", 90.0)])
+    d = write_processed(t, tmp_path / "data")
+    doc = yaml.safe_load(package_file("actions.yaml").read_text(encoding="utf-8"))
+    doc["statistic_action"]["by_unit"]["percent"]["effort_per_step"] = 0
+    actions = tmp_path / "actions.yaml"
+    actions.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    xlsx = tmp_path / "todo.xlsx"
+    res = run("plan", "--year", 2023, "--data-dir", d, "--actions", actions, "--xlsx", xlsx)
+    assert res.exit_code == 0, res.output
+    # 40 x 0.5 x (1 - 0.9) = 2 points for free
+    assert "birth_certificate_coverage 90 -> 100; effort 0, +2.00 points" in res.stdout
+    rows = list(openpyxl.load_workbook(xlsx)["Disdukcapil"].iter_rows(values_only=True))
+    assert rows[1][7:12] == ("birth_certificate_coverage", 90, 100, 0, 2)
