@@ -75,6 +75,10 @@ def command(*args, **kwargs):
                 raise typer.Exit(1) from None
             except (typer.Exit, typer.Abort, KeyboardInterrupt):
                 raise
+            except BrokenPipeError:
+                # `kla ... | head` closed the pipe: not an error worth a message.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise typer.Exit(0) from None
             except Exception as err:  # noqa: BLE001 - last-resort guard, see module docstring
                 if os.environ.get("KLA_DEBUG"):
                     raise
