@@ -65,9 +65,11 @@ def _year_block(entries: list[dict], lang: str) -> Markup:
                            low=_est(h.get("estimated_total_min"), lang),
                            high=_est(h.get("estimated_total_max"), lang),
                            predicate=predicate_label(h.get("estimated_predicate"), lang)))
-            if h.get("target_predicate") and h.get("points_to_target_predicate") is not None:
-                lines.append(t("index.to_target", lang,
-                               points=_est(h["points_to_target_predicate"], lang),
+            gap = h.get("points_to_target_predicate")
+            if h.get("target_predicate") and gap is not None:
+                lines.append(t("index.target_reached", lang, target=h["target_predicate"])
+                             if gap <= 0 else
+                             t("index.to_target", lang, points=_est(gap, lang),
                                target=h["target_predicate"]))
         else:
             lines.append(t("index.year_line_no_estimate", lang, official=official,

@@ -69,6 +69,17 @@ def test_data_derived_text_in_the_index_is_escaped(tmp_path):
     assert "more" not in html  # only the first line of a failure message
 
 
+def test_a_reached_target_is_said_in_words(tmp_path):
+    _fake_report(tmp_path, "kota-z", 2025, "id",
+                 {"official_predicate": "Madya", "claimed_total": 931.75,
+                  "estimated_total": 723.5, "estimated_total_min": 411.5,
+                  "estimated_total_max": 788.3, "estimated_predicate": "Nindya",
+                  "target_predicate": "Nindya", "points_to_target_predicate": 0.0},
+                 "Kota Z")
+    html = index.index_html(tmp_path)
+    assert "Estimasi sudah mencapai Nindya" in html and "0 poin menuju" not in html
+
+
 def test_reports_without_manifest_are_still_listed_and_other_files_ignored(tmp_path):
     (tmp_path / "kota-y").mkdir()
     (tmp_path / "kota-y" / "2021-id.html").write_text("<html></html>")
