@@ -128,10 +128,12 @@ def headline_html(rep: report.Report) -> Markup:
     lang = rep.lang
     est = _est_tag(lang)
     if h["official_predicate"]:
-        status = h.get("official_status") or "unconfirmed"
+        status = str(h.get("official_status") or "unconfirmed")
         key = f"headline.official_status.{status}"
+        tag = _official_tag(lang) if status == "published" else Markup(
+            '<span class="tag-unconfirmed">{}</span>').format(official_status_text(status, lang))
         official = _card(t("headline.official", lang, year=rep.year), h["official_predicate"],
-                         t(key, lang) if key in _keys() else status, _official_tag(lang))
+                         t(key, lang) if key in _keys() else status, tag)
     else:
         official = _card(t("headline.official", lang, year=rep.year),
                          t("headline.official_unknown", lang))
@@ -173,8 +175,9 @@ def headline_html(rep: report.Report) -> Markup:
               if h["previous_official_predicate"] else t("headline.official_unknown", lang),
               official=h["official_predicate"] or t("headline.official_unknown", lang)), est))
     else:
-        prev = h["previous_year"] if h["previous_year"] is not None else "–"
-        cards.append(_card(t("headline.change", lang, prev_year=prev), "–",
+        cards.append(_card(t("headline.change", lang, prev_year=h["previous_year"])
+                           if h["previous_year"] is not None
+                           else t("headline.change_none", lang), "–",
                            t("headline.no_previous", lang) if h["previous_year"] is None
                            else t("quality.heading", lang) + " (10)"))
     notes = []

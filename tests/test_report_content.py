@@ -213,3 +213,13 @@ def test_report_notebook_is_stored_clean_with_parameters_and_kernel():
         assert cell.outputs == [] and cell.execution_count is None
         # thin calls only: no analysis logic (no loops, no pandas) in the notebook
         assert not re.search(r"^\s*(for|while|def|class) |pd\.|groupby", cell.source, re.M)
+
+
+def test_an_unconfirmed_official_predicate_is_not_tagged_official(rendered):  # noqa: F811
+    inferred = [y for y, (_, status) in OFFICIAL.items() if status != "published" and y in YEARS]
+    published = [y for y, (_, status) in OFFICIAL.items() if status == "published" and y in YEARS]
+    for year, tag in [(inferred[0], "tag-unconfirmed"), (published[0], "tag-official")]:
+        html = _html(rendered, year, "id")
+        headline = html[html.index('id="headline"'):html.index('id="bands"')]
+        first_card = headline[headline.index('class="card'):headline.index("</div></div>")]
+        assert tag in first_card, year
