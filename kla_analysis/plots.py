@@ -14,12 +14,14 @@ charts and the notebook's inline backend never shows a duplicate.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
+from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
@@ -42,6 +44,16 @@ BELOW_FILL = "#ffffff"
 WIDTH_IN = 4.0   # ~360 css px on a phone: 10 pt text stays ~12 px; scales up on a desktop
 DPI = 200
 FONT = 10
+
+
+def plain_text(fn):
+    """Build a figure with mathtext off: a ``$`` in a kelurahan or OPD name stays a ``$``
+    instead of being parsed as a formula (which could fail and stop the report)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with rc_context({"text.parse_math": False, "text.usetex": False}):
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def _est(value: object, lang: str) -> str:
@@ -126,6 +138,7 @@ def _axis_floor(values) -> float:
     return float(max(0, min([400.0, *vals]) // 100 * 100)) if vals else 400.0
 
 
+@plain_text
 def score_bands_figure(bands: pd.DataFrame, claimed: float | None, estimate: float | None,
                        low: float | None = None, high: float | None = None,
                        target: str | None = None, target_entry: float | None = None,
@@ -172,6 +185,7 @@ def score_bands_figure(bands: pd.DataFrame, claimed: float | None, estimate: flo
 
 # --- 3. clusters ---------------------------------------------------------------------------
 
+@plain_text
 def clusters_figure(clusters: pd.DataFrame, lang: str = "id") -> ReportFigure:
     """Per cluster: maximum (outline), claimed (hatched) and backed (solid) points.
 
@@ -205,6 +219,7 @@ def clusters_figure(clusters: pd.DataFrame, lang: str = "id") -> ReportFigure:
 
 # --- 6. trend across evaluation years ------------------------------------------------------
 
+@plain_text
 def trend_figure(trend: pd.DataFrame, bands: pd.DataFrame, lang: str = "id") -> ReportFigure:
     """Claimed and estimated totals by evaluation year over the official band of each year.
 
@@ -261,6 +276,7 @@ MET = {"color": OKABE_ITO["blue"], "marker": "o"}           # target met
 NEUTRAL = {"color": "#8c8c8c", "marker": "o"}              # no target to compare with
 
 
+@plain_text
 def kelurahan_figure(values: pd.DataFrame, measure_label: str, unit: str | None,
                      target: float | None, direction: str | None, data_year: int,
                      lang: str = "id") -> ReportFigure:
@@ -316,6 +332,7 @@ def kelurahan_figure(values: pd.DataFrame, measure_label: str, unit: str | None,
 
 # --- 8. peers ------------------------------------------------------------------------------
 
+@plain_text
 def peers_figure(peers: pd.DataFrame, bands: pd.DataFrame, highlight: str | None = None,
                  lang: str = "id") -> ReportFigure:
     """A grid of kab/kota (rows) by evaluation year (columns); each cell names the predicate.

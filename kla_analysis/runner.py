@@ -173,6 +173,9 @@ def prepare_job(year: object, lang: object = "id", paths: ProjectPaths | None = 
         raise KlaError(f"data folder not found: {data_dir}")
     if not (data_dir / "processed").is_dir():
         raise KlaError(f"no processed tables in {data_dir}; run `kla build` first")
+    if _inside(reports_dir, data_dir / "raw"):
+        raise KlaError(f"reports folder {reports_dir} is inside the raw data folder "
+                       f"{data_dir / 'raw'}, which code never writes; choose another one")
     tables = tables if tables is not None else load_processed(ProjectPaths(data_dir, reports_dir))
     city = check_assessment_year(tables, year, city or None)
     if target:

@@ -133,3 +133,12 @@ def test_png_output_is_deterministic():
     a = plots.score_bands_figure(BANDS, 900, 650, 600, 700, "Nindya", 701, "Madya", "id").png()
     b = plots.score_bands_figure(BANDS, 900, 650, 600, 700, "Nindya", 701, "Madya", "id").png()
     assert a == b
+
+
+def test_dollar_signs_in_data_are_text_not_formulas():
+    # an unknown TeX command would make matplotlib's mathtext raise while drawing
+    name = r"Kel. $\nosuchcommand{$"
+    df = pd.DataFrame({"area": [name, "Kel. 50$ {x}"], "value": [80.0, 95.0]})
+    fig = plots.kelurahan_figure(df, "Akta", "percent", 100, "higher", 2022, "id")
+    assert _png_size(fig)[1] > 0
+    assert name in [t.get_text() for t in fig.fig.axes[0].get_yticklabels()]

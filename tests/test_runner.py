@@ -73,6 +73,9 @@ def test_prepare_job_refuses_missing_folders(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(KlaError, match="run `kla build` first"):
         runner.prepare_job(2023, "id", ProjectPaths(tmp_path / "empty", tmp_path / "r"))
+    with pytest.raises(KlaError, match="inside the raw data folder"):
+        data = build_data(tmp_path / "d")
+        runner.prepare_job(2023, "id", ProjectPaths(data.data_dir, data.raw / "reports"))
     with pytest.raises(KlaError, match="control character"):
         runner.prepare_job(2023, "id", ProjectPaths(tmp_path / "a\nb", tmp_path / "r"))
 
