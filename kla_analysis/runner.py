@@ -372,6 +372,9 @@ def render(job: ReportJob, *, notebook: Path = NOTEBOOK, cell_timeout: int | Non
         seconds = time.monotonic() - start
         write_manifest(job, headline, fingerprint or input_fingerprint(job, notebook), seconds)
         return RenderResult(job, job.html, job.ipynb, seconds, headline)
+    except OSError as err:  # e.g. a full disk while writing; the previous HTML stays
+        raise ReportFailed(f"{where}: could not write in {job.out_dir}: "
+                           f"{err.strerror or err}; the previous report is unchanged") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -188,3 +188,20 @@ def test_manifest_roundtrip_and_unreadable_manifest(paths):
     job.manifest.write_text("{not json")
     assert runner.read_manifest(job.manifest) is None
     assert json.loads(json.dumps(runner.read_manifest(job.out_dir / "none.json"))) is None
+
+
+def test_a_full_disk_while_publishing_is_a_clear_failure(paths, monkeypatch):
+    job = runner.prepare_job(2023, "id", paths)
+    job.out_dir.mkdir(parents=True)
+    job.html.write_text("previous report")
+
+    def full(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook", full)
+    with pytest.raises(runner.ReportFailed, match="No space left on device"):
+        runner.render(job, cell_timeout=5)
+    assert job.html.read_text() == "previous report"
+    assert not list(job.out_dir.glob(".tmp-*"))
