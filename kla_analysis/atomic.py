@@ -13,6 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TMP_PREFIX = ".tmp-"
+# mkstemp creates files readable by the owner only; published files get the usual
+# permissions (0666 minus the umask), as a plain open() would give them.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
 
 
 @contextlib.contextmanager
@@ -27,6 +32,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, FILE_MODE)
         os.replace(tmp_path, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
