@@ -243,6 +243,31 @@ def report_cmd(
     raise typer.Exit(code)
 
 
+@command("screenshots")
+def screenshots_cmd(
+    year: Annotated[int | None, typer.Option(
+        "--year", help="Evaluation year of the report (default: the newest rendered).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Report language: id or en.")] = "id",
+    out: Annotated[Path | None, typer.Option(
+        "--out", file_okay=False, help="Folder for the PNGs (default: <reports>/screenshots).")
+    ] = None,
+    data_dir: DataDir = None,
+    reports_dir: ReportsDir = None,
+) -> None:
+    """Save desktop and phone screenshots of a rendered report (report-desktop.png,
+    report-phone.png) with headless Chromium. Without Chromium it says why and exits 0."""
+    from .config import project_paths
+    from .screenshots import take_screenshots
+
+    shots = take_screenshots(project_paths(data_dir, reports_dir), year=year, lang=lang,
+                             out_dir=out)
+    if shots.skipped:
+        typer.echo(f"Screenshots skipped: {shots.skipped}")
+        return
+    for path in shots.files:
+        typer.echo(f"screenshot: {path}")
+
+
 Year = Annotated[int, typer.Option("--year", help="Evaluation year, e.g. 2023.")]
 City = Annotated[str | None, typer.Option(
     "--city", help="Kab/kota as written in the data (default: the only one).")]
