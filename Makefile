@@ -7,9 +7,11 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 # Jobs for `make report` (default: one per core, decided by kla itself).
 JOBS   ?=
+# Extra arguments for `make lab`, e.g. LAB_ARGS="--no-browser --port 8890" on a server.
+LAB_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help report test lab env data validate bench lint clean
+.PHONY: help report test lab env data validate bench lint clean browser
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,13 +35,15 @@ data: $(STAMP) ## Validate raw data and build the processed tables
 report: $(STAMP) ## Set up, build the processed data and render every evaluation-year report
 	$(BIN)/kla build
 	$(BIN)/kla report --all $(if $(JOBS),--jobs $(JOBS))
+	$(BIN)/kla screenshots
 	@echo "Reports: file://$(abspath $(or $(KLA_REPORTS_DIR),reports))/index.html (open it in any browser, offline)"
 
 test: $(STAMP) ## Set up and run the whole test suite
 	$(BIN)/python -m pytest
 
 lab: $(STAMP) ## Open JupyterLab with the package importable and its kernel selected
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks --MultiKernelManager.default_kernel_name=kla-analysis \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 bench: $(STAMP) ## Run the benchmarks (slow; results go to docs/performance.md)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
@@ -48,5 +52,16 @@ bench: $(STAMP) ## Run the benchmarks (slow; results go to docs/performance.md)
 lint: $(STAMP) ## Lint the code with ruff
 	$(BIN)/ruff check .
 
+browser: ## Optional: install Debian's chromium (enables the browser test and screenshots)
+	@if [ -x /usr/bin/chromium ]; then echo "chromium is installed: /usr/bin/chromium"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make browser needs apt-get (Debian/Ubuntu); install Chromium yourself and set KLA_CHROMIUM" >&2; exit 1; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	elif command -v sudo >/dev/null 2>&1; then \
+		sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else echo "make browser: run it as root or with sudo available to apt-get install chromium" >&2; exit 1; fi
+
 clean: ## Remove build outputs (processed tables, reports); raw data is never touched
-	find data/processed reports -mindepth 1 ! -name .gitkeep -delete 2>/dev/null || true
+	find data/processed reports -mindepth 1 ! -name .gitkeep ! -path 'reports/screenshots' \
+		! -path 'reports/screenshots/*' -delete 2>/dev/null || true
