@@ -30,19 +30,51 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from .specs import header_key
-
 NUMBER_FORMAT = r"[+-]?\d+(?:\.\d+)?"
 
 
-def on_uniques(s: pd.Series, fn: Callable[[pd.Series], pd.Series | pd.DataFrame]):
-    """Apply ``fn`` to the distinct values of ``s`` only and spread the result back."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    res = fn(pd.Series(uniques, dtype=s.dtype if len(uniques) else object))
-    na_row = res.iloc[:0].reindex([0])  # result for missing cells: all-NA
-    full = pd.concat([res.reset_index(drop=True), na_row], ignore_index=True)
-    taken = full.take(np.where(codes < 0, len(full) - 1, codes))
-    return taken.set_axis(s.index)
+def on_uniques(s: pd.Series, fn: Callable[[pd.Series], pd.Series | pd.DataFrame],
+               categorical: bool = False):
+    """Apply ``fn`` to the distinct values of ``s`` only and spread the result back.
+
+    A categorical ``s`` is handled through its categories. With ``categorical=True`` text
+    results come back as categoricals (millions of repeated names stay small).
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy()
+        values = np.asarray(s.cat.categories, dtype=object)
+        dtype = "str"
+    else:
+        codes, values = pd.factorize(s, use_na_sentinel=True)
+        values = np.asarray(values, dtype=object)
+        dtype = s.dtype if s.dtype != object else object
+    # the last entry stands for missing cells, so fn decides what they become
+    uniques = pd.Series(np.append(values, np.nan), dtype=dtype)
+    full = fn(uniques)
+    if isinstance(full, pd.Series):
+        full = full.to_frame()
+    full = full.reset_index(drop=True)
+    take = np.where(codes < 0, len(values), codes)
+    if not categorical:
+        return full.take(take).set_axis(s.index)
+    out = {}
+    for c in full.columns:
+        col = full[c]
+        if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
+            c2, cats = pd.factorize(col, use_na_sentinel=True)
+            out[c] = pd.Categorical.from_codes(c2[take], pd.Index(cats, dtype="str"))
+        else:
+            out[c] = col.to_numpy()[take] if not isinstance(
+                col.dtype, pd.api.extensions.ExtensionDtype) else col.array.take(take)
+    return pd.DataFrame(out, index=s.index)
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """``s`` as a ``str`` Series; categoricals are expanded from their categories (fast)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = pd.array(np.asarray(s.cat.categories, dtype=object).astype(str), dtype="str")
+        return pd.Series(cats.take(s.cat.codes.to_numpy(), allow_fill=True), index=s.index)
+    return s.astype("str")
 
 
 def text_cells(s: pd.Series) -> pd.Series:
@@ -60,15 +92,24 @@ def text_cells(s: pd.Series) -> pd.Series:
 def value_cells(s: pd.Series) -> pd.Series:
     """The non-text, non-empty cells of ``s`` (numbers, dates from Excel); NA elsewhere."""
     if isinstance(s.dtype, pd.StringDtype):
-        return pd.Series(np.nan, index=s.index, dtype=object)
+        return pd.Series(np.nan, index=s.index)
     if s.dtype != object:
         return s
     return s.where(text_cells(s).isna())
 
 
+WHITESPACE = r"[ \t\r\n\f\v\xa0\u2009\u202f]+"  # explicit: "\s" is not run by Arrow's engine
+
+
 def squeeze(s: pd.Series) -> pd.Series:
     """Text trimmed, non-breaking spaces and runs of whitespace collapsed to one space."""
-    return s.str.replace("\xa0", " ", regex=False).str.replace(r"\s+", " ", regex=True).str.strip()
+    return s.str.replace(WHITESPACE, " ", regex=True).str.strip()
+
+
+def keys(s: pd.Series) -> pd.Series:
+    """Vectorised :func:`kla_analysis.specs.header_key` (same result, for whole columns)."""
+    return (s.astype("str").str.lower().str.replace("%", " persen ", regex=False)
+            .str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip())
 
 
 def missing_mask(s: pd.Series, markers: Iterable[str]) -> pd.Series:
@@ -98,7 +139,7 @@ _AMBIG_COMMA = r"[+-]?[1-9]\d{0,2},\d{3}"
 
 def _normalise_number_text(t: pd.Series, decimal: str, count: bool) -> pd.Series:
     """Text numbers rewritten with ``.`` as decimal mark and no grouping; NA if not a number."""
-    t = t.str.replace(r"[\s\xa0]+", "", regex=True).str.replace(r"%$", "", regex=True)
+    t = t.str.replace(WHITESPACE, "", regex=True).str.replace(r"%$", "", regex=True)
     out = pd.Series(np.nan, index=t.index, dtype="str")
     dot_groups = t.str.fullmatch(_AMBIG_DOT) & (count or decimal == ",")
     comma_groups = t.str.fullmatch(_AMBIG_COMMA) & (count or decimal == ".")
@@ -253,7 +294,12 @@ def parse_choices(s: pd.Series, choices: dict[str, Iterable[str]],
 def clean_text(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.Series:
     """Text with whitespace squeezed; NA for missing markers. Numbers shown as written."""
     missing = missing_mask(s, markers)
-    return squeeze(display(s).astype("str")).where(~missing)
+    shown = display(s).astype("str").where(~missing)
+    return on_uniques(shown, lambda u: squeeze(u).to_frame()).iloc[:, 0].astype("str")
+
+
+def _text_or_category(s: pd.Series) -> pd.Series:
+    return s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype("str")
 
 
 _PREFIXES = r"^(?:kelurahan|kel|desa|ds|kecamatan|kec)\b\.?\s*"
@@ -261,18 +307,16 @@ _PREFIXES = r"^(?:kelurahan|kel|desa|ds|kecamatan|kec)\b\.?\s*"
 
 def name_key(s: pd.Series) -> pd.Series:
     """Key for place-name matching: :func:`header_key` without ``Kel.``/``Kec.``/``Desa`` prefixes."""
-    def keys(u: pd.Series) -> pd.Series:
-        k = u.map(header_key, na_action="ignore").astype("str")
-        return k.str.replace(_PREFIXES, "", regex=True).str.strip().to_frame()
-    return on_uniques(s.astype("str"), keys).iloc[:, 0]
+    def name_keys(u: pd.Series) -> pd.Series:
+        return keys(u).str.replace(_PREFIXES, "", regex=True).str.strip().to_frame()
+    return on_uniques(_text_or_category(s), name_keys).iloc[:, 0]
 
 
 def city_key(s: pd.Series) -> pd.Series:
     """Key for kab/kota names: ``Kab.``/``Kab`` read as ``Kabupaten``, case and spaces ignored."""
-    def keys(u: pd.Series) -> pd.Series:
-        k = u.map(header_key, na_action="ignore").astype("str")
-        return k.str.replace(r"^kab\b", "kabupaten", regex=True).to_frame()
-    return on_uniques(s.astype("str"), keys).iloc[:, 0]
+    def city_keys(u: pd.Series) -> pd.Series:
+        return keys(u).str.replace(r"^kab\b", "kabupaten", regex=True).to_frame()
+    return on_uniques(_text_or_category(s), city_keys).iloc[:, 0]
 
 
 def closest(values: Iterable[str], candidates: Iterable[str], cutoff: float = 0.6) -> dict:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
-from .cleaning import city_key, closest, name_key
+from .cleaning import city_key, closest, name_key, on_uniques
 
 CITY_FILE = "city.yaml"
 
@@ -70,40 +71,56 @@ def kecamatan_lookup(gaz: pd.DataFrame) -> pd.DataFrame:
 def resolve_names(city: pd.Series, written: pd.Series, lookup: pd.DataFrame,
                   out: list[str]) -> pd.DataFrame:
     """Match written names within their city. Returns ``out`` columns (NA when unknown),
-    ``unknown`` (written but not matched) and ``closest`` (hint for unknown names)."""
-    keys = pd.DataFrame({"city": city.astype("str"), "key": name_key(written)},
-                        index=written.index)
-    pairs = keys.drop_duplicates().dropna()
+    ``unknown`` (written but not matched) and ``closest`` (hint for unknown names).
+
+    Work is done once per distinct (city, name) pair and spread back with integer codes.
+    """
+    city_codes, cities = pd.factorize(city.astype("str"))
+    key_codes, names = pd.factorize(name_key(written))
+    pair = np.where((city_codes < 0) | (key_codes < 0), -1,
+                    city_codes.astype("int64") * (len(names) + 1) + key_codes)
+    pair_codes, pair_uniques = pd.factorize(pair)
+    if not len(names) or not len(cities):  # nothing written: nothing to match
+        empty = pd.DataFrame({c: pd.Series(np.nan, index=written.index, dtype="str")
+                              for c in [*out, "closest"]})
+        return empty.assign(unknown=written.notna())[[*out, "unknown", "closest"]]
+    ok = pair_uniques >= 0
+    safe = np.where(ok, pair_uniques, 0)
+    pairs = pd.DataFrame({"city": np.asarray(cities, dtype=object)[safe // (len(names) + 1)],
+                          "key": np.asarray(names, dtype=object)[safe % (len(names) + 1)]})
+    pairs.loc[~ok, ["city", "key"]] = None
     matched = pairs.merge(lookup.drop_duplicates(["city", "key"]), on=["city", "key"],
                           how="left")
-    res = keys.reset_index().merge(matched, on=["city", "key"], how="left")
-    res = res.set_index(res.columns[0]).rename_axis(written.index.name)
-    unknown = written.notna() & res[out[0]].isna()
-    res["unknown"] = unknown
-    res["closest"] = pd.Series(pd.NA, index=res.index, dtype="str")
-    if unknown.any():
+    matched["closest"] = pd.Series(pd.NA, index=matched.index, dtype="str")
+    unknown_pairs = matched[out[0]].isna() & ok
+    if unknown_pairs.any():
         # compare with every known spelling (names and variants), hint the canonical name
         by_city = {c: dict(zip(g["key"], g[out[-1]], strict=True))
                    for c, g in lookup.drop_duplicates(["city", "key"]).groupby("city")}
-        rows = []
-        for c, vals in keys[unknown].drop_duplicates().groupby("city")["key"]:
+        for c, vals in matched.loc[unknown_pairs].groupby("city")["key"]:
             by_key = by_city.get(c, {})
-            rows += [(c, v, by_key.get(m)) for v, m in closest(vals, by_key).items()]
-        hints = pd.DataFrame(rows, columns=["city", "key", "closest"])
-        near = keys[unknown].reset_index().merge(hints, on=["city", "key"], how="left")
-        res.loc[unknown, "closest"] = near["closest"].to_numpy()
+            hint = {v: by_key.get(m) for v, m in closest(vals, by_key).items()}
+            matched.loc[vals.index, "closest"] = vals.map(hint).astype("str")
+    take = np.where(pair_codes < 0, len(matched), pair_codes)
+    padded = pd.concat([matched, matched.iloc[:0].reindex([len(matched)])], ignore_index=True)
+    res = padded.take(take).set_axis(written.index)
+    res["unknown"] = written.notna().to_numpy() & res[out[0]].isna().to_numpy()
     return res[[*out, "unknown", "closest"]]
 
 
 def resolve_cities(written: pd.Series, known: pd.Series) -> pd.DataFrame:
     """Match written kab/kota names to ``known`` canonical names: ``city``, ``unknown``,
-    ``closest``."""
+    ``closest`` (computed once per distinct written name)."""
     lookup = dict(zip(city_key(known), known, strict=True))
-    keys = city_key(written)
-    city = keys.map(lookup).astype("str")
-    unknown = written.notna() & city.isna()
-    hint = pd.Series(pd.NA, index=written.index, dtype="str")
-    if unknown.any():
-        near = {k: lookup.get(m) for k, m in closest(keys[unknown].unique(), lookup).items()}
-        hint[unknown] = keys[unknown].map(near)
-    return pd.DataFrame({"city": city, "unknown": unknown, "closest": hint})
+
+    def per_name(u: pd.Series) -> pd.DataFrame:
+        k = city_key(u)
+        city = k.map(lookup).astype("str")
+        unknown = u.notna() & city.isna()
+        hint = pd.Series(np.nan, index=u.index, dtype="str")
+        if unknown.any():
+            near = {q: lookup.get(m) for q, m in closest(k[unknown].unique(), lookup).items()}
+            hint[unknown] = k[unknown].map(near)
+        return pd.DataFrame({"city": city, "unknown": unknown, "closest": hint})
+
+    return on_uniques(written, per_name, categorical=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .cleaning import on_uniques, squeeze, text_cells, value_cells
+from .cleaning import keys, on_uniques, squeeze, text_cells
 from .specs import IGNORE, DatasetSpec, Specs, header_key, header_targets
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
@@ -52,7 +52,13 @@ class Sheet:
 
 @dataclass
 class Table:
-    """The data rows of one table, columns renamed to field names (index = spreadsheet row)."""
+    """The body of one table (rows under the header; index = spreadsheet row).
+
+    Columns: the dataset's field names (``m:<measure>:<role>`` for wide statistics), ``_i<n>``
+    for known columns to skip and ``_u<n>`` for unknown columns (both kept until blank, note and
+    total rows are found, see :func:`tidy_rows`). Every column is ``str``; Excel numbers and
+    dates sit in an extra ``<column>#v`` object column.
+    """
 
     file: str
     sheet: str
@@ -60,8 +66,31 @@ class Table:
     title: str
     decimal: str
     data: pd.DataFrame
-    headers: dict[str, str]  # field -> header as written in the file
+    headers: dict[str, str]  # column -> header as written in the file
+    labels: list[str] = field(default_factory=list)  # columns that may say "JUMLAH"
+    constants: dict[str, str] = field(default_factory=dict)  # field -> value for every row
     problems: list[dict] = field(default_factory=list)
+
+
+VAL = "#v"  # suffix of the column holding a column's non-text Excel cells
+NOTE_PREFIX = "_"  # _i<n> / _u<n>: columns kept only to recognise blank, note and total rows
+
+
+def split_cells(s: pd.Series) -> dict[str, pd.Series]:
+    """A column as ``{"": text cells (str)}`` plus ``{VAL: numbers/dates}`` when there are any."""
+    if isinstance(s.dtype, pd.StringDtype):
+        return {"": s}
+    text = text_cells(s)
+    out = {"": text}
+    if s.dtype != object or text.isna().all():
+        other = s if s.dtype != object else s.where(s.notna())
+    else:
+        other = s.where(text.isna().to_numpy() & s.notna().to_numpy())
+    if other.notna().any():
+        nums = pd.to_numeric(other, errors="coerce")
+        same = nums.notna().sum() == other.notna().sum()
+        out[VAL] = nums.astype("float64") if same else other.astype(object)
+    return out
 
 
 def problem(file: str, sheet: str = "", row: int | None = None, column: str = "",
@@ -178,17 +207,6 @@ def read_cells(path: Path) -> list[Sheet]:
 # ---------------------------------------------------------------- locating the table
 
 
-def blank_cells(cells: pd.DataFrame) -> pd.DataFrame:
-    """True where a cell is empty (NA or only whitespace)."""
-    out = {}
-    for c in cells.columns:
-        s = cells[c]
-        text = text_cells(s)
-        empty_text = (text.str.strip() == "").fillna(False).astype(bool)
-        out[c] = (text.isna() & value_cells(s).isna()) | empty_text
-    return pd.DataFrame(out, index=cells.index)
-
-
 def fill_merged(cells: pd.DataFrame, merged: list, vertical_only: bool = False) -> pd.DataFrame:
     """Give every cell of a merged range its top-left value.
 
@@ -214,7 +232,7 @@ def _header_texts(rows: pd.DataFrame) -> list[list[str]]:
         if isinstance(v, float) and v.is_integer():
             v = int(v)
         return " ".join(str(v).split())
-    return [[text(v) for v in row] for row in rows.itertuples(index=False)]
+    return [[text(v) for v in row] for row in rows.to_numpy(dtype=object).tolist()]
 
 
 def two_row_headers(top: list[str], bottom: list[str]) -> list[str]:
@@ -261,60 +279,83 @@ def locate_table(sheet: Sheet, file: str, spec: DatasetSpec, specs: Specs) -> Ta
     header_row = start + nrows  # 1-based row number of the last header row
     title = " ".join(dict.fromkeys(t for row in texts[:start] for t in row if t))
     body = cells.iloc[header_row:]
-    blank = blank_cells(body)
     # numbering row "(1) (2) (3)" right under the header
     if len(body):
         first = [t for t in _header_texts(body.iloc[:1])[0] if t]
         nums = [int(m.group(1)) for t in first if (m := re.fullmatch(r"\(?(\d{1,2})\)?", t))]
         if len(first) >= 2 and len(nums) == len(first) and nums == list(
                 range(nums[0], nums[0] + len(nums))):
-            body, blank = body.iloc[1:], blank.iloc[1:]
-    keep = ~blank.all(axis=1)
-    # note rows: only one non-empty cell, starting with a note prefix; they end the table
-    single = blank.index[(~blank).sum(axis=1) == 1]
-    if len(single):
-        vals = body.loc[single].where(~blank.loc[single]).bfill(axis=1).iloc[:, 0]
-        low = squeeze(vals.astype(str)).str.lower()
-        notes = low.index[low.str.startswith(specs.note_prefixes)]
-        if len(notes):
-            keep &= body.index < notes[0]
-    body, blank = body[keep], blank[keep]
-
+            body = body.iloc[1:]
     tbl = Table(file=file, sheet=sheet.name, header_row=header_row, title=title,
-                decimal=sheet.decimal, data=pd.DataFrame(index=body.index + 1), headers={})
-    label_cols = []
+                decimal=sheet.decimal, data=pd.DataFrame(), headers={})
+    columns = {}
     for pos, header in zip(cells.columns, headers, strict=True):
         target = targets.get(header_key(header))
-        has_data = not blank[pos].all() if len(blank) else False
-        if target is None:
-            if has_data:
-                tbl.problems.append(problem(
-                    file, sheet.name, header_row, header, "unknown_column", header,
-                    "this header is not known for " + spec.name + "; rename it to one of: "
-                    + ", ".join(f.header for f in spec.fields.values())
-                    + " (or add it to kla_analysis/data/datasets.yaml)"))
-            continue
-        if target == IGNORE or (target in spec.fields and spec.fields[target].label):
-            label_cols.append(pos)
-        if target == IGNORE:
-            continue
-        if target in tbl.headers:
+        if target is None or target == IGNORE:
+            name = f"_{'i' if target else 'u'}{pos}"
+        elif target in tbl.headers:
             tbl.problems.append(problem(
                 file, sheet.name, header_row, header, "duplicate_column", header,
                 f"column '{tbl.headers[target]}' already holds {target}; keep one of them"))
             continue
-        tbl.headers[target] = header
-        tbl.data[target] = body[pos].set_axis(tbl.data.index)
-    # total rows ("JUMLAH") in a label column are the agency's sums, not data
-    if label_cols and len(body):
-        total = pd.Series(False, index=body.index)
-        for pos in label_cols:
-            text = text_cells(body[pos])
-            is_total = on_uniques(text, lambda u: u.map(header_key).isin(
-                specs.total_labels).to_frame()).iloc[:, 0]
-            total |= is_total.fillna(False).astype(bool)
-        tbl.data = tbl.data[~total.to_numpy()]
+        else:
+            name = target
+        tbl.headers[name] = header
+        if target == IGNORE or (target in spec.fields and spec.fields[target].label):
+            tbl.labels.append(name)
+        for suffix, part in split_cells(body[pos]).items():
+            columns[name + suffix] = part.array
+    tbl.data = pd.DataFrame(columns, index=body.index + 1)
     return tbl
+
+
+def tidy_rows(frame: pd.DataFrame, labels: list[str], specs: Specs) -> tuple[pd.DataFrame,
+                                                                           pd.DataFrame]:
+    """Drop blank rows, note rows (and the rows under the first note of a table) and total
+    rows from the concatenated bodies of many tables (``_t`` = table id, ``source_row``).
+
+    Returns a mask of the data rows and, per table, which ``_u<n>`` (unknown) columns hold
+    data. The caller drops the ``_i``/``_u`` helper columns.
+    """
+    cols = [c for c in frame.columns if c not in ("_t", "source_row")]
+
+    def is_blank(c: str) -> np.ndarray:
+        s = frame[c]
+        if c.endswith(VAL):
+            return s.isna().to_numpy(bool)
+        return (s.isna() | (s == "") | s.str.isspace()).fillna(True).to_numpy(bool)
+
+    blank = pd.DataFrame({c: is_blank(c) for c in cols}, index=frame.index)
+    filled = (~blank).sum(axis=1)
+    keep = (filled > 0).to_numpy().copy()
+    single = frame.index[filled == 1]
+    text_cols = [c for c in cols if not c.endswith(VAL)]
+    if len(single) and text_cols:
+        sub = frame.loc[single, text_cols].where(~blank.loc[single, text_cols])
+        first = sub.bfill(axis=1).iloc[:, 0]
+        low = squeeze(first.astype("str")).str.lower()
+        notes = frame.loc[low.index[low.str.startswith(specs.note_prefixes).fillna(False)
+                                    .astype(bool)]]
+        if len(notes):
+            first_note = notes.groupby("_t")["source_row"].min()
+            cut = frame["_t"].map(first_note)
+            keep &= ~(frame["source_row"] >= cut).fillna(False).to_numpy(bool)
+    for c in labels:
+        if c in frame:
+            is_total = on_uniques(frame[c], lambda u: keys(u).isin(specs.total_labels).to_frame())
+            keep &= ~is_total.iloc[:, 0].fillna(False).to_numpy(bool)
+    unknown = [c for c in cols if c.startswith("_u")]
+    has_data = (~blank.loc[keep, unknown]).groupby(frame["_t"].to_numpy()[keep]).any()
+    return keep, has_data
+
+
+def tidy_table(tbl: Table, specs: Specs) -> tuple[pd.DataFrame, list[str]]:
+    """One table's data rows (index = spreadsheet row) and its unknown headers holding data."""
+    frame = tbl.data.assign(_t=0, source_row=tbl.data.index.to_numpy())
+    keep, has_data = tidy_rows(frame, tbl.labels, specs)
+    unknown = [tbl.headers[c] for c in has_data.columns if has_data[c].any()]
+    kept = frame.loc[keep, [c for c in frame.columns if not c.startswith(("_i", "_u"))]]
+    return kept.set_index("source_row").drop(columns="_t").rename_axis(None), unknown
 
 
 def read_tables(path: Path, raw_dir: Path, spec: DatasetSpec, specs: Specs) -> list[Table] | dict:

@@ -20,10 +20,15 @@ IGNORE = "_ignore"
 MEASURE_PREFIX = "m:"
 
 
+@lru_cache(maxsize=65536)
+def _key(s: str) -> str:
+    s = s.replace("\xa0", " ").lower().replace("%", " persen ")
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", s).split())
+
+
 def header_key(text: object) -> str:
     """Normalised header text: lower case, ``%`` as ``persen``, other symbols as spaces."""
-    s = str(text).replace("\xa0", " ").lower().replace("%", " persen ")
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", s).split())
+    return _key(str(text))
 
 
 @dataclass(frozen=True)
@@ -142,9 +147,14 @@ def measure_target(measure: str, role: str) -> str:
     return f"{MEASURE_PREFIX}{measure}:{role}"
 
 
+_TARGETS: dict[int, dict[str, str]] = {}
+
+
 def header_targets(spec: DatasetSpec) -> dict[str, str]:
     """Normalised header -> field name (``_ignore`` for known columns to skip, ``m:<measure>:
     <role>`` for wide statistics columns). Raises if one header would mean two things."""
+    if id(spec) in _TARGETS:
+        return _TARGETS[id(spec)]
     targets: dict[str, str] = {}
 
     def add(alias: str, target: str) -> None:
@@ -167,4 +177,5 @@ def header_targets(spec: DatasetSpec) -> dict[str, str]:
                 for r in spec.roles.get(role, ()):
                     add(f"{h} {r}", measure_target(m.name, role))
                     add(f"{r} {h}", measure_target(m.name, role))
+    _TARGETS[id(spec)] = targets  # specs are loaded once (cached) and never change
     return targets

@@ -37,7 +37,7 @@ from .gazetteer import (
     resolve_names,
     split_variants,
 )
-from .readers import Table, list_files, problem, read_tables
+from .readers import VAL, Table, list_files, problem, read_tables, tidy_rows
 from .specs import MEASURE_PREFIX, DatasetSpec, Specs, load_specs
 
 PROVENANCE = ["source_file", "source_sheet", "source_row"]
@@ -113,24 +113,64 @@ class Context:
 
 @dataclass
 class Raw:
-    """A dataset's raw cells: one column per field plus provenance, ``_seg`` (which segment,
-    i.e. which table and, for wide statistics, which measure) and ``_dec`` (decimal mark)."""
+    """A dataset's raw cells: per field a ``str`` column with the text cells and, when Excel
+    gave numbers or dates, a ``<field>#v`` object column with those (NA elsewhere); plus
+    provenance, ``_seg`` (which table and, for wide statistics, which measure) and ``_dec``
+    (decimal mark). Keeping text apart keeps millions of CSV cells in compact Arrow strings."""
 
     cells: pd.DataFrame
     headers: list[dict]  # per segment: field -> header as written
+
+    def other(self, name: str) -> pd.Series | None:
+        col = name + VAL
+        return self.cells[col].dropna() if col in self.cells else None
+
+    def parse(self, name: str, fn: Callable[[pd.Series], pd.DataFrame],
+              prep: Callable[[pd.Series], pd.Series] | None = None) -> pd.DataFrame:
+        """``fn`` applied once per distinct text cell (after ``prep``, e.g. a default for
+        blanks) and, separately, to the few non-text cells. Text results are categoricals."""
+        res = cl.on_uniques(self.cells[name], (lambda u: fn(prep(u))) if prep else fn,
+                            categorical=True)
+        other = self.other(name)
+        if other is not None and len(other):
+            part = fn(other.astype(object))
+            for c in res.columns:
+                col = res[c]
+                if isinstance(col.dtype, pd.CategoricalDtype):
+                    new = pd.Index(part[c].dropna().unique()).difference(col.cat.categories)
+                    col = col.cat.add_categories(new) if len(new) else col
+                    col = col.copy()
+                    col[part.index] = part[c].to_numpy()
+                else:
+                    col = col.copy()
+                    col[part.index] = part[c].to_numpy()
+                res[c] = col
+        return res
+
+    def shown(self, index: pd.Index, name: str) -> pd.Series:
+        """Cells as the user sees them (for the ``value`` column of problems)."""
+        if name not in self.cells:
+            return pd.Series("", index=index, dtype="str")
+        text = self.cells.loc[index, name].astype("str")
+        if name + VAL in self.cells:
+            text = text.fillna(cl.display(self.cells.loc[index, name + VAL].astype(object)))
+        return text.fillna("").astype("str")
 
     def header(self, index: pd.Index, name: str) -> pd.Series:
         names = pd.Series([h.get(name, "") for h in self.headers], dtype="str")
         return names.take(self.cells.loc[index, "_seg"].to_numpy()).set_axis(index)
 
-    def problems(self, mask: pd.Series, name: str, rule: str, hint: str | pd.Series,
+    def problems(self, mask: pd.Series, name: str, rule: str,
+                 hint: str | pd.Series | Callable[[pd.Series], pd.Series],
                  value: pd.Series | None = None) -> pd.DataFrame | None:
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return None
-        sel = self.cells.loc[mask]
+        sel = self.cells.loc[mask, ["source_file", "source_sheet", "source_row"]]
         if value is None:
-            value = cl.display(sel[name]) if name in sel else ""
+            value = self.shown(sel.index, name)
+        if callable(hint):  # computed for the failing rows only
+            hint = hint(mask).reindex(mask.index)
         out = pd.DataFrame({
             "file": sel["source_file"], "sheet": sel["source_sheet"], "row": sel["source_row"],
             "column": self.header(sel.index, name), "rule": rule,
@@ -142,29 +182,6 @@ class Raw:
 # ---------------------------------------------------------------- loading raw tables
 
 
-def _segments(tbl: Table, spec: DatasetSpec) -> list[tuple[pd.DataFrame, dict]]:
-    """Wide statistics tables become one segment per measure; other tables are one segment."""
-    wide = sorted({c.split(":")[1] for c in tbl.data.columns if c.startswith(MEASURE_PREFIX)})
-    plain = [c for c in tbl.data.columns if not c.startswith(MEASURE_PREFIX)]
-    if not wide:
-        return [(tbl.data, dict(tbl.headers))]
-    out = []
-    if "measure" in tbl.data:
-        out.append((tbl.data[plain], {k: tbl.headers[k] for k in plain}))
-    for m in wide:
-        seg = tbl.data[plain].copy()
-        heads = {k: tbl.headers[k] for k in plain}
-        for role in ("value", "numerator", "denominator"):
-            col = f"{MEASURE_PREFIX}{m}:{role}"
-            if col in tbl.data:
-                seg[role] = tbl.data[col]
-                heads[role] = tbl.headers[col]
-        seg["measure"] = m
-        heads["measure"] = heads.get("value") or heads.get("numerator") or m
-        out.append((seg, heads))
-    return out
-
-
 def _check_columns(tbl: Table, spec: DatasetSpec, ctx: Context) -> bool:
     """Required columns present (year from the title, city from city.yaml allowed)."""
     ok = True
@@ -174,7 +191,7 @@ def _check_columns(tbl: Table, spec: DatasetSpec, ctx: Context) -> bool:
         if f.from_title:
             year = cl.parse_title_year(tbl.title)
             if year is not None:
-                tbl.data[f.name] = year
+                tbl.constants[f.name] = str(year)
                 tbl.headers[f.name] = f"(judul: Tahun {year})"
                 continue
         if f.default and ctx.city and ctx.city.get(f.default):
@@ -187,16 +204,93 @@ def _check_columns(tbl: Table, spec: DatasetSpec, ctx: Context) -> bool:
                             "", hint))
             ok = False
     if spec.name == "statistics" and "measure" not in tbl.headers and not any(
-            c.startswith(MEASURE_PREFIX) for c in tbl.data.columns):
+            c.startswith(MEASURE_PREFIX) for c in tbl.headers):
         ctx.add(problem(tbl.file, tbl.sheet, tbl.header_row, "Ukuran", "missing_column", "",
                         "no measure recognised: add an 'Ukuran' column (long layout) or "
                         "measure columns known in datasets.yaml (wide layout)"))
         ok = False
-    if ok and tbl.data.empty:
-        ctx.add(problem(tbl.file, tbl.sheet, tbl.header_row, "", "no_data", "",
-                        "the table has a header but no data rows"))
-        ok = False
     return ok
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate frames whose columns differ; categorical columns get the union of their
+    categories first (else pandas would fall back to slow, large object columns)."""
+    names = list(dict.fromkeys(c for f in frames for c in f.columns))
+    for c in names:
+        cats = [f[c].cat.categories for f in frames
+                if c in f and isinstance(f[c].dtype, pd.CategoricalDtype)]
+        if not cats:
+            continue
+        union = pd.Index(pd.unique(np.concatenate([np.asarray(x, dtype=object) for x in cats])),
+                         dtype="str")
+        dtype = pd.CategoricalDtype(union)
+        frames = [f.assign(**{c: f[c].astype(dtype) if c in f else pd.Categorical.from_codes(
+            np.full(len(f), -1), dtype=dtype)}) for f in frames]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _stack(tables: list[Table]) -> pd.DataFrame:
+    """All table bodies in one frame with ``_t`` (table number) and ``source_row``.
+
+    Tables sharing a layout are stacked first (pandas' fast path), then the few layouts;
+    rows are therefore grouped by layout, not in file order (nothing depends on that order:
+    outputs are sorted and duplicates point at the earliest file and row).
+    """
+    layouts: dict[tuple, list[int]] = {}
+    for i, t in enumerate(tables):
+        layouts.setdefault(tuple(t.data.columns), []).append(i)
+    parts = []
+    for idx in layouts.values():
+        part = pd.concat([tables[i].data for i in idx], ignore_index=True)
+        part["_t"] = np.repeat(np.asarray(idx), [len(tables[i].data) for i in idx])
+        part["source_row"] = np.concatenate([tables[i].data.index.to_numpy(dtype="int64")
+                                             for i in idx])
+        parts.append(part)
+    for t in tables:
+        t.data = t.data.iloc[:0]  # the bodies now live in the stacked frame
+    return pd.concat(parts, ignore_index=True)
+
+
+def _segments(cells: pd.DataFrame, tables: list[Table], spec: DatasetSpec) -> tuple[
+        pd.DataFrame, list[dict]]:
+    """Rows with one measure each: wide statistics tables become one segment per measure.
+
+    ``_seg`` numbers (table, measure) pairs; the returned list gives each segment's headers.
+    """
+    plain = [c for c in cells.columns if not c.startswith(MEASURE_PREFIX)]
+    if spec.name != "statistics":
+        heads = [dict(t.headers) for t in tables]
+        return cells[plain].assign(_seg=cells["_t"]), heads
+    parts, heads = [], []
+    long_t = [i for i, t in enumerate(tables) if "measure" in t.headers]
+    if long_t:
+        part = cells.loc[cells["_t"].isin(long_t), plain]
+        seg = {t: len(heads) + k for k, t in enumerate(long_t)}
+        heads += [dict(tables[t].headers) for t in long_t]
+        parts.append(part.assign(_seg=part["_t"].map(seg)))
+    wide = sorted({c.split(":")[1] for c in cells.columns if c.startswith(MEASURE_PREFIX)})
+    base = [c for c in plain if c.split("#")[0] not in ("value", "numerator", "denominator",
+                                                         "measure")]
+    for m in wide:
+        cols = [c for c in cells.columns if c.startswith(f"{MEASURE_PREFIX}{m}:")]
+        has = [i for i, t in enumerate(tables) if any(h.startswith(f"{MEASURE_PREFIX}{m}:")
+                                                      for h in t.headers)]
+        rows = cells.loc[cells["_t"].isin(has)]
+        part = rows[base]
+        for c in cols:
+            part[c.split(":")[2]] = rows[c]  # value / numerator / denominator (+ #v)
+        part["measure"] = pd.Categorical.from_codes(np.zeros(len(part), dtype=int), [m])
+        seg = {}
+        for t in has:
+            h = {k: v for k, v in tables[t].headers.items() if not k.startswith(MEASURE_PREFIX)}
+            for role in ("value", "numerator", "denominator"):
+                if f"{MEASURE_PREFIX}{m}:{role}" in tables[t].headers:
+                    h[role] = tables[t].headers[f"{MEASURE_PREFIX}{m}:{role}"]
+            h["measure"] = h.get("value") or h.get("numerator") or m
+            seg[t] = len(heads)
+            heads.append(h)
+        parts.append(part.assign(_seg=part["_t"].map(seg)))
+    return (_concat(parts) if parts else cells[plain].assign(_seg=cells["_t"])), heads
 
 
 def load_raw(spec: DatasetSpec, ctx: Context) -> Raw:
@@ -207,31 +301,64 @@ def load_raw(spec: DatasetSpec, ctx: Context) -> Raw:
         ctx.add(problem(p.relative_to(raw_dir).as_posix(), rule="unsupported_file",
                         value=p.suffix, hint="only .csv, .xlsx, .xlsm, .xls and .ods files are "
                         "read; move other files out of raw/" + spec.folder))
-    frames, headers = [], []
+    tables: list[Table] = []
     for path in files:
         ctx.files.append(path.relative_to(raw_dir).as_posix())
-        tables = read_tables(path, raw_dir, spec, ctx.specs)
-        if isinstance(tables, dict):
-            ctx.add(tables)
+        found = read_tables(path, raw_dir, spec, ctx.specs)
+        if isinstance(found, dict):
+            ctx.add(found)
             continue
-        for tbl in tables:
+        for tbl in found:
             ctx.add(tbl.problems)
-            if not _check_columns(tbl, spec, ctx):
-                continue
-            for seg, heads in _segments(tbl, spec):
-                frames.append(seg.assign(source_file=tbl.file, source_sheet=tbl.sheet,
-                                         source_row=seg.index.to_numpy(), _seg=len(headers),
-                                         _dec=tbl.decimal).reset_index(drop=True))
-                headers.append(heads)
-    cols = [*spec.fields, *PROVENANCE, "_seg", "_dec"]
-    if frames:
-        cells = pd.concat(frames, ignore_index=True)
+            if _check_columns(tbl, spec, ctx):
+                tables.append(tbl)
+    names = [*spec.fields, "_t", "source_row"]
+    if tables:
+        cells = _stack(tables)
     else:
-        cells = pd.DataFrame(columns=cols)
-    for c in cols:
+        cells = pd.DataFrame({c: pd.Series(dtype="str") for c in spec.fields}
+                             | {"_t": pd.Series(dtype="int64"),
+                                "source_row": pd.Series(dtype="int64")})
+    labels = sorted({c for t in tables for c in t.labels})
+    keep, has_data = tidy_rows(cells, labels, ctx.specs)
+    for (t, col), flag in has_data.stack().items():
+        if flag and col in tables[t].headers:
+            tbl = tables[t]
+            ctx.add(problem(tbl.file, tbl.sheet, tbl.header_row, tbl.headers[col],
+                            "unknown_column", tbl.headers[col],
+                            "this header is not known for " + spec.name + "; rename it to one "
+                            "of: " + ", ".join(f.header for f in spec.fields.values())
+                            + " (or add it to kla_analysis/data/datasets.yaml)"))
+    for t in sorted(set(range(len(tables))) - set(cells.loc[keep, "_t"].unique())):
+        tbl = tables[t]
+        ctx.add(problem(tbl.file, tbl.sheet, tbl.header_row, "", "no_data", "",
+                        "the table has a header but no data rows"))
+    cells = cells[[c for c in cells.columns if not c.startswith("_") or c in names]]
+    for c in spec.fields:
         if c not in cells:
-            cells[c] = pd.Series(np.nan, index=cells.index, dtype=object)
-    return Raw(cells[cols], headers)
+            cells[c] = pd.Series(np.nan, index=cells.index, dtype="str")
+        given = {i: t.constants[c] for i, t in enumerate(tables) if c in t.constants}
+        if given:  # e.g. the year written in the title rows
+            cells[c] = cells["_t"].map(given).astype("str").fillna(cells[c])
+    # text repeats a lot (names, years, codes): categoricals keep millions of rows small and
+    # let every parser run once per distinct value; rows are filtered once that is done
+    cells = cells.astype({c: "category" for c in cells.columns
+                          if isinstance(cells[c].dtype, pd.StringDtype)})[keep]
+    for c in cells.columns:
+        if isinstance(cells[c].dtype, pd.CategoricalDtype):
+            cells[c] = cells[c].cat.remove_unused_categories()
+    cells, heads = _segments(cells, tables, spec)
+    for c in spec.fields:
+        if c not in cells:
+            cells[c] = pd.Series(np.nan, index=cells.index, dtype="str")
+    codes = cells["_t"].to_numpy(dtype="int64")
+    for c, values in (("source_file", [t.file for t in tables]),
+                      ("source_sheet", [t.sheet for t in tables]),
+                      ("_dec", [t.decimal for t in tables])):
+        cats = pd.Categorical(values)
+        cells[c] = pd.Categorical.from_codes(cats.codes[codes], cats.categories) if len(
+            values) else pd.Categorical([], categories=[])
+    return Raw(cells.reset_index(drop=True), heads)
 
 
 # ---------------------------------------------------------------- parsing fields
@@ -247,41 +374,51 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
     marks = sp.missing_markers
     out = pd.DataFrame(index=cells.index)
     for f in spec.fields.values():
-        s = cells[f.name]
-        missing = cl.missing_mask(s, marks)
-        if f.default and ctx.city and ctx.city.get(f.default):
-            s = s.where(~missing, ctx.city[f.default])
-            missing = pd.Series(False, index=s.index)
+        default = ctx.city.get(f.default) if f.default and ctx.city else None
+
+        def prep(x: pd.Series, default=default) -> pd.Series:
+            """Blank cells take the default of raw/city.yaml (city, province)."""
+            if default is None:
+                return x
+            return x.astype("str").where(~cl.missing_mask(x, marks), default)
+
+        def parse(fn, name=f.name, prep=prep):
+            return raw.parse(name, fn, prep)
+
+        missing = parse(lambda x: cl.missing_mask(x, marks).to_frame("m"))["m"].astype(bool)
         if f.required:
             ctx.add(raw.problems(missing, f.name, "missing_value",
                                  f"{f.header} must be filled in"))
         t = f.type
+
         if t in ("text", "kecamatan", "kelurahan", "measure"):
-            out[f.name] = cl.clean_text(s, marks)
+            out[f.name] = parse(lambda x: cl.clean_text(x, marks).to_frame("v"))["v"]
         elif t == "url":
-            val = cl.clean_text(s, marks)
-            bad = val.notna() & ~val.str.match(r"^https?://\S+$").fillna(False).astype(bool)
+            val = parse(lambda x: cl.clean_text(x, marks).to_frame("v"))["v"]
+            ok = val.astype("str").str.match(r"^https?://\S+$").fillna(False).astype(bool)
+            bad = val.notna() & ~ok
             ctx.add(raw.problems(bad, f.name, "not_a_url", "give the full address, "
                                  "starting with http:// or https://"))
             out[f.name] = val
         elif t == "city":
-            val = cl.clean_text(s, marks)
+            val = parse(lambda x: cl.clean_text(x, marks).to_frame("v"))["v"]
             known = ctx.gazetteer["city"].drop_duplicates() if ctx.gazetteer is not None \
                 else pd.Series(dtype="str")
             res = resolve_cities(val, known)
-            hint = ("not in the gazetteer (raw/gazetteer/); closest known: "
-                    + res["closest"].fillna("none"))
-            ctx.add(raw.problems(res["unknown"], f.name, "unknown_city", hint))
+            ctx.add(raw.problems(res["unknown"], f.name, "unknown_city", lambda m, r=res: (
+                "not in the gazetteer (raw/gazetteer/); closest known: "
+                + r.loc[m, "closest"].astype("str").fillna("none"))))
             out[f.name] = res["city"]
         elif t == "city_name":
-            val = cl.clean_text(s, marks)
+            val = parse(lambda x: cl.clean_text(x, marks).to_frame("v"))["v"]
             known = ctx.gazetteer["city"].drop_duplicates() if ctx.gazetteer is not None \
                 else pd.Series(dtype="str")
             res = resolve_cities(val, known)
-            expanded = val.str.replace(r"^(?i:kab)\b\.?\s*", "Kabupaten ", regex=True)
-            out[f.name] = res["city"].fillna(expanded)
+            expanded = val.astype("str").str.replace(r"^(?i:kab)\b\.?\s*", "Kabupaten ",
+                                                     regex=True)
+            out[f.name] = res["city"].astype("str").fillna(expanded)
         elif t == "year":
-            res = cl.parse_years(s, marks)
+            res = parse(lambda x: cl.parse_years(x, marks))
             ctx.add(raw.problems(res["bad"], f.name, "not_a_year",
                                  "write the year as four digits, e.g. 2023 or Tahun 2023"))
             outside = (res["value"] < sp.year_min) | (res["value"] > sp.year_max)
@@ -289,14 +426,14 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
                                  f"years must lie in {sp.year_min}-{sp.year_max}"))
             out[f.name] = res["value"]
         elif t == "indicator":
-            res = cl.parse_indicators(s, marks)
+            res = parse(lambda x: cl.parse_indicators(x, marks))
             known = set(ctx.catalog["indicator"])
             unknown = res["bad"] | (res["value"].notna() & ~res["value"].isin(known))
             ctx.add(raw.problems(unknown, f.name, "unknown_indicator",
                                  f"indicators are numbered {min(known)}-{max(known)}"))
             out[f.name] = res["value"].where(~unknown)
         elif t == "item":
-            res = cl.parse_item_codes(s, marks)
+            res = parse(lambda x: cl.parse_item_codes(x, marks))
             ctx.add(raw.problems(res["bad"], f.name, "unknown_item",
                                  "write the evidence code as indicator.item, e.g. 4.1"))
             out[f.name] = res["value"]
@@ -306,12 +443,12 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
             choices = f.choices or {}
             if f.choices_from == "predicates":
                 choices = {p: (p,) for p in load_bands()["predicate"]}
-            res = cl.parse_choices(s, choices, marks)
+            res = parse(lambda x, ch=choices: cl.parse_choices(x, ch, marks))
             ctx.add(raw.problems(res["bad"], f.name, "not_allowed",
                                  _hint_allowed(v for vs in choices.values() for v in vs[:1])))
             out[f.name] = res["value"]
         elif t == "date":
-            res = cl.parse_dates(s, marks)
+            res = parse(lambda x: cl.parse_dates(x, marks))
             ctx.add(raw.problems(res["bad"], f.name, "not_a_date",
                                  "write the date as DD/MM/YYYY or YYYY-MM-DD"))
             out[f.name] = res["value"]
@@ -319,6 +456,9 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
             raise ValueError(f"unknown field type {t!r} in datasets.yaml")
         if f.min is not None or f.max is not None:
             _check_range(raw, out, f.name, f.min, f.max, ctx)
+    if spec.name != "statistics":  # small tables: plain text columns are simpler downstream
+        cat = [c for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)]
+        out = out.astype(dict.fromkeys(cat, "str"))
     return out
 
 
@@ -326,9 +466,11 @@ def _parse_numbers(raw: Raw, name: str, count: bool, ctx: Context) -> pd.Series:
     cells = raw.cells
     value = pd.Series(np.nan, index=cells.index, dtype="float64")
     bad = pd.Series(False, index=cells.index)
-    for dec, idx in cells.groupby("_dec", sort=True).groups.items():
-        res = cl.parse_numbers(cells.loc[idx, name], str(dec), count, ctx.specs.missing_markers)
-        value[idx], bad[idx] = res["value"], res["bad"]
+    marks = ctx.specs.missing_markers
+    for dec in cells["_dec"].unique():
+        sub = Raw(cells[cells["_dec"] == dec], raw.headers)
+        res = sub.parse(name, lambda x, d=str(dec): cl.parse_numbers(x, d, count, marks))
+        value[res.index], bad[res.index] = res["value"], res["bad"].astype(bool)
     ctx.add(raw.problems(bad, name, "not_a_number",
                          "write a number such as 1234 or 85,5 (no letters)"))
     if count:
@@ -363,19 +505,40 @@ def _check_range(raw: Raw, values: pd.DataFrame, name: str, lo, hi, ctx: Context
         ctx.add(raw.problems(mask, name, "out_of_range", hint))
 
 
+def _source_order(raw: Raw) -> np.ndarray:
+    """Rank of each row in file order (table number, then spreadsheet row)."""
+    return (raw.cells["_t"].to_numpy(dtype="int64") * (1 << 32)
+            + raw.cells["source_row"].to_numpy(dtype="int64"))
+
+
 def _duplicates(raw: Raw, clean: pd.DataFrame, key: list[str], column: str,
                 ctx: Context) -> None:
-    """Rows repeating an earlier row's key; the hint points at the first one."""
-    full = clean[key].notna().all(axis=1)
-    dup = clean[key].duplicated(keep="first") & full
+    """Rows repeating another row's key; the earliest (file order, then row) is kept and the
+    hint of the others points at it."""
+    codes = np.zeros(len(clean), dtype="int64")
+    full = np.ones(len(clean), dtype=bool)
+    for k in key:  # one integer per key combination
+        c, u = pd.factorize(clean[k], use_na_sentinel=True)
+        full &= c >= 0
+        codes = codes * (len(u) + 1) + (c + 1)
+        codes = pd.factorize(codes)[0].astype("int64")  # keep the numbers small
+    order = _source_order(raw)
+    srt = np.lexsort((order, codes))
+    grp = codes[srt]
+    start = np.r_[True, grp[1:] != grp[:-1]] if len(grp) else np.zeros(0, dtype=bool)
+    first_of = np.zeros(codes.max() + 1 if len(codes) else 0, dtype="int64")
+    first_of[grp[start]] = srt[start]
+    first = first_of[codes]
+    dup = full & (np.arange(len(codes)) != first)
     if not dup.any():
         return
-    where = (raw.cells["source_file"].astype(str) + " row "
-             + raw.cells["source_row"].astype(str))
-    first = where.where(~clean[key].duplicated(keep="first"))
-    first = first.groupby([clean[k] for k in key], dropna=False).transform("first")
-    ctx.add(raw.problems(dup, column, "duplicate_key",
-                         "same " + ", ".join(key) + " as " + first.fillna("")))
+    at = first[dup]
+    cells = raw.cells
+    where = pd.Series(cl.as_text(cells["source_file"]).to_numpy()[at], dtype="str") + \
+        " row " + pd.Series(cells["source_row"].to_numpy()[at]).astype("str")
+    hint = pd.Series("", index=clean.index, dtype="str")
+    hint[dup] = ("same " + ", ".join(key) + " as " + where).to_numpy()
+    ctx.add(raw.problems(pd.Series(dup, index=clean.index), column, "duplicate_key", hint))
 
 
 def _finish(name: str, clean: pd.DataFrame, raw: Raw) -> pd.DataFrame:
@@ -429,7 +592,9 @@ def _self_assessment(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFram
     # every indicator must be scored once per city and year
     have = clean.dropna(subset=["city", "year", "indicator"])
     if len(have):
-        first = have.groupby(["city", "year"]).head(1)
+        order = pd.Series(_source_order(raw), index=raw.cells.index)
+        first = have.loc[order[have.index].sort_values(kind="stable").index].groupby(
+            ["city", "year"]).head(1)
         got = have.groupby(["city", "year"])["indicator"].agg(set)
         for (city, year), inds in got.items():
             lack = sorted(set(ctx.catalog["indicator"]) - inds)
@@ -464,72 +629,85 @@ def _evidence(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     return clean
 
 
+_text = cl.as_text
+
+
 def _statistics(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Measures, units, percentages and areas; text columns arrive as categoricals (millions
+    of rows at national scale), so comparisons go through ``str`` and hints are computed for
+    failing rows only."""
     spec = ctx.specs.datasets["statistics"]
     measures = spec.measures
     # measure: code or one of its names (long layout), fixed per column group (wide layout)
     lookup = {cl.choice_key(pd.Series([n])).iloc[0]: m
               for m, ms in measures.items() for n in (m, *ms.names)}
-    mkey = cl.on_uniques(clean["measure"], lambda u: cl.choice_key(u).to_frame()).iloc[:, 0]
-    measure = mkey.map(lookup).astype("str")
-    unknown = clean["measure"].notna() & measure.isna()
-    if unknown.any():
-        near = cl.closest(mkey[unknown].unique(), lookup)
-        hint = "closest known: " + mkey[unknown].map(
-            {k: lookup.get(v) for k, v in near.items()}).fillna("none").astype("str")
-        ctx.add(raw.problems(unknown, "measure", "unknown_measure",
-                             hint.reindex(clean.index).fillna("")))
-    mu = measure.map({m: ms.unit for m, ms in measures.items()}).astype("str")
-    wrong_unit = clean["unit"].notna() & mu.notna() & (clean["unit"] != mu)
-    ctx.add(raw.problems(wrong_unit, "unit", "unit_mismatch", "this measure is a " + mu.fillna("")))
-    indicator = measure.map({m: ms.indicator for m, ms in measures.items()}).astype("Int64")
+
+    def to_measure(u: pd.Series) -> pd.DataFrame:
+        k = cl.choice_key(u.astype("str"))
+        m = k.map(lookup).astype("str")
+        near = pd.Series(np.nan, index=u.index, dtype="str")
+        bad = u.notna() & m.isna()
+        if bad.any():
+            hint = {q: lookup.get(x) for q, x in cl.closest(k[bad].unique(), lookup).items()}
+            near[bad] = k[bad].map(hint)
+        return pd.DataFrame({"measure": m, "unknown": bad, "closest": near})
+
+    res = cl.on_uniques(clean["measure"], to_measure, categorical=True)
+    measure = res["measure"]
+    ctx.add(raw.problems(res["unknown"], "measure", "unknown_measure", lambda m: (
+        "closest known: " + _text(res.loc[m, "closest"]).fillna("none"))))
+    mu = _text(measure.map({m: ms.unit for m, ms in measures.items()}))
+    unit = _text(clean["unit"])
+    wrong_unit = unit.notna() & mu.notna() & (unit != mu)
+    ctx.add(raw.problems(wrong_unit, "unit", "unit_mismatch",
+                         lambda m: "this measure is a " + mu[m]))
+    indicator = measure.map({m: ms.indicator for m, ms in measures.items()}).astype(
+        "float64").astype("Int64")
 
     value, num, den = clean["value"], clean["numerator"], clean["denominator"]
-    pct = mu == "percent"
+    pct = (mu == "percent").fillna(False).astype(bool)
+    count = (mu == "count").fillna(False).astype(bool)
     computed = (100 * num / den).where(pct & den.gt(0))
     value = value.fillna(computed)
     above = num.notna() & den.notna() & (num > den)
     ctx.add(raw.problems(pct & ~above & ((value < 0) | (value > 100)), "value", "out_of_range",
                          "a percentage lies between 0 and 100"))
-    ctx.add(raw.problems((mu == "count") & (value < 0), "value", "out_of_range",
+    ctx.add(raw.problems(count & (value < 0), "value", "out_of_range",
                          "a count cannot be negative"))
-    ctx.add(raw.problems((mu == "count") & value.notna() & (value != value.round()), "value",
+    ctx.add(raw.problems(count & value.notna() & (value != value.round()), "value",
                          "not_an_integer", "a count must be a whole number"))
-    ctx.add(raw.problems(above, "numerator", "numerator_above_denominator",
-                         "the numerator (" + raw.header(clean.index, "numerator")
-                         + ") cannot exceed the denominator ("
-                         + raw.header(clean.index, "denominator") + ")"))
+    ctx.add(raw.problems(above, "numerator", "numerator_above_denominator", lambda m: (
+        "the numerator (" + raw.header(m[m].index, "numerator")
+        + ") cannot exceed the denominator (" + raw.header(m[m].index, "denominator") + ")")))
     off = ((clean["value"] - computed).abs() > ctx.specs.percent_tolerance) & (
         clean["value"] >= 0) & (clean["value"] <= 100)
-    ctx.add(raw.problems(off & ~above, "value", "value_mismatch",
-                         "differs from 100 x numerator / denominator = "
-                         + computed.round(2).astype("str")))
+    ctx.add(raw.problems(off & ~above, "value", "value_mismatch", lambda m: (
+        "differs from 100 x numerator / denominator = " + computed[m].round(2).astype("str"))))
 
     # area: kelurahan (with its kecamatan from the gazetteer), else kecamatan, else the city
     gaz = ctx.gazetteer if ctx.gazetteer is not None else pd.DataFrame(
         columns=["city", "kecamatan", "kelurahan"])
-    kel = resolve_names(clean["city"], clean["kelurahan"], kelurahan_lookup(gaz),
+    city = clean["city"]
+    kel = resolve_names(city, clean["kelurahan"], kelurahan_lookup(gaz),
                         ["kecamatan", "kelurahan"])
-    ctx.add(raw.problems(kel["unknown"], "kelurahan", "unknown_kelurahan",
-                         "not in the gazetteer for " + clean["city"].fillna("?") + "; closest "
-                         "known: " + kel["closest"].fillna("none") + " (if it is the same place,"
-                         " add this spelling to its variants in raw/gazetteer/)"))
-    kec = resolve_names(clean["city"], clean["kecamatan"], kecamatan_lookup(gaz), ["kecamatan"])
-    ctx.add(raw.problems(kec["unknown"], "kecamatan", "unknown_kecamatan",
-                         "not in the gazetteer; closest known: " + kec["closest"].fillna("none")))
-    clash = kel["kecamatan"].notna() & kec["kecamatan"].notna() & (
-        kel["kecamatan"] != kec["kecamatan"])
-    ctx.add(raw.problems(clash, "kecamatan", "kecamatan_mismatch",
-                         "kelurahan " + kel["kelurahan"].fillna("") + " lies in kecamatan "
-                         + kel["kecamatan"].fillna("")))
+    ctx.add(raw.problems(kel["unknown"], "kelurahan", "unknown_kelurahan", lambda m: (
+        "not in the gazetteer for " + _text(city[m]).fillna("?") + "; closest known: "
+        + _text(kel.loc[m, "closest"]).fillna("none")
+        + " (if it is the same place, add this spelling to its variants in raw/gazetteer/)")))
+    kec = resolve_names(city, clean["kecamatan"], kecamatan_lookup(gaz), ["kecamatan"])
+    ctx.add(raw.problems(kec["unknown"], "kecamatan", "unknown_kecamatan", lambda m: (
+        "not in the gazetteer; closest known: " + _text(kec.loc[m, "closest"]).fillna("none"))))
+    kel_kec, kec_kec = _text(kel["kecamatan"]), _text(kec["kecamatan"])
+    clash = kel_kec.notna() & kec_kec.notna() & (kel_kec != kec_kec)
+    ctx.add(raw.problems(clash, "kecamatan", "kecamatan_mismatch", lambda m: (
+        "kelurahan " + _text(kel.loc[m, "kelurahan"]) + " lies in kecamatan " + kel_kec[m])))
     has_kel, has_kec = clean["kelurahan"].notna(), clean["kecamatan"].notna()
-    level = pd.Series(np.where(has_kel, "kelurahan", np.where(has_kec, "kecamatan", "kota")),
-                      index=clean.index, dtype="str")
-    kecamatan = kel["kecamatan"].where(has_kel, kec["kecamatan"])
-    area = kel["kelurahan"].where(has_kel, kecamatan.where(has_kec, clean["city"]))
+    level = pd.Categorical(np.where(has_kel, "kelurahan", np.where(has_kec, "kecamatan",
+                                                                   "kota")))
+    kecamatan = kel_kec.where(has_kel, kec_kec)
+    area = _text(kel["kelurahan"]).where(has_kel, kecamatan.where(has_kec, _text(city)))
     out = clean.assign(measure=measure, indicator=indicator, unit=mu, value=value,
-                       area_level=level, kecamatan=kecamatan.astype("str"),
-                       area=area.astype("str"))
+                       area_level=level, kecamatan=kecamatan, area=area)
     _duplicates(raw, out, ["city", "data_year", "measure", "area_level", "area"],
                 "value", ctx)
     # rows the agency left blank ("-", "n/a", empty) carry no statistic
@@ -540,6 +718,15 @@ FINISH: dict[str, Callable] = {
     "gazetteer": _gazetteer, "official_results": _official,
     "self_assessment": _self_assessment, "evidence": _evidence, "statistics": _statistics,
 }
+
+
+def _typed(df: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
+    """Columns cast to the contract types (categoricals expanded to text quickly)."""
+    out = {}
+    for c, dt in dtypes.items():
+        s = df[c]
+        out[c] = cl.as_text(s) if dt == "str" else s.astype(dt)
+    return pd.DataFrame(out, index=df.index)
 
 
 def _check_default_city(ctx: Context, spec: DatasetSpec) -> None:
@@ -589,7 +776,7 @@ def validate_data(paths: ProjectPaths | None = None,
     problems = problems_frame(pd.concat(ctx.problems, ignore_index=True)
                               if ctx.problems else None)
     if problems.empty:
-        tables = {name: df.astype(DTYPES[name]) for name, df in tables.items()}
+        tables = {name: _typed(df, DTYPES[name]) for name, df in tables.items()}
     return Validation(tables=tables, problems=problems, files=sorted(ctx.files))
 
 

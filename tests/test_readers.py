@@ -10,6 +10,7 @@ from kla_analysis.readers import (
     read_cells,
     read_tables,
     sniff_delimiter,
+    tidy_table,
 )
 from kla_analysis.specs import load_specs
 
@@ -19,6 +20,10 @@ STATS = SPECS.datasets["statistics"]
 
 def tables(path, raw):
     return read_tables(path, raw, STATS, SPECS)
+
+
+def rows(tbl):
+    return tidy_table(tbl, SPECS)[0]
 
 
 def test_decode_utf8_bom_cp1252_utf16():
@@ -62,8 +67,9 @@ def test_csv_with_bom_title_rows_and_notes_keeps_text_editor_line_numbers(tmp_pa
     [tbl] = tables(path, tmp_path / "raw")
     assert tbl.header_row == 4 and tbl.sheet == "" and tbl.decimal == "."
     assert "Tahun 2022" in tbl.title
-    assert list(tbl.data.index) == [5, 7]  # line numbers, blank line 6 skipped
-    assert list(tbl.data["kelurahan"]) == ["Palam", "Bangkal"]
+    data = rows(tbl)
+    assert list(data.index) == [5, 7]  # line numbers, blank line 6 skipped
+    assert list(data["kelurahan"]) == ["Palam", "Bangkal"]
     assert tbl.headers["m:school_participation:value"] == "APS 16-18 (%)"
 
 
@@ -71,16 +77,16 @@ def test_semicolon_csv_is_decimal_comma(tmp_path):
     path = write_text(tmp_path / "raw" / "s.csv", "Kelurahan;Tahun;APK PAUD\nPalam;2022;55,5\n",
                       "cp1252")
     [tbl] = tables(path, tmp_path / "raw")
-    assert tbl.decimal == "," and tbl.data.iloc[0]["m:paud_participation:value"] == "55,5"
+    assert tbl.decimal == "," and rows(tbl).iloc[0]["m:paud_participation:value"] == "55,5"
 
 
 def test_ragged_csv_rows_do_not_break_reading(tmp_path):
     path = write_text(tmp_path / "raw" / "s.csv",
                       "Judul\nKelurahan;Tahun;APK PAUD\nPalam;2022;55,5;;extra;\n")
     [tbl] = tables(path, tmp_path / "raw")
-    assert list(tbl.data.index) == [3]
-    assert [p["rule"] for p in tbl.problems] == ["unknown_column"]  # the extra cell
-    assert tbl.problems[0]["row"] == 2 and tbl.problems[0]["column"] == ""
+    data, unknown = tidy_table(tbl, SPECS)
+    assert list(data.index) == [3] and tbl.problems == []
+    assert unknown == [""]  # the extra cell sits under no header
 
 
 def test_excel_title_merged_two_row_header_numbering_total_and_notes(tmp_path):
@@ -104,10 +110,12 @@ def test_excel_title_merged_two_row_header_numbering_total_and_notes(tmp_path):
     assert (tbl.sheet, tbl.header_row) == ("2022", 5)
     assert tbl.headers["m:birth_certificate_coverage:numerator"] == "Memiliki Akta Kelahiran / Jumlah"
     assert tbl.headers["m:birth_certificate_coverage:value"] == "Memiliki Akta Kelahiran / %"
-    assert list(tbl.data.index) == [7, 8]  # numbering, total and note rows are gone
-    assert list(tbl.data["kecamatan"]) == ["CEMPAKA", "CEMPAKA"]  # vertical merge filled
-    assert list(tbl.data["m:birth_certificate_coverage:value"]) == [90.0, 95.0]  # Excel numbers
-    assert "TAHUN 2022" in tbl.title and tbl.problems == []
+    data, unknown = tidy_table(tbl, SPECS)
+    assert list(data.index) == [7, 8]  # numbering, total and note rows are gone
+    assert list(data["kecamatan"]) == ["CEMPAKA", "CEMPAKA"]  # vertical merge filled
+    assert list(data["m:birth_certificate_coverage:value#v"]) == [90.0, 95.0]  # Excel numbers
+    assert data["m:birth_certificate_coverage:value"].isna().all()  # no text in that column
+    assert "TAHUN 2022" in tbl.title and tbl.problems == [] and unknown == []
 
 
 def test_csv_exported_from_merged_header_carries_top_header_right(tmp_path):
@@ -118,7 +126,7 @@ def test_csv_exported_from_merged_header_carries_top_header_right(tmp_path):
     [tbl] = tables(path, tmp_path / "raw")
     assert tbl.headers["m:facility_births:denominator"] == "Persalinan di Faskes / Sasaran"
     assert tbl.headers["m:facility_births:value"] == "Persalinan di Faskes / %"
-    assert list(tbl.data.index) == [3]
+    assert list(rows(tbl).index) == [3]
 
 
 def test_hidden_sheets_are_skipped_and_every_visible_sheet_is_read(tmp_path):
