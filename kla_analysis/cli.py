@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -43,6 +44,13 @@ def print_problems(problems, limit: int | None = 200) -> None:
     """
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    def plain(v: object) -> Text:
+        # cells come from data: never rich markup ("[/b]" would crash the table), and
+        # control characters (terminal escapes) are shown as \xNN, not sent to the terminal
+        return Text(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]",
+                           lambda m: f"\\x{ord(m.group()):02x}", str(v)))
 
     console = Console(stderr=True, width=max(160, Console(stderr=True).width))
     table = Table(show_lines=False)
@@ -50,7 +58,7 @@ def print_problems(problems, limit: int | None = 200) -> None:
         table.add_column(col, overflow="fold")
     shown = problems if limit is None else problems.head(limit)
     for rec in shown.astype(object).fillna("").itertuples(index=False):
-        table.add_row(*(str(v) for v in rec))
+        table.add_row(*(plain(v) for v in rec))
     console.print(table)
     if len(shown) < len(problems):
         console.print(f"... and {len(problems) - len(shown)} more problems "
