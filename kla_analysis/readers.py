@@ -7,9 +7,11 @@
   skipped (templates keep their drop-down lists there).
 * The header row is the row (or pair of rows, for merged two-row headers) whose cells match the
   most known headers of the dataset; title rows above it are kept as ``title`` (for a year
-  written as "TAHUN 2023"), a column-numbering row ``(1) (2) ...`` under it is skipped, blank
-  rows are dropped, and a note row (only one cell, starting "Sumber", "Keterangan", ...) ends
-  the table. Total rows ("JUMLAH") are dropped.
+  written as "TAHUN 2023") and a column-numbering row ``(1) (2) ...`` under it is skipped.
+* :func:`tidy_rows` then works on the stacked bodies of all tables of a dataset at once
+  (vectorised, no per-file pandas overhead): blank rows are dropped, a note row (only one
+  cell, starting "Sumber", "Keterangan", ...) ends its table, and total rows ("JUMLAH") are
+  dropped.
 
 Nothing here raises on bad input: problems come back as rows for the problems table.
 """
@@ -309,7 +311,7 @@ def locate_table(sheet: Sheet, file: str, spec: DatasetSpec, specs: Specs) -> Ta
     return tbl
 
 
-def tidy_rows(frame: pd.DataFrame, labels: list[str], specs: Specs) -> tuple[pd.DataFrame,
+def tidy_rows(frame: pd.DataFrame, labels: list[str], specs: Specs) -> tuple[np.ndarray,
                                                                            pd.DataFrame]:
     """Drop blank rows, note rows (and the rows under the first note of a table) and total
     rows from the concatenated bodies of many tables (``_t`` = table id, ``source_row``).

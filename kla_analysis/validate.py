@@ -113,10 +113,12 @@ class Context:
 
 @dataclass
 class Raw:
-    """A dataset's raw cells: per field a ``str`` column with the text cells and, when Excel
-    gave numbers or dates, a ``<field>#v`` object column with those (NA elsewhere); plus
-    provenance, ``_seg`` (which table and, for wide statistics, which measure) and ``_dec``
-    (decimal mark). Keeping text apart keeps millions of CSV cells in compact Arrow strings."""
+    """A dataset's raw cells: per field a categorical column with the text cells and, when
+    Excel gave numbers or dates, a ``<field>#v`` column with those (NA elsewhere); plus
+    provenance (``source_file``, ``source_sheet``, ``source_row``), ``_t`` (table number),
+    ``_seg`` (table and, for wide statistics, measure: indexes ``headers``) and ``_dec``
+    (decimal mark). Text as categoricals keeps millions of cells small and lets every parser
+    run once per distinct value."""
 
     cells: pd.DataFrame
     headers: list[dict]  # per segment: field -> header as written

@@ -361,3 +361,39 @@ def test_all_problems_of_all_files_in_one_pass_and_one_exception(tmp_path):
     assert probs["row"].dtype == "Int64" and list(probs.columns) == [
         "file", "sheet", "row", "column", "rule", "value", "hint"]
 
+
+
+def test_messy_excel_and_bom_csv_report_the_exact_cell(tmp_path):
+    """Title rows, a merged two-row header, a numbering row, a vertically merged kecamatan, a
+    JUMLAH row and a note below (Excel); a UTF-8-BOM CSV whose first header carries the BOM."""
+    d = data_dir(tmp_path)
+    rows = [
+        ["REKAPITULASI AKTA KELAHIRAN ANAK"],                                       # 1
+        ["KOTA BANJARBARU TAHUN 2022"],                                             # 2
+        [],                                                                         # 3
+        ["No", "Kecamatan", "Kelurahan", "Jumlah Anak 0-17 Tahun",
+         "Memiliki Akta Kelahiran", None],                                         # 4
+        [None, None, None, None, "Jumlah", "%"],                                    # 5
+        ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"],                                 # 6
+        [1, "CEMPAKA", "PALAM", 2000, 1800, 90.0],                                  # 7
+        [2, None, "BANGKAL", 1000, 950, "95,0%"],                                   # 8
+        [3, None, "SEI. TIUNG", 1000, 900, "sembilan puluh"],                       # 9 bad
+        [4, None, "CEMPAKA", 1000, 900, 90.0],                                      # 10
+        ["JUMLAH", None, None, 5000, 4550, 91.0],                                   # 11
+        [],                                                                         # 12
+        ["Sumber: Disdukcapil (ilustratif)"],                                       # 13
+    ]
+    merges = ("A4:A5", "B4:B5", "C4:C5", "D4:D5", "E4:F4", "B7:B10", "A11:C11", "A13:F13")
+    write_xlsx(d / "raw" / "statistics" / "akta.xlsx", rows, merges, sheet="2022")
+    stats_csv(d, "Tahun Data,Kelurahan,APS 16-18 (%)\n2022,Palam,85.5\n2022,Bangkal,8x5\n",
+              "disdik.csv", "utf-8-sig")
+    res = validate_data(project_paths(d))
+    assert where(res.problems) == [
+        ("statistics/akta.xlsx", "2022", 9, "Memiliki Akta Kelahiran / %"),
+        ("statistics/disdik.csv", "", 3, "APS 16-18 (%)")]
+    assert set(res.problems["rule"]) == {"not_a_number"}
+    st = res.tables["statistics"]
+    akta = st[st["measure"] == "birth_certificate_coverage"].set_index("area")
+    assert akta.loc["Bangkal", "value"] == 95.0 and akta.loc["Sungai Tiung", "kecamatan"] == \
+        "Cempaka"
+    assert set(akta["data_year"]) == {2022} and len(akta) == 4
