@@ -127,7 +127,9 @@ def decode_text(raw: bytes) -> str:
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return raw.decode("utf-16")
     if b"\x00" in raw[:4096]:
-        raise ReadError("unreadable_file", "", "binary content, not a text CSV file")
+        raise ReadError("unreadable_file", "", "binary content (NUL bytes), not a text CSV "
+                        "file; if it is Unicode (UTF-16) text without a byte-order mark, save "
+                        "it again as 'CSV UTF-8' from Excel")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -137,7 +139,7 @@ def decode_text(raw: bytes) -> str:
     except UnicodeDecodeError as err:
         raise ReadError("unreadable_file", f"byte {raw[err.start:err.start + 1]!r}",
                         "the file is neither UTF-8 nor Windows-1252 text; save it again as "
-                        "'CSV UTF-8' from Excel") from None
+                        "'CSV UTF-8' from Excel", row=raw.count(b"\n", 0, err.start) + 1) from None
 
 
 def sniff_delimiter(text: str, sample_lines: int = 50) -> str:
@@ -174,6 +176,10 @@ def read_csv_cells(path: Path) -> Sheet:
                             skip_blank_lines=False, index_col=False, quotechar='"',
                             engine="c")
     except (pd.errors.ParserError, ValueError) as err:
+        quote = re.search(r"EOF inside string starting at row (\d+)", str(err))
+        if quote:  # pandas counts lines from 0
+            raise ReadError("unreadable_file", '"', "a quote (\") opened in this row is never "
+                            "closed; remove it or close it", row=int(quote.group(1)) + 1) from None
         raise ReadError("unreadable_file", "", f"not a valid CSV table: {err}") from None
     return Sheet("", cells, "," if sep == ";" else ".")
 
