@@ -13,7 +13,8 @@ not_an_integer, not_a_year, year_out_of_range, not_a_date, not_a_url, not_allowe
 out_of_range, unknown_city, unknown_kecamatan, unknown_kelurahan, kecamatan_mismatch,
 unknown_indicator, unknown_item, item_indicator_mismatch, missing_document, missing_indicator,
 unknown_measure, unit_mismatch, numerator_above_denominator, value_mismatch, duplicate_key,
-ambiguous_variant.
+ambiguous_variant; before a file is read (:mod:`kla_analysis.guards`): outside_data_folder,
+file_too_large, password_protected, formula_without_value.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .gazetteer import (
     resolve_names,
     split_variants,
 )
+from .guards import file_problems
 from .readers import VAL, Table, list_files, problem, read_tables, tidy_rows
 from .specs import MEASURE_PREFIX, DatasetSpec, Specs, load_specs
 
@@ -306,6 +308,10 @@ def load_raw(spec: DatasetSpec, ctx: Context) -> Raw:
     tables: list[Table] = []
     for path in files:
         ctx.files.append(path.relative_to(raw_dir).as_posix())
+        refused = file_problems(path, raw_dir)  # link outside raw/, too large, unreadable
+        if refused:
+            ctx.add(refused)
+            continue
         found = read_tables(path, raw_dir, spec, ctx.specs)
         if isinstance(found, dict):
             ctx.add(found)
@@ -587,7 +593,8 @@ def _self_assessment(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFram
     hint = ("indicator " + clean["indicator"].astype("str") + " allows 0-"
             + maxp.map("{:g}".format, na_action="ignore").astype("str")
             + " points (catalog maximum" + np.where(
-                clean["indicator"].map(cat["max_points_assumed"]).fillna(False).astype(bool),
+                clean["indicator"].map(cat["max_points_assumed"]).astype("boolean")
+                .fillna(False).to_numpy(bool),
                 ", an assumption)", ")"))
     ctx.add(raw.problems(over, "points_claimed", "out_of_range", pd.Series(hint, clean.index)))
     _duplicates(raw, clean, ["city", "year", "indicator"], "indicator", ctx)
@@ -672,8 +679,11 @@ def _statistics(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     computed = (100 * num / den).where(pct & den.gt(0))
     value = value.fillna(computed)
     above = num.notna() & den.notna() & (num > den)
-    ctx.add(raw.problems(pct & ~above & ((value < 0) | (value > 100)), "value", "out_of_range",
-                         "a percentage lies between 0 and 100"))
+    # only percentages as written: one computed from bad counts repeats the counts' problem
+    ctx.add(raw.problems(pct & ~above & clean["value"].notna() & ((value < 0) | (value > 100)),
+                         "value", "out_of_range", lambda m: (
+                             "a percentage lies between 0 and 100; this cell reads as "
+                             + value[m].map("{:g}".format))))
     ctx.add(raw.problems(count & (value < 0), "value", "out_of_range",
                          "a count cannot be negative"))
     ctx.add(raw.problems(count & value.notna() & (value != value.round()), "value",

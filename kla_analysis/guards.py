@@ -1,0 +1,209 @@
+"""Checks on a raw file before anything reads it: where it really is, its size, and whether an
+Excel workbook can be read faithfully.
+
+``file_problems(path, raw_dir)`` returns problem rows (the validator's ``file, sheet, row,
+column, rule, value, hint`` dicts); a file with any is not read at all. Rules:
+
+* ``outside_data_folder`` -- the file is a symbolic link (or sits in a linked folder) that
+  resolves outside ``raw/``. Data must be copied into the data folder, so that what was
+  validated is what the reports show and nothing else on the machine can be pulled in.
+* ``file_too_large`` -- larger than ``max_file_mb`` (``data/input_limits.yaml``, or the
+  ``KLA_MAX_FILE_MB`` environment variable). Checked with ``stat`` only: the file is never
+  read, so a huge or endless file cannot exhaust memory.
+* ``password_protected`` -- an Excel file encrypted with a password (an OLE2 compound file
+  holding an ``EncryptedPackage`` stream instead of a zip).
+* ``formula_without_value`` -- an ``.xlsx``/``.xlsm`` cell holding a formula whose result
+  was never saved (files written by scripts such as openpyxl; Excel and LibreOffice always
+  save the results). Readers see such a cell as empty, so data would be lost silently;
+  instead each cell is named (sheet, row, column letter, formula). Formulas WITH a saved
+  result are read as that result, which is what the agency saw when it saved the file.
+  Hidden sheets are not checked (they are not read either).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import yaml
+
+from .config import package_file
+from .errors import KlaError
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+# Directory-entry name of the encrypted payload of a password-protected OOXML file (UTF-16).
+ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+ZIP_EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+# Any element named f (a cell formula), with or without a namespace prefix.
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+
+
+@lru_cache(maxsize=1)
+def load_limits() -> dict:
+    with open(package_file("input_limits.yaml"), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def max_file_bytes() -> int:
+    """The size limit of one raw file in bytes (``KLA_MAX_FILE_MB`` beats the YAML)."""
+    raw = os.environ.get("KLA_MAX_FILE_MB")
+    if raw is None or not raw.strip():
+        mb = float(load_limits()["max_file_mb"])
+    else:
+        try:
+            mb = float(raw)
+        except ValueError:
+            raise KlaError(f"KLA_MAX_FILE_MB must be a number of megabytes, got {raw!r}") from None
+        if mb <= 0:
+            raise KlaError(f"KLA_MAX_FILE_MB must be positive, got {raw!r}")
+    return int(mb * 1024 * 1024)
+
+
+def _problem(file: str, rule: str, hint: str, value: object = "", sheet: str = "",
+             row: int | None = None, column: str = "") -> dict:
+    return {"file": file, "sheet": sheet, "row": row, "column": column, "rule": rule,
+            "value": str(value), "hint": hint}
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):,.1f} MB"
+
+
+def file_problems(path: Path, raw_dir: Path) -> list[dict]:
+    """Problems that stop ``path`` (a file under ``raw_dir``) from being read; [] if none."""
+    path, raw_dir = Path(path), Path(raw_dir)
+    rel = path.relative_to(raw_dir).as_posix() if path.is_relative_to(raw_dir) else str(path)
+    try:
+        real, root = path.resolve(), raw_dir.resolve()
+    except (OSError, RuntimeError) as err:  # a link loop
+        return [_problem(rel, "unreadable_file", f"cannot follow the link: {err}")]
+    if not real.is_relative_to(root):
+        return [_problem(rel, "outside_data_folder", value=str(real), hint=(
+            f"this is a link to a file outside the data folder {root}; copy the file into "
+            "raw/ instead of linking to it"))]
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        return [_problem(rel, "unreadable_file", f"cannot open the file: {err.strerror}")]
+    limit = max_file_bytes()
+    if size > limit:
+        return [_problem(rel, "file_too_large", value=_mb(size), hint=(
+            f"raw files are limited to {_mb(limit)}; split it into smaller files (e.g. one "
+            "per kab/kota or per year), or raise max_file_mb in "
+            "kla_analysis/data/input_limits.yaml (or KLA_MAX_FILE_MB for one run)"))]
+    suffix = path.suffix.lower()
+    if suffix not in EXCEL_SUFFIXES or size == 0:
+        return []
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head == OLE2_MAGIC:
+        return _ole2_problems(path, rel, suffix)
+    if head[:4] == ZIP_MAGIC and suffix in ZIP_EXCEL_SUFFIXES:
+        return formula_problems(path, rel)
+    return []
+
+
+def _ole2_problems(path: Path, rel: str, suffix: str) -> list[dict]:
+    """An OLE2 compound file: a password-protected workbook, or an old .xls named .xlsx."""
+    if ENCRYPTED_STREAM in path.read_bytes():  # within the size limit, checked above
+        return [_problem(rel, "password_protected", hint=(
+            "the workbook is protected with a password, so it cannot be read; open it in "
+            "Excel, remove the password (File > Info > Protect Workbook > Encrypt with "
+            "Password, clear the box) and save it, or export the sheet as CSV"))]
+    if suffix in ZIP_EXCEL_SUFFIXES:
+        return [_problem(rel, "unreadable_file", value=suffix, hint=(
+            f"this is an old Excel 97-2003 workbook saved with a {suffix} name; rename it to "
+            ".xls or save it again as .xlsx"))]
+    return []
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _visible_sheets(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part name -> sheet name, for visible sheets."""
+    try:
+        wb = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ET.ParseError):
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    out = {}
+    for el in wb.iter():
+        if _local(el.tag) != "sheet" or el.get("state") in ("hidden", "veryHidden"):
+            continue
+        rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+        target = targets.get(rid)
+        if not target:
+            continue
+        part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        out[posixpath.normpath(part)] = el.get("name", "")
+    return out
+
+
+def _has_formula(zf: zipfile.ZipFile, part: str, chunk: int = 1 << 20) -> bool:
+    """Whether the part's XML holds any formula element (a fast byte scan, no parsing)."""
+    tail = b""
+    with zf.open(part) as fh:
+        while block := fh.read(chunk):
+            if _FORMULA_TAG.search(tail + block):
+                return True
+            tail = block[-64:]
+    return False
+
+
+def _cells_without_value(zf: zipfile.ZipFile, part: str):
+    """(cell reference, formula) of every formula cell without a saved result."""
+    with zf.open(part) as fh:
+        for _, el in ET.iterparse(fh, events=("end",)):
+            tag = _local(el.tag)
+            if tag == "c":
+                f = v = None
+                for child in el:
+                    name = _local(child.tag)
+                    f = child if name == "f" else f
+                    v = child if name == "v" else v
+                # t="str" with an empty <v/> is a formula whose result is the empty text
+                if f is not None and (v is None or not v.text) and el.get("t") != "str":
+                    yield el.get("r", ""), f.text
+                el.clear()
+            elif tag == "row":
+                el.clear()
+
+
+def formula_problems(path: Path, rel: str) -> list[dict]:
+    """One problem per formula cell without a saved result (visible sheets of an .xlsx)."""
+    cap = int(load_limits()["max_formula_cells_listed"])
+    found: list[tuple[str, str, str | None]] = []
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            for part, sheet in _visible_sheets(zf).items():
+                if part in names and _has_formula(zf, part):
+                    found += [(sheet, ref, f) for ref, f in _cells_without_value(zf, part)]
+    except (zipfile.BadZipFile, ET.ParseError, OSError, EOFError, KeyError):
+        return []  # not a readable workbook: the reader reports it
+    out = []
+    for sheet, ref, formula in found[:cap]:
+        m = _CELL_REF.match(ref)
+        col, row = (m.group(1), int(m.group(2))) if m else ("", None)
+        out.append(_problem(rel, "formula_without_value", sheet=sheet, row=row, column=col,
+                            value="=" + formula if formula else "(shared formula)", hint=(
+            f"cell {ref} holds a formula whose result was never saved (the file was made by "
+            "a program that does not calculate), so its value is unknown; open the file in "
+            "Excel or LibreOffice and save it again, or type the value")))
+    if len(found) > cap:
+        out.append(_problem(rel, "formula_without_value", sheet=found[cap][0],
+                            value=f"{len(found) - cap} more cells", hint=(
+            f"only the first {cap} such cells are listed; saving the file again from Excel or "
+            "LibreOffice stores every result")))
+    return out
