@@ -2,6 +2,11 @@
 
 Table names and file layout live here only: ``<data-dir>/processed/<name>.parquet`` (read by
 code) plus ``<name>.csv`` (for spreadsheet users). Writes are atomic.
+
+The CSV copy is made safe to open in a spreadsheet: a text cell that Excel or LibreOffice would
+run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, also
+after spaces) gets a leading apostrophe, as in the planner's workbook
+(:func:`kla_analysis.export.neutralise`). The Parquet keeps the exact text.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from .config import ProjectPaths, project_paths
 from .errors import KlaError
 
 TABLES = ("self_assessment", "evidence", "statistics", "official_results", "gazetteer")
+# Same as kla_analysis.export.FORMULA_TRIGGERS (not imported: export loads openpyxl).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def table_path(name: str, paths: ProjectPaths | None = None, suffix: str = ".parquet"):
@@ -40,5 +47,23 @@ def write_table(df: pd.DataFrame, name: str, paths: ProjectPaths | None = None) 
     with atomic_path(table_path(name, paths)) as tmp:
         df.to_parquet(tmp, index=False)
     buf = io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n")
+    spreadsheet_safe(df).to_csv(buf, index=False, lineterminator="\n")
     write_bytes(table_path(name, paths, ".csv"), buf.getvalue().encode("utf-8"))
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with formula-like text cells prefixed by an apostrophe (vectorised; numbers,
+    dates and other text unchanged)."""
+    out = df.copy(deep=False)
+    for c in df.columns:
+        s = df[c]
+        if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)):
+            continue
+        first = s.str.lstrip(" ").str[:1]
+        risky = (first.isin(FORMULA_TRIGGERS) & s.str.strip(" ").ne("")).fillna(False)
+        risky = risky.astype(bool).to_numpy()
+        if risky.any():
+            s = s.copy()
+            s[risky] = "'" + s[risky].astype("str")
+            out[c] = s
+    return out
