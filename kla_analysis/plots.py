@@ -255,7 +255,9 @@ def trend_figure(trend: pd.DataFrame, bands: pd.DataFrame, lang: str = "id") -> 
     labels.append(t("chart.official_band", lang))
     fig.legend(handles, labels, fontsize=FONT - 1, loc="outside lower center", ncol=3,
                frameon=False)
-    ax.set_xticks(x, [str(int(y)) for y in trend["year"]])
+    # Slanted year labels once there are more than four: upright ones touch at phone width.
+    ax.set_xticks(x, [str(int(y)) for y in trend["year"]],
+                  rotation=40 if len(trend) > 4 else 0, ha="right" if len(trend) > 4 else "center")
     ax.set_xlim(-0.6, len(trend) - 0.4)
     ax.set_ylim(lo, bands.attrs.get("scale_max", 1000))
     ax.set_ylabel(t("chart.score_axis", lang), fontsize=FONT)

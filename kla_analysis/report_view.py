@@ -487,12 +487,15 @@ def methodology_html(rep: report.Report) -> Markup:
         status_text = [t(f"provenance.{s.strip().casefold()}", lang)
                        if f"provenance.{s.strip().casefold()}" in _keys() else s
                        for s in src["status"]]
-        table = pd.DataFrame({
-            t("label.file", lang): src["file"], t("label.delivered_by", lang): src["delivered_by"],
-            t("label.provenance", lang): status_text,
-            t("label.source", lang): markup_column(link(u, _domain(u)) for u in src["source_url"]),
-            t("label.notes", lang): src["notes"]})
-        parts.append(html_table(table))
+        # A list, not a table: long file names and notes made a 950 px table on a phone.
+        parts.append(Markup('<dl class="rules sources">{}</dl>').format(_join(
+            Markup("<dt><code>{}</code> <span class=\"tag-source\">{}</span></dt>"
+                   "<dd>{}{}{}</dd>").format(
+                f, status, Markup("{}: {}. ").format(t("label.delivered_by", lang), who)
+                if who else _EMPTY, Markup("{} ").format(note) if note else _EMPTY,
+                link(u, _domain(u)) if u.strip() else _EMPTY)
+            for f, status, who, note, u in zip(src["file"], status_text, src["delivered_by"],
+                                               src["notes"], src["source_url"], strict=True))))
     parts.append(Markup("<h3>{}</h3>").format(t("quality.heading", lang)))
     notes = report.quality_notes(rep) or [t("quality.all_good", lang)]
     parts.append(Markup("<ul>{}</ul>").format(_join(Markup("<li>{}</li>").format(n)
