@@ -169,8 +169,11 @@ def validate_cmd(
     result = validate_data(paths)
     if problems_csv is not None:
         from .atomic import write_text
+        from .tables import spreadsheet_safe
 
-        write_text(problems_csv, result.problems.to_csv(index=False, lineterminator="\n"))
+        # opened in a spreadsheet: a raw value such as =HYPERLINK(...) must stay text
+        write_text(problems_csv, spreadsheet_safe(result.problems).to_csv(
+            index=False, lineterminator="\n"))
     if not result.ok:
         raise problems_error(result.problems)
     rows = ", ".join(f"{n} {len(t)}" for n, t in result.tables.items())

@@ -64,3 +64,27 @@ def test_processed_csv_neutralises_formula_text_and_parquet_keeps_it(tmp_path):
                       keep_default_na=False)
     assert csv["title"].tolist() == ["'" + t for t in formulas] + texts[len(formulas):]
     assert (csv["points"] == -2.5).all()  # numbers are not text: never prefixed
+
+
+def test_problems_csv_neutralises_formula_text_from_raw_cells(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from kla_analysis.cli import app
+
+    base = Path(__file__).parent / "fixtures" / "bad_inputs" / "base"
+    data = tmp_path / "data"
+    shutil.copytree(base, data)
+    evil = '=HYPERLINK("http://evil.example","klik")'
+    (data / "raw" / "self_assessment" / "tambahan.csv").write_text(
+        f'Tahun,Indikator,Nilai Mandiri\n2023,"{evil.replace(chr(34), chr(34) * 2)}",10\n',
+        encoding="utf-8")
+    out = tmp_path / "problems.csv"
+    res = CliRunner().invoke(app, ["validate", "--data-dir", str(data), "--problems-csv",
+                                   str(out)])
+    assert res.exit_code == 1, res.output
+    probs = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert probs[["file", "row", "column", "rule", "value"]].values.tolist() == [
+        ["self_assessment/tambahan.csv", "2", "Indikator", "unknown_indicator", "'" + evil]]
