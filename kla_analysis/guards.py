@@ -5,7 +5,8 @@ Excel workbook can be read faithfully.
 column, rule, value, hint`` dicts); a file with any is not read at all. Rules:
 
 * ``outside_data_folder`` -- the file is a symbolic link (or sits in a linked folder) that
-  resolves outside ``raw/``. Data must be copied into the data folder, so that what was
+  resolves outside ``raw/``; :func:`link_problems` also names linked folders pointing outside
+  (the listing does not enter them) and broken links, which would otherwise go unnoticed. Data must be copied into the data folder, so that what was
   validated is what the reports show and nothing else on the machine can be pulled in.
 * ``file_too_large`` -- larger than ``max_file_mb`` (``data/input_limits.yaml``, or the
   ``KLA_MAX_FILE_MB`` environment variable). Checked with ``stat`` only: the file is never
@@ -109,6 +110,36 @@ def file_problems(path: Path, raw_dir: Path) -> list[dict]:
     if head[:4] == ZIP_MAGIC and suffix in ZIP_EXCEL_SUFFIXES:
         return formula_problems(path, rel)
     return []
+
+
+def link_problems(folder: Path, raw_dir: Path) -> list[dict]:
+    """Links under ``folder`` that the file listing skips: a linked folder resolving outside
+    ``raw_dir`` (its files would silently be missing) and a broken link (``[]`` if none).
+    Linked files that work are checked by :func:`file_problems` when they are read."""
+    folder, raw_dir = Path(folder), Path(raw_dir)
+    out = []
+    if not folder.is_dir():
+        return out
+    root = raw_dir.resolve()
+    for dirpath, dirnames, filenames in os.walk(folder):  # does not enter linked folders
+        for name in sorted(dirnames + filenames):
+            p = Path(dirpath) / name
+            # hidden names are not data (an editor's lock file ".#x.csv" is a broken link)
+            if name.startswith((".", "~$")) or not p.is_symlink():
+                continue
+            rel = p.relative_to(raw_dir).as_posix()
+            try:
+                real = p.resolve(strict=True)
+            except (OSError, RuntimeError):
+                out.append(_problem(rel, "unreadable_file", value=os.readlink(p), hint=(
+                    "a broken link: the file or folder it points to does not exist; copy the "
+                    "data into raw/ instead")))
+                continue
+            if real.is_dir() and not real.is_relative_to(root):
+                out.append(_problem(rel + "/", "outside_data_folder", value=str(real), hint=(
+                    f"this is a link to a folder outside the data folder {root}; its files are "
+                    "not read: copy them into raw/ instead of linking to them")))
+    return out
 
 
 def _ole2_problems(path: Path, rel: str, suffix: str) -> list[dict]:

@@ -38,7 +38,7 @@ from .gazetteer import (
     resolve_names,
     split_variants,
 )
-from .guards import file_problems
+from .guards import file_problems, link_problems
 from .readers import VAL, Table, list_files, problem, read_tables, tidy_rows
 from .specs import MEASURE_PREFIX, DatasetSpec, Specs, load_specs
 
@@ -301,6 +301,7 @@ def load_raw(spec: DatasetSpec, ctx: Context) -> Raw:
     """Read every file of a dataset's folder into one :class:`Raw` (problems go to ``ctx``)."""
     raw_dir = ctx.paths.raw
     files, other = list_files(raw_dir / spec.folder)
+    ctx.add(link_problems(raw_dir / spec.folder, raw_dir))
     for p in other:
         ctx.add(problem(p.relative_to(raw_dir).as_posix(), rule="unsupported_file",
                         value=p.suffix, hint="only .csv, .xlsx, .xlsm, .xls and .ods files are "
