@@ -27,9 +27,11 @@ class InputProblems(KlaError):
 
 def problems_frame(problems: pd.DataFrame | list[dict] | None = None) -> pd.DataFrame:
     """A problems table with the standard columns, sorted by file, sheet and row."""
-    df = pd.DataFrame(problems if problems is not None else [], columns=PROBLEM_COLUMNS)
-    df = df.astype({"file": str, "sheet": str, "column": str, "rule": str, "value": str,
-                    "hint": str}).fillna("")
+    df = pd.DataFrame(problems if problems is not None else [], columns=PROBLEM_COLUMNS,
+                      dtype=object)
+    text = [c for c in PROBLEM_COLUMNS if c != "row"]
+    # Missing text stays blank (not "None"/"nan"); the row number stays a nullable integer.
+    df[text] = df[text].astype(object).where(df[text].notna(), "").astype(str)
     df["row"] = pd.to_numeric(df["row"], errors="coerce").astype("Int64")
     return df.sort_values(["file", "sheet", "row", "column"], na_position="first",
                           kind="stable").reset_index(drop=True)
