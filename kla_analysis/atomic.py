@@ -39,6 +39,36 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+@contextlib.contextmanager
+def atomic_group(targets: list[str | Path]) -> Iterator[list[Path]]:
+    """Temp paths beside several ``targets``; only when ALL were written (and fsynced) do they
+    replace their targets, one quick rename after the other.
+
+    A failure while writing (a full disk, a crash, SIGKILL) therefore leaves every target as
+    it was, not a mix of new and old files; only a kill within the final renames (a few
+    microseconds) could leave some replaced and some not, each still a complete file.
+    """
+    targets = [Path(t) for t in targets]
+    tmps: list[Path] = []
+    try:
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + target.name + ".", dir=target.parent)
+            os.close(fd)
+            tmps.append(Path(tmp))
+        yield list(tmps)
+        for tmp in tmps:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(tmp, FILE_MODE)
+        for tmp, target in zip(tmps, targets, strict=True):
+            os.replace(tmp, target)
+    finally:
+        for tmp in tmps:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+
 def write_bytes(target: str | Path, data: bytes) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)

@@ -209,7 +209,13 @@ def run_reports(jobs: Sequence[ReportJob], *, n_jobs: int | None = None, force: 
         finally:
             rep.close()
         failures = [o for o in outcomes if o.status == "failed"]
-        build_index(reports_dir, failures=[(o.job, o.message) for o in failures])
+        try:
+            build_index(reports_dir, failures=[(o.job, o.message) for o in failures])
+        except OSError as err:  # e.g. a full disk: the index is replaced atomically or not at all
+            counts = summarize(outcomes).splitlines()[0]
+            raise KlaError(f"could not rewrite the index in {reports_dir}: "
+                           f"{err.strerror or err}; the previous index.html is unchanged "
+                           f"(reports: {counts}). Free some space and run again.") from None
     order = {id(j): i for i, j in enumerate(jobs)}
     return sorted(outcomes, key=lambda o: order[id(o.job)])
 

@@ -1,9 +1,12 @@
 """``kla build``: validate the raw data, then write every processed table.
 
 Validation runs first and collects all problems; if there is any, :class:`InputProblems` is
-raised and nothing is written (the previous processed tables stay as they were). Each table
-is written atomically (Parquet + CSV, :func:`kla_analysis.tables.write_table`), rows in a fixed
-order, so a rebuild from the same inputs is byte-identical. ``raw/`` is only read.
+raised and nothing is written (the previous processed tables stay as they were). The tables
+are written as one atomic group (Parquet + CSV, :func:`kla_analysis.tables.write_tables`): all
+go to temp files first and replace the previous ones only when every file was written, so a
+full disk or a killed run leaves the previous tables, never a half-written or mixed set. Rows
+are in a fixed order, so a rebuild from the same inputs is byte-identical. ``raw/`` is only
+read.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import pandas as pd
 
 from .atomic import clear_stale_temp
 from .config import ProjectPaths, project_paths
-from .tables import TABLES, table_path, write_table
+from .errors import KlaError
+from .tables import TABLES, table_path, write_tables
 from .validate import check_data
 
 
@@ -25,8 +29,14 @@ def build(paths: ProjectPaths | None = None,
     paths = paths or project_paths()
     result = check_data(paths, catalog)
     clear_stale_temp(paths.processed)
-    for name in TABLES:
-        write_table(result.tables[name], name, paths)
+    try:
+        write_tables({name: result.tables[name] for name in TABLES}, paths)
+    except OSError as err:  # e.g. a full disk: nothing was replaced
+        where = f" ({err.filename})" if err.filename else ""
+        raise KlaError(f"could not write the processed tables in {paths.processed}: "
+                       f"{err.strerror or err}{where}; the previous tables are unchanged. "
+                       "Free some space (or fix the folder's permissions) and run "
+                       "`kla build` again.") from None
     return result.tables
 
 

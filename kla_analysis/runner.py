@@ -323,12 +323,16 @@ def render(job: ReportJob, *, notebook: Path = NOTEBOOK, cell_timeout: int | Non
         raise KlaError(f"report notebook not found: {notebook}")
     _check_kernel()
     start = time.monotonic()
-    job.out_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{job.stem}.", suffix=".ipynb",
-                                    dir=job.out_dir)
+    where = f"report {job.label}"
+    try:  # a folder that cannot be written (permissions, no space or inodes left)
+        job.out_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{job.stem}.", suffix=".ipynb",
+                                        dir=job.out_dir)
+    except OSError as err:
+        raise ReportFailed(f"{where}: could not write in {job.out_dir}: "
+                           f"{err.strerror or err}; the previous report is unchanged") from None
     os.close(fd)
     tmp = Path(tmp_name)
-    where = f"report {job.label}"
     try:
         try:
             pm.execute_notebook(

@@ -15,7 +15,7 @@ import io
 
 import pandas as pd
 
-from .atomic import atomic_path, write_bytes
+from .atomic import atomic_group
 from .config import ProjectPaths, project_paths
 from .errors import KlaError
 
@@ -43,12 +43,22 @@ def load_processed(paths: ProjectPaths | None = None) -> dict[str, pd.DataFrame]
 
 
 def write_table(df: pd.DataFrame, name: str, paths: ProjectPaths | None = None) -> None:
-    """Write ``name`` as Parquet and CSV, each atomically (byte-identical for equal input)."""
-    with atomic_path(table_path(name, paths)) as tmp:
-        df.to_parquet(tmp, index=False)
-    buf = io.StringIO()
-    spreadsheet_safe(df).to_csv(buf, index=False, lineterminator="\n")
-    write_bytes(table_path(name, paths, ".csv"), buf.getvalue().encode("utf-8"))
+    """Write ``name`` as Parquet and CSV, atomically (byte-identical for equal input)."""
+    write_tables({name: df}, paths)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], paths: ProjectPaths | None = None) -> None:
+    """Write several tables (Parquet + CSV each) as one group: every file is written to a temp
+    file first and the targets are replaced only when all were written, so a full disk or a
+    kill while writing leaves all previous tables as they were (:func:`atomic_group`)."""
+    names = list(tables)
+    targets = [table_path(n, paths, s) for n in names for s in (".parquet", ".csv")]
+    with atomic_group(targets) as tmps:
+        for i, name in enumerate(names):
+            tables[name].to_parquet(tmps[2 * i], index=False)
+            buf = io.StringIO()
+            spreadsheet_safe(tables[name]).to_csv(buf, index=False, lineterminator="\n")
+            tmps[2 * i + 1].write_bytes(buf.getvalue().encode("utf-8"))
 
 
 def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
