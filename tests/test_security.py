@@ -307,3 +307,28 @@ def test_no_command_writes_under_raw(tmp_path):
         assert res.returncode == 0, (args, res.stdout, res.stderr)
         assert tree(data / "raw") == before, args
     assert len(list((tmp_path / "reports").rglob("*.html"))) >= 2
+
+
+# ---------------------------------------------------------------- docs/reliability.md
+
+
+def test_reliability_doc_cites_existing_tests():
+    """Every `file::test` docs/reliability.md gives as proof exists, and every bracketed
+    corpus case it names is in tests/fixtures/bad_inputs/cases.yaml."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    tests = Path(__file__).parent
+    doc = (tests.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    cited = re.findall(r"tests/(\w+\.py)::(\w+)", doc)
+    assert len(cited) >= 40
+    for file, name in cited:
+        assert re.search(rf"^def {name}\(", (tests / file).read_text(encoding="utf-8"),
+                         re.M), f"{file}::{name}"
+    cases = {c["id"] for c in yaml.safe_load(
+        (tests / "fixtures" / "bad_inputs" / "cases.yaml").read_text(encoding="utf-8"))["cases"]}
+    named = set(re.findall(r"\[([a-z0-9_]+)\]", doc)) - {"id"}
+    assert named and named <= cases, named - cases
+    assert f"{len(cases)} bad inputs" in doc
