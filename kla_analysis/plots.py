@@ -83,10 +83,27 @@ class ReportFigure:
     _png: bytes | None = field(default=None, repr=False)
 
     def png(self) -> bytes:
+        """The chart as a PNG at ``DPI`` with a 256-colour palette.
+
+        One Agg draw runs the constrained layout and renders (``savefig`` would draw twice);
+        the palette (flat chart colours and their anti-aliased edges, no dithering) keeps
+        the image visually unchanged at about a third of the bytes of full RGB, so a report
+        with a dozen charts stays small on a phone. Deterministic for equal figures.
+        """
         if self._png is None:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from PIL import Image
+
+            self.fig.set_dpi(DPI)
+            canvas = FigureCanvasAgg(self.fig)
+            canvas.draw()
+            w, h = canvas.get_width_height(physical=True)
+            rgb = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0,
+                                   1).convert("RGB")
+            img = rgb.quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                               dither=Image.Dither.NONE)
             buf = io.BytesIO()
-            self.fig.savefig(buf, format="png", dpi=DPI, facecolor="white",
-                             metadata={"Software": None})
+            img.save(buf, format="png", dpi=(DPI, DPI))
             self._png = buf.getvalue()
         return self._png
 
@@ -310,8 +327,8 @@ def kelurahan_figure(values: pd.DataFrame, measure_label: str, unit: str | None,
         ax.plot(df.loc[mask, "value"], y[mask.to_numpy()], linestyle="none",
                 marker=style["marker"], color=style["color"], markeredgecolor="black",
                 markersize=6, zorder=3)
+    ax.hlines(y, left, df["value"], color="#d0d0d0", lw=0.8, zorder=1)  # one collection
     for yi, v in zip(y, df["value"], strict=True):
-        ax.hlines(yi, left, v, color="#d0d0d0", lw=0.8, zorder=1)
         ax.text(v, yi, "  " + fmt_value(v, unit, lang), va="center", fontsize=FONT - 2)
     if has_target:
         ax.axvline(float(target), color=TARGET["color"], linestyle=TARGET["linestyle"], lw=1.2,
