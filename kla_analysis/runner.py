@@ -44,6 +44,7 @@ YEAR_MIN, YEAR_MAX = 2006, 2100
 #: Seconds one notebook cell may run before the report fails (``KLA_CELL_TIMEOUT``).
 DEFAULT_CELL_TIMEOUT = 300
 DEFAULT_START_TIMEOUT = 60
+KERNEL_LOG_LEVEL = "--IPKernelApp.log_level=CRITICAL"
 
 
 class ReportFailed(KlaError):
@@ -338,7 +339,11 @@ def render(job: ReportJob, *, notebook: Path = NOTEBOOK, cell_timeout: int | Non
             pm.execute_notebook(
                 str(notebook), str(tmp), parameters=job.parameters(), kernel_name=KERNEL_NAME,
                 cwd=str(notebook.parent), execution_timeout=cell_timeout,
-                start_timeout=start_timeout, progress_bar=False, log_output=log_output)
+                start_timeout=start_timeout, progress_bar=False, log_output=log_output,
+                # the kernel shares our stderr (the cron log): its own log lines (a TCP
+                # notice on every start, a traceback when a timed-out cell is interrupted)
+                # are noise there; cell errors, timeouts and a dead kernel are reported here
+                extra_arguments=[KERNEL_LOG_LEVEL])
         except PapermillExecutionError as err:
             _keep(tmp, job.error_ipynb)
             name = _cell_name({"source": err.source}, err.cell_index)

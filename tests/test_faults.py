@@ -4,10 +4,10 @@ recover without manual clean-up.
 
 Already proven elsewhere (not repeated here): a held lock makes a second run wait then stop
 (test_batch.py::test_overlapping_run_waits_then_stops_with_a_clear_message), a killed lock
-holder and its temp files do not block the next run (test_batch.py), a hung cell ends at
-the timeout naming year and cell (test_runner.py::test_a_hung_cell_ends_in_a_timeout_naming_
-year_and_cell), a failing year keeps its HTML (test_batch.py), nothing is written when
-validation fails (test_build.py, test_bad_inputs.py).
+holder and its temp files do not block the next run (test_batch.py), a hung cell of a test
+notebook ends at the timeout naming year and cell (test_runner.py; here the REAL report
+notebook hangs, through the CLI), a failing year keeps its HTML (test_batch.py), nothing is
+written when validation fails (test_build.py, test_bad_inputs.py).
 
 Kill points are found by watching the output folders from outside (a temp file appears, a
 target is replaced), so each point is reached whatever the machine's speed; no hook in the
@@ -366,3 +366,53 @@ def test_sigkill_during_report_all_at_several_points_then_recovery_and_overlap(t
     assert not temp_files(reports)
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert all(f"kota-contoh/{y}-id.html" in index for y in YEARS)
+
+
+# ---------------------------------------------------------------- a hung cell, through the CLI
+
+HANG = '''\
+import os
+if os.environ.get("JPY_PARENT_PID"):  # only inside the Jupyter kernel papermill starts
+    import time
+    import kla_analysis.report as report
+    report.load_report = lambda *a, **k: time.sleep(600)
+'''
+
+
+def test_a_hung_cell_of_the_real_report_times_out_through_the_cli(tmp_path):
+    """The real notebook, its data-loading cell made to hang inside the kernel only (a
+    sitecustomize on the kernel's path): `kla report --timeout 3` names the year and the
+    cell, exits 1, keeps the previous HTML and lists the failure in the index."""
+    import nbformat
+
+    from kla_analysis.runner import NOTEBOOK
+
+    paths = build_data(tmp_path / "data")
+    reports = tmp_path / "reports"
+    (reports / "kota-contoh").mkdir(parents=True)
+    html = reports / "kota-contoh" / "2023-id.html"
+    html.write_text("<html>previous report</html>\n")
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(HANG)
+    cells = nbformat.read(NOTEBOOK, as_version=4).cells
+    i = next(i for i, c in enumerate(cells) if "load_report(" in c.source)
+    # counted from 1 in the executed notebook, which has the injected-parameters cell too
+    name = f"cell {i + 2} `{cells[i].source.strip().splitlines()[0][:80]}`"
+    env = {**ENV, "PYTHONPATH": os.pathsep.join(
+        [str(hook), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    start = time.monotonic()
+    res = subprocess.run([sys.executable, "-m", "kla_analysis", "report", "--year", "2023",
+                          "--lang", "id", "--timeout", "3", "--data-dir", str(paths.data_dir),
+                          "--reports-dir", str(reports)], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert time.monotonic() - start < 120
+    out = res.stdout + res.stderr
+    assert "FAILED Kota Contoh 2023 (id)" in out and name in out, out
+    assert "did not finish within the execution timeout of 3 s" in out
+    assert "Traceback" not in out and "Internal error" not in out
+    assert html.read_text() == "<html>previous report</html>\n"
+    assert (reports / "kota-contoh" / "2023-id.error.ipynb").exists()
+    assert "Kota Contoh 2023 (id)" in (reports / "index.html").read_text(encoding="utf-8")
+    assert not temp_files(reports)
