@@ -6,23 +6,16 @@ Everything here is read from YAML files shipped in ``kla_analysis/data/``; nothi
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from .config import package_file
-
-
-@lru_cache(maxsize=8)
-def _read_yaml(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+from .yamlfile import read_yaml
 
 
 def _catalog_doc() -> dict:
-    return _read_yaml(str(package_file("indicators.yaml")))
+    return read_yaml(package_file("indicators.yaml"), "indicator catalog")
 
 
 def load_clusters() -> pd.DataFrame:
@@ -95,7 +88,7 @@ def load_evidence_requirements() -> pd.DataFrame:
 
 
 def _bands_doc() -> dict:
-    return _read_yaml(str(package_file("predicates.yaml")))
+    return read_yaml(package_file("predicates.yaml"), "predicate bands")
 
 
 def band_set_names() -> list[str]:

@@ -22,17 +22,16 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .catalog import load_bands, load_catalog, load_evidence_requirements, predicate_names
 from .config import package_file
 from .errors import KlaError
 from .scoring import BandsLike, assign_predicates, cluster_totals, predicate_for
+from .yamlfile import read_yaml
 
 EVIDENCE_STATUSES = ("ada", "dalam_proses", "kedaluwarsa", "tidak_ada")
 #: Evidence status classes of a required item; ``missing`` = no inventory row.
@@ -94,23 +93,11 @@ def rules_path(path: str | Path | None = None) -> Path:
     return Path(path) if path is not None else package_file("scoring_rules.yaml")
 
 
-@lru_cache(maxsize=8)
-def _read(path: str, mtime: float) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise KlaError(f"rules file not found: {path}") from None
-    except yaml.YAMLError as err:
-        raise KlaError(f"{path}: not valid YAML ({err})") from None
+def _yaml(path: str | Path) -> dict:
+    doc = read_yaml(path, "rules file")
     if not isinstance(doc, dict):
         raise KlaError(f"{path}: expected a mapping with 'rules' and 'sensitivity'")
     return doc
-
-
-def _yaml(path: str | Path) -> dict:
-    p = Path(path)
-    return _read(str(p), p.stat().st_mtime if p.exists() else 0.0)
 
 
 def check_rules(rules: Mapping[str, object], where: str = "rules") -> None:

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .catalog import load_bands, load_catalog, load_evidence_requirements
 from .config import package_file
@@ -38,6 +36,7 @@ from .estimate import (
     score_inputs,
 )
 from .scoring import BandsLike, canonical_predicate, entry_score, predicate_for
+from .yamlfile import read_yaml
 
 #: Points tolerance when comparing a planned total with an entry score (float sums).
 EPS = 1e-6
@@ -62,22 +61,11 @@ def actions_path(path: str | Path | None = None) -> Path:
     return Path(path) if path is not None else package_file("actions.yaml")
 
 
-@lru_cache(maxsize=8)
-def _read(path: str, mtime: float) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise KlaError(f"actions file not found: {path}") from None
-    except yaml.YAMLError as err:
-        raise KlaError(f"{path}: not valid YAML ({err})") from None
-    return doc if isinstance(doc, dict) else {}
-
-
 def load_actions(path: str | Path | None = None) -> dict:
     """The validated actions document. ``KlaError`` lists every problem in one message."""
     p = actions_path(path)
-    doc = _read(str(p), p.stat().st_mtime if p.exists() else 0.0)
+    doc = read_yaml(p, "actions file")
+    doc = doc if isinstance(doc, dict) else {}
     problems: list[str] = []
     ev = doc.get("evidence_actions")
     if not isinstance(ev, dict) or not ev:
