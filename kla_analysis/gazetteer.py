@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .cleaning import city_key, closest, name_key, on_uniques
+from .cleaning import as_text, city_key, closest, name_key, on_uniques
 
 CITY_FILE = "city.yaml"
 
@@ -75,7 +75,7 @@ def resolve_names(city: pd.Series, written: pd.Series, lookup: pd.DataFrame,
 
     Work is done once per distinct (city, name) pair and spread back with integer codes.
     """
-    city_codes, cities = pd.factorize(city.astype("str"))
+    city_codes, cities = pd.factorize(as_text(city))
     key_codes, names = pd.factorize(name_key(written))
     pair = np.where((city_codes < 0) | (key_codes < 0), -1,
                     city_codes.astype("int64") * (len(names) + 1) + key_codes)

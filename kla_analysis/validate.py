@@ -355,7 +355,7 @@ def load_raw(spec: DatasetSpec, ctx: Context) -> Raw:
                           if isinstance(cells[c].dtype, pd.StringDtype)})[keep]
     for c in cells.columns:
         if isinstance(cells[c].dtype, pd.CategoricalDtype):
-            cells[c] = cells[c].cat.remove_unused_categories()
+            cells[c] = _drop_unused_categories(cells[c])
     cells, heads = _segments(cells, tables, spec)
     for c in spec.fields:
         if c not in cells:
@@ -368,6 +368,18 @@ def load_raw(spec: DatasetSpec, ctx: Context) -> Raw:
         cells[c] = pd.Categorical.from_codes(cats.codes[codes], cats.categories) if len(
             values) else pd.Categorical([], categories=[])
     return Raw(cells.reset_index(drop=True), heads)
+
+
+def _drop_unused_categories(s: pd.Series) -> pd.Series:
+    """``s.cat.remove_unused_categories()`` (same result) by counting codes instead of
+    sorting them: a second instead of seconds for millions of rows."""
+    codes = s.cat.codes.to_numpy()
+    used = np.bincount(codes[codes >= 0], minlength=len(s.cat.categories)) > 0
+    if used.all():
+        return s
+    new = np.where(codes >= 0, (np.cumsum(used) - 1)[codes], -1)
+    cats = pd.Categorical.from_codes(new, s.cat.categories[used], ordered=s.cat.ordered)
+    return pd.Series(cats, index=s.index, name=s.name)
 
 
 # ---------------------------------------------------------------- parsing fields
@@ -551,8 +563,8 @@ def _duplicates(raw: Raw, clean: pd.DataFrame, key: list[str], column: str,
 
 
 def _finish(name: str, clean: pd.DataFrame, raw: Raw) -> pd.DataFrame:
-    out = clean.assign(source_file=raw.cells["source_file"].astype("str"),
-                       source_sheet=raw.cells["source_sheet"].fillna("").astype("str"),
+    out = clean.assign(source_file=cl.as_text(raw.cells["source_file"]),
+                       source_sheet=cl.as_text(raw.cells["source_sheet"]).fillna(""),
                        source_row=raw.cells["source_row"].astype("int64"))
     out = out[[*COLUMNS[name], *PROVENANCE]]
     return out.sort_values([*SORT_KEYS[name], *PROVENANCE], kind="stable",
