@@ -9,6 +9,7 @@ can judge how far to trust the estimate. Official results are published facts (w
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -141,7 +142,8 @@ CALIBRATION_COLUMNS = [
 
 def calibrate(tables: Tables, city: str | None = None, rules: Rules | None = None,
               grid=None, catalog: pd.DataFrame | None = None,
-              bands: BandsLike = None) -> pd.DataFrame:
+              bands: BandsLike = None,
+              score_of: Callable[[int], dict | None] | None = None) -> pd.DataFrame:
     """One row per year with an official predicate: ``CALIBRATION_COLUMNS``.
 
     ``in_band``: the headline estimate's predicate equals the official one;
@@ -149,11 +151,20 @@ def calibrate(tables: Tables, city: str | None = None, rules: Rules | None = Non
     ``distance_to_band``: see ``distance_to_band`` (0 inside). Years without a
     self-assessment or without any evidence inventory keep NaN estimates and say so in
     ``note``. ``claimed_*`` columns show the same for the self-assessment total.
+
+    ``score_of(year)`` gives that year's ``score_year`` dict, or None for a year that cannot
+    be scored (read as "no self-assessment"). By default each year is scored here; the
+    report passes the scores it already computed, so no year runs the grid twice.
     """
     rules = rules or load_rules()
     b = _b(bands)
     city = resolve_city(tables, city)
     years_sa = set(assessment_years(tables, city))
+    if score_of is None:
+        def score_of(year: int) -> dict:
+            return score_year(tables, year, city, rules=rules, grid=grid, catalog=catalog,
+                              bands=b)
+    ranks = dict(zip(b["predicate"], b["rank"], strict=True))
     rows = []
     for off in official_predicates(tables, city, b).to_dict("records"):
         year, pred = off["year"], off["predicate"]
@@ -164,28 +175,22 @@ def calibrate(tables: Tables, city: str | None = None, rules: Rules | None = Non
                "estimated_total_min": math.nan, "estimated_total_max": math.nan,
                "estimated_predicate": None, "in_band": pd.NA, "range_overlaps_band": pd.NA,
                "note": ""}
-        if year not in years_sa:
+        s = score_of(year) if year in years_sa else None
+        if s is None:
             row["note"] = "no self-assessment"
-            rows.append(row)
-            continue
-        inputs = _inputs(tables, year, city, rules, catalog)
-        summ = estimate_summary(score_inputs(inputs, rules), b)
-        row.update(claimed_total=summ["claimed_total"],
-                   claimed_predicate=summ["claimed_predicate"])
-        if not summ["evidence_available"]:
-            row["note"] = "no evidence inventory"
-            rows.append(row)
-            continue
-        rng = sensitivity_range(sensitivity(inputs, rules, grid, b), b)
-        ranks = dict(zip(b["predicate"], b["rank"], strict=True))
-        lo = ranks.get(rng["predicate_min"], 0)
-        hi = ranks.get(rng["predicate_max"], 0)
-        row.update(estimated_total=summ["estimated_total"],
-                   estimated_total_min=rng["estimated_total_min"],
-                   estimated_total_max=rng["estimated_total_max"],
-                   estimated_predicate=summ["estimated_predicate"],
-                   in_band=summ["estimated_predicate"] == pred,
-                   range_overlaps_band=lo <= ranks[pred] <= hi)
+        elif not s["evidence_available"]:
+            row.update(claimed_total=s["claimed_total"], claimed_predicate=s["claimed_predicate"],
+                       note="no evidence inventory")
+        else:
+            lo = ranks.get(predicate_for(s["estimated_total_min"], b), 0)
+            hi = ranks.get(predicate_for(s["estimated_total_max"], b), 0)
+            row.update(claimed_total=s["claimed_total"], claimed_predicate=s["claimed_predicate"],
+                       estimated_total=s["estimated_total"],
+                       estimated_total_min=s["estimated_total_min"],
+                       estimated_total_max=s["estimated_total_max"],
+                       estimated_predicate=s["estimated_predicate"],
+                       in_band=s["estimated_predicate"] == pred,
+                       range_overlaps_band=lo <= ranks[pred] <= hi)
         rows.append(row)
     out = pd.DataFrame(rows, columns=[c for c in CALIBRATION_COLUMNS
                                       if "distance" not in c and "claimed_in" not in c])

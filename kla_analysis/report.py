@@ -25,7 +25,6 @@ from .config import ProjectPaths, project_paths
 from .errors import KlaError
 from .i18n import check_lang, measure_label, t
 from .runner import check_year
-from .scoring import predicate_for
 from .tables import load_processed
 
 
@@ -324,62 +323,16 @@ def plan_result(rep: Report) -> dict:
 # --- 10. calibration, methodology, sources, quality ---------------------------------------
 
 def calibration_table(rep: Report) -> tuple[pd.DataFrame, dict]:
-    """``calibration.calibrate`` for the city and its summary, built from the per-year
-    scores the report already computed for its headline and trend (``other_year_score``),
-    so no year is scored twice (each score runs the 288-setting sensitivity grid).
-    ``tests/test_report_cache.py`` checks the table equals ``calibration.calibrate``.
+    """``calibration.calibrate`` for the city and its summary, fed the per-year scores the
+    report already computed for its headline and trend (``other_year_score``), so no year
+    is scored twice (each score runs the 288-setting sensitivity grid).
 
     If some year's data cannot be scored, calibration covers the years that can (that year
     reads "no self-assessment", as if its rows were left out).
     """
-    b = rep.bands
-    off = calibration.official_predicates(rep.tables, rep.city, b)
-    years_sa = set(estimate.assessment_years(rep.tables, rep.city))
-    ranks = dict(zip(b["predicate"], b["rank"], strict=True))
-    rows = []
-    for o in off.to_dict("records"):
-        year, pred = o["year"], o["predicate"]
-        row = {"city": rep.city, "year": year, "official_predicate": pred,
-               "official_status": o["status"], "band_entry": o["band_entry"],
-               "band_upper": o["band_upper"], "claimed_total": math.nan,
-               "claimed_predicate": None, "estimated_total": math.nan,
-               "estimated_total_min": math.nan, "estimated_total_max": math.nan,
-               "estimated_predicate": None, "in_band": pd.NA, "range_overlaps_band": pd.NA,
-               "note": ""}
-        s = None
-        if year in years_sa:
-            s = rep.score if year == rep.year else other_year_score(rep, year)
-        if s is None:
-            row["note"] = "no self-assessment"
-        elif not s["evidence_available"]:
-            row.update(claimed_total=s["claimed_total"], claimed_predicate=s["claimed_predicate"],
-                       note="no evidence inventory")
-        else:
-            lo = ranks.get(predicate_for(s["estimated_total_min"], b), 0)
-            hi = ranks.get(predicate_for(s["estimated_total_max"], b), 0)
-            row.update(claimed_total=s["claimed_total"], claimed_predicate=s["claimed_predicate"],
-                       estimated_total=s["estimated_total"],
-                       estimated_total_min=s["estimated_total_min"],
-                       estimated_total_max=s["estimated_total_max"],
-                       estimated_predicate=s["estimated_predicate"],
-                       in_band=s["estimated_predicate"] == pred,
-                       range_overlaps_band=lo <= ranks[pred] <= hi)
-        rows.append(row)
-    cols = calibration.CALIBRATION_COLUMNS
-    cal = pd.DataFrame(rows, columns=[c for c in cols if "distance" not in c
-                                      and "claimed_in" not in c])
-    cal["claimed_in_band"] = [pd.NA if pd.isna(c) else p == o for c, p, o in
-                              zip(cal["claimed_total"], cal["claimed_predicate"],
-                                  cal["official_predicate"], strict=True)]
-    cal["claimed_distance_to_band"] = [calibration.distance_to_band(v, p, b) for v, p in
-                                       zip(cal["claimed_total"], cal["official_predicate"],
-                                           strict=True)]
-    cal["distance_to_band"] = [calibration.distance_to_band(v, p, b) for v, p in
-                               zip(cal["estimated_total"], cal["official_predicate"],
-                                   strict=True)]
-    for col in ("in_band", "range_overlaps_band", "claimed_in_band"):
-        cal[col] = cal[col].astype("boolean")
-    cal = cal[cols]
+    cal = calibration.calibrate(
+        rep.tables, rep.city, rules=rep.rules, bands=rep.bands,
+        score_of=lambda y: rep.score if y == rep.year else other_year_score(rep, y))
     return cal, calibration.calibration_summary(cal)
 
 
