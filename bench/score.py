@@ -1,8 +1,8 @@
 """Score every city and evaluation year of a built data folder (the benchmark's scoring step).
 
-Loads the processed tables exactly as the reports do (``tables.load_processed``) and runs
-:func:`kla_analysis.bulk.score_all` (headline estimate and 288-setting sensitivity range of
-every city-year). Prints one summary line; ``--out FILE.parquet`` keeps the scores.
+Loads the columns scoring reads from the processed Parquet tables
+(:func:`kla_analysis.bulk.load_for_scoring`) and runs :func:`kla_analysis.bulk.score_all`
+(headline estimate and 288-setting sensitivity range of every city-year). Prints one summary line; ``--out FILE.parquet`` keeps the scores.
 
     .venv/bin/python bench/score.py bench/out/national-seed7-.../
 """
@@ -14,9 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from kla_analysis.bulk import score_all
+from kla_analysis.bulk import load_for_scoring, score_all
 from kla_analysis.config import project_paths
-from kla_analysis.tables import load_processed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="write the scores to this Parquet file")
     args = ap.parse_args(argv)
     start = time.perf_counter()
-    tables = load_processed(project_paths(args.data_dir))
+    tables = load_for_scoring(project_paths(args.data_dir))
     loaded = time.perf_counter()
     scores = score_all(tables)
     done = time.perf_counter()

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import load_bands, load_catalog, load_evidence_requirements
+from .config import ProjectPaths
 from .errors import KlaError
 from .estimate import (
     EVIDENCE_STATUSES,
@@ -33,6 +34,7 @@ from .estimate import (
     sensitivity_settings,
 )
 from .scoring import BandsLike, assign_predicates
+from .tables import table_path
 
 #: Columns of ``score_all``, one row per city and evaluation year.
 SCORE_COLUMNS = [
@@ -45,6 +47,28 @@ SCORE_COLUMNS = [
 # The columns score_inputs reads (a slim frame keeps 288 sensitivity reruns cheap).
 _SCORED = ["n_required", *[f"n_{s}" for s in ITEM_STATUSES], "claimed_points", "max_points",
            "measure", "statistic_value", "target", "direction", "evidence_rows"]
+
+
+#: The processed columns ``score_all`` reads, per table.
+SCORING_COLUMNS = {
+    "self_assessment": ["city", "year", "indicator", "points_claimed"],
+    "evidence": ["city", "year", "indicator", "item", "status"],
+    "statistics": ["city", "data_year", "indicator", "measure", "area_level", "value",
+                   "numerator", "denominator"],
+    "official_results": ["city", "year", "predicate", "status"],
+}
+
+
+def load_for_scoring(paths: ProjectPaths | None = None) -> dict[str, pd.DataFrame]:
+    """The processed tables with only the columns ``score_all`` reads: at national scale the
+    statistics table's names, provenance and kecamatan are most of its memory."""
+    out = {}
+    for name, cols in SCORING_COLUMNS.items():
+        path = table_path(name, paths)
+        if not path.exists():
+            raise KlaError(f"processed table {name!r} not found at {path}; run `kla build` first")
+        out[name] = pd.read_parquet(path, columns=cols)
+    return out
 
 
 def _normalise(u: pd.Series) -> pd.Series:
@@ -293,8 +317,14 @@ def score_all(tables: Tables, rules: Rules | None = None, catalog: pd.DataFrame 
     if sensitivity:
         settings = sensitivity_settings(grid, rules)
         varied = [c for c in settings.columns if c != "is_headline"]
-        totals = np.vstack([total(score_inputs(slim, {**rules, **rec})["backed_points"])
-                            for rec in settings[varied].to_dict("records")])
+        # identical input rows score identically: rerun the grid on distinct rows only
+        # (at national scale half the rows; most indicators without a statistic repeat)
+        row = slim.groupby(list(slim.columns), dropna=False, sort=False).ngroup().to_numpy()
+        first = np.unique(row, return_index=True)[1]
+        distinct = slim.iloc[first].reset_index(drop=True)
+        totals = np.vstack([
+            total(score_inputs(distinct, {**rules, **rec})["backed_points"].to_numpy()[row])
+            for rec in settings[varied].to_dict("records")])
         lo, hi = totals.min(axis=0), totals.max(axis=0)
         out["estimated_total_min"] = np.where(available, lo, np.nan)
         out["estimated_total_max"] = np.where(available, hi, np.nan)
