@@ -47,7 +47,7 @@ lab: $(STAMP) ## Open JupyterLab with the package importable and its kernel sele
 
 bench: $(STAMP) ## Run the benchmarks (slow; results go to docs/performance.md)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --write-docs
 
 lint: $(STAMP) ## Lint the code with ruff
 	$(BIN)/ruff check .

@@ -330,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="report,batch,scale,tests",
                     help="comma-separated subset of report,batch,scale,tests")
     ap.add_argument("--scales", help="comma-separated scales (default province,national)")
+    ap.add_argument("--write-docs", action="store_true",
+                    help="put the table into docs/performance.md (between its bench markers)")
     args = ap.parse_args(argv)
     runs = args.runs or (3 if args.quick else 5)
     only = set(args.only.split(","))
@@ -364,7 +366,26 @@ def main(argv: list[str] | None = None) -> int:
         if r.note:
             print(f"- {r.measurement}: {r.note}")
     print(f"\nresults: {res / (stamp + '.json')}")
+    if args.write_docs:
+        write_docs(rows, info, runs, stamp)
     return 0
+
+
+DOC = ROOT / "docs" / "performance.md"
+START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
+
+
+def write_docs(rows: list[Row], info: dict, runs: int, stamp: str) -> None:
+    """Replace the table between the bench markers of docs/performance.md."""
+    text = DOC.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise SystemExit(f"{DOC} has no {START} ... {END} block")
+    la = ", ".join(f"{x:.2f}" for x in info["load_start"])
+    block = (f"{START}\nRun {stamp}, {runs} runs per measurement, medians; load average at "
+             f"start {la}.\n\n{table(rows)}{END}")
+    head, rest = text.split(START, 1)
+    DOC.write_text(head + block + rest.split(END, 1)[1], encoding="utf-8")
+    print(f"table written to {DOC}")
 
 
 if __name__ == "__main__":
