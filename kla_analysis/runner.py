@@ -24,16 +24,20 @@ import re
 import tempfile
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TypeVar
 
 from . import __version__
 from .atomic import TMP_PREFIX, atomic_path
 from .config import KERNEL_NAME, NOTEBOOKS_DIR, PACKAGE_DIR, ProjectPaths, project_paths
 from .errors import KlaError
 from .i18n import LANGS, check_lang
+
+T = TypeVar("T")
 
 NOTEBOOK = NOTEBOOKS_DIR / "evaluation_report.ipynb"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
@@ -206,6 +210,7 @@ def input_fingerprint(job: ReportJob, notebook: Path = NOTEBOOK) -> str:
     report), the notebook, the package version, code, data files and templates, and the
     parameters. Same fingerprint -> same report, so ``--all`` may skip it.
     """
+    notebook = Path(notebook).resolve()
     h = hashlib.sha256()
     h.update(json.dumps({"version": __version__, **job.parameters(),
                          "reports_dir": str(job.reports_dir)}, sort_keys=True).encode())
@@ -310,6 +315,24 @@ def _check_kernel() -> None:
                        f"or `python -m ipykernel install --sys-prefix --name {KERNEL_NAME}`") from None
 
 
+_KERNEL_START_FAILED = re.compile(r"Kernel died before replying to kernel_info|"
+                                  r"Kernel didn't respond")
+
+
+def retry_kernel_start(run: Callable[[], T]) -> T:
+    """``run()``, once more if the kernel died or hung while starting (before any cell ran).
+
+    Seen once in a batch of ten with two jobs: kernels started at the same moment can
+    collide. A second start is safe because no cell has run; any other error is raised.
+    """
+    try:
+        return run()
+    except RuntimeError as err:
+        if type(err) is not RuntimeError or not _KERNEL_START_FAILED.search(str(err)):
+            raise
+        return run()
+
+
 def render(job: ReportJob, *, notebook: Path = NOTEBOOK, cell_timeout: int | None = None,
            start_timeout: int = DEFAULT_START_TIMEOUT, log_output: bool = False,
            fingerprint: str | None = None) -> RenderResult:
@@ -336,14 +359,14 @@ def render(job: ReportJob, *, notebook: Path = NOTEBOOK, cell_timeout: int | Non
     tmp = Path(tmp_name)
     try:
         try:
-            pm.execute_notebook(
+            retry_kernel_start(lambda: pm.execute_notebook(
                 str(notebook), str(tmp), parameters=job.parameters(), kernel_name=KERNEL_NAME,
                 cwd=str(notebook.parent), execution_timeout=cell_timeout,
                 start_timeout=start_timeout, progress_bar=False, log_output=log_output,
                 # the kernel shares our stderr (the cron log): its own log lines (a TCP
                 # notice on every start, a traceback when a timed-out cell is interrupted)
                 # are noise there; cell errors, timeouts and a dead kernel are reported here
-                extra_arguments=[KERNEL_LOG_LEVEL])
+                extra_arguments=[KERNEL_LOG_LEVEL]))
         except PapermillExecutionError as err:
             _keep(tmp, job.error_ipynb)
             name = _cell_name({"source": err.source}, err.cell_index)

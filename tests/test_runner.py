@@ -205,3 +205,46 @@ def test_a_full_disk_while_publishing_is_a_clear_failure(paths, monkeypatch):
         runner.render(job, cell_timeout=5)
     assert job.html.read_text() == "previous report"
     assert not list(job.out_dir.glob(".tmp-*"))
+
+
+def test_kernel_start_failure_is_retried_once_and_other_errors_are_not():
+    from kla_analysis.runner import retry_kernel_start
+
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return "ran"
+
+    assert retry_kernel_start(flaky) == "ran" and len(calls) == 2
+
+    def always_dead():
+        calls.append(1)
+        raise RuntimeError("Kernel didn't respond in 60 seconds")
+
+    calls.clear()
+    with pytest.raises(RuntimeError, match="didn't respond"):
+        retry_kernel_start(always_dead)
+    assert len(calls) == 2
+
+    def cell_error():
+        calls.append(1)
+        raise RuntimeError("some cell failed")
+
+    calls.clear()
+    with pytest.raises(RuntimeError, match="some cell failed"):
+        retry_kernel_start(cell_error)
+    assert len(calls) == 1
+
+
+def test_fingerprint_accepts_a_relative_notebook_path(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    job = runner.ReportJob(year=2023, lang="id", city="Kota X", target=None,
+                           data_dir=tmp_path, reports_dir=tmp_path / "reports")
+    (tmp_path / "nb.ipynb").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    assert (runner.input_fingerprint(job, Path("nb.ipynb"))
+            == runner.input_fingerprint(job, tmp_path / "nb.ipynb"))
