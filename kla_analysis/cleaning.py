@@ -190,16 +190,22 @@ def parse_numbers(s: pd.Series, decimal: str = ",", count: bool = False,
 _YEAR = r"^(?:tahun|thn\.?|th\.?)?\s*((?:19|20)\d{2})$"
 
 
-def parse_years(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.DataFrame:
-    """Years from ``2023``, ``2023.0`` (Excel), ``Tahun 2023``, ``TH. 2023``: ``value``, ``bad``."""
+def _whole_numbers(s: pd.Series, pattern: str, markers: Iterable[str]) -> pd.DataFrame:
+    """Whole numbers written as text matching ``pattern`` (group 1 is the number) or as
+    numeric cells (Excel's ``2023.0``): ``value`` (Int64) and ``bad``."""
     missing = missing_mask(s, markers)
     text = text_cells(s).where(~missing)
-    from_text = on_uniques(text, lambda u: squeeze(u).str.lower().str.extract(_YEAR)[[0]])
+    from_text = on_uniques(text, lambda u: squeeze(u).str.lower().str.extract(pattern)[[0]])
     from_text = pd.to_numeric(from_text.iloc[:, 0], errors="coerce")
     other = pd.to_numeric(value_cells(s).where(~missing), errors="coerce")
     other = other.where(other == other.round())
     value = from_text.fillna(other).astype("Float64").round().astype("Int64")
     return pd.DataFrame({"value": value, "bad": ~missing & value.isna()}, index=s.index)
+
+
+def parse_years(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.DataFrame:
+    """Years from ``2023``, ``2023.0`` (Excel), ``Tahun 2023``, ``TH. 2023``: ``value``, ``bad``."""
+    return _whole_numbers(s, _YEAR, markers)
 
 
 def parse_title_year(title: str) -> int | None:
@@ -210,15 +216,7 @@ def parse_title_year(title: str) -> int | None:
 
 def parse_indicators(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.DataFrame:
     """Indicator numbers from ``4``, ``4.0`` (Excel), ``Indikator 4``, ``Ind. 4``: ``value``, ``bad``."""
-    missing = missing_mask(s, markers)
-    text = text_cells(s).where(~missing)
-    pat = r"^(?:indikator|ind\.?)?\s*(\d{1,2})\.?$"
-    from_text = on_uniques(text, lambda u: squeeze(u).str.lower().str.extract(pat)[[0]])
-    from_text = pd.to_numeric(from_text.iloc[:, 0], errors="coerce")
-    other = pd.to_numeric(value_cells(s).where(~missing), errors="coerce")
-    other = other.where(other == other.round())
-    value = from_text.fillna(other).astype("Float64").round().astype("Int64")
-    return pd.DataFrame({"value": value, "bad": ~missing & value.isna()}, index=s.index)
+    return _whole_numbers(s, r"^(?:indikator|ind\.?)?\s*(\d{1,2})\.?$", markers)
 
 
 def parse_item_codes(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.DataFrame:
