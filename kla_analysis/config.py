@@ -57,3 +57,23 @@ def project_paths(data_dir: str | Path | None = None,
 def package_file(name: str) -> Path:
     """Path of a data file shipped inside the package (catalog, bands, rules...)."""
     return Path(str(resources.files("kla_analysis") / "data" / name))
+
+
+def env_positive(name: str, cast: type, default: float | int | None, what: str):
+    """A positive number from the environment variable ``name`` (unset or blank: ``default``).
+
+    ``cast`` is ``int`` or ``float``; ``what`` says what a valid value is ("a number of
+    megabytes") for the error, which names the variable and the value it got.
+    """
+    from .errors import KlaError  # errors imports pandas; keep config light to import
+
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = cast(raw)
+    except ValueError:
+        raise KlaError(f"{name} must be {what}, got {raw!r}") from None
+    if value <= 0:
+        raise KlaError(f"{name} must be positive, got {raw!r}")
+    return value

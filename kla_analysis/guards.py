@@ -33,8 +33,7 @@ from xml.etree import ElementTree as ET
 
 import yaml
 
-from .config import package_file
-from .errors import KlaError
+from .config import env_positive, package_file
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -55,16 +54,9 @@ def load_limits() -> dict:
 
 def max_file_bytes() -> int:
     """The size limit of one raw file in bytes (``KLA_MAX_FILE_MB`` beats the YAML)."""
-    raw = os.environ.get("KLA_MAX_FILE_MB")
-    if raw is None or not raw.strip():
+    mb = env_positive("KLA_MAX_FILE_MB", float, None, "a number of megabytes")
+    if mb is None:
         mb = float(load_limits()["max_file_mb"])
-    else:
-        try:
-            mb = float(raw)
-        except ValueError:
-            raise KlaError(f"KLA_MAX_FILE_MB must be a number of megabytes, got {raw!r}") from None
-        if mb <= 0:
-            raise KlaError(f"KLA_MAX_FILE_MB must be positive, got {raw!r}")
     return int(mb * 1024 * 1024)
 
 

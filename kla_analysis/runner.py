@@ -33,7 +33,14 @@ from typing import TypeVar
 
 from . import __version__
 from .atomic import TMP_PREFIX, atomic_path
-from .config import KERNEL_NAME, NOTEBOOKS_DIR, PACKAGE_DIR, ProjectPaths, project_paths
+from .config import (
+    KERNEL_NAME,
+    NOTEBOOKS_DIR,
+    PACKAGE_DIR,
+    ProjectPaths,
+    env_positive,
+    project_paths,
+)
 from .errors import KlaError
 from .i18n import LANGS, check_lang
 
@@ -56,16 +63,8 @@ class ReportFailed(KlaError):
 
 
 def cell_timeout_default() -> int:
-    raw = os.environ.get("KLA_CELL_TIMEOUT")
-    if raw is None:
-        return DEFAULT_CELL_TIMEOUT
-    try:
-        value = int(raw)
-    except ValueError:
-        raise KlaError(f"KLA_CELL_TIMEOUT must be a whole number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise KlaError(f"KLA_CELL_TIMEOUT must be positive, got {value}")
-    return value
+    return env_positive("KLA_CELL_TIMEOUT", int, DEFAULT_CELL_TIMEOUT,
+                        "a whole number of seconds")
 
 
 # --- parameters ----------------------------------------------------------------------------
