@@ -214,7 +214,7 @@ def template_cmd(
     """Write one blank Excel template per dataset (drop-down lists for kelurahan, indicators,
     evidence status; instructions in Bahasa Indonesia) to send to the OPD."""
     from .config import project_paths
-    from .templates import write_templates
+    from .xlsx_templates import write_templates
 
     paths = project_paths(data_dir, reports_dir)
     for p in write_templates(year, out or paths.reports_dir / "templates" / str(year), paths):
