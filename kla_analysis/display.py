@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import pandas as pd
-import yaml
 from markupsafe import escape
 from pandas.io.formats.style import Styler
 
@@ -42,6 +41,7 @@ from .formatting import (
     predicate_label,
 )
 from .i18n import check_lang, t
+from .yamlfile import read_yaml
 
 REPORT_CSS = PACKAGE_DIR / "templates" / "kla_report" / "static" / "report.css"
 KINDS = ("text", "int", "points", "estimate", "share", "percent", "value", "status",
@@ -57,8 +57,7 @@ _CSS_VAR = re.compile(r"--([a-z0-9-]+)\s*:\s*(#[0-9a-fA-F]{3,8})\s*;")
 @lru_cache(maxsize=1)
 def display_config() -> dict:
     """``data/display.yaml``: ``columns`` (label, kind, bar) and ``status_colours``."""
-    with open(package_file("display.yaml"), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return read_yaml(package_file("display.yaml"), "display settings")
 
 
 def _column(col: object) -> dict:

@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from .cleaning import as_text, city_key, closest, name_key, on_uniques
+from .yamlfile import loads
 
 CITY_FILE = "city.yaml"
 
@@ -31,7 +32,7 @@ def read_city_config(raw_dir: Path) -> tuple[dict | None, list[dict]]:
         return None, [{"file": CITY_FILE, "sheet": "", "row": None, "column": "",
                        "rule": "invalid_config", "value": "", "hint": hint}]
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        doc = loads(path.read_text(encoding="utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         return bad(f"not valid YAML: {err}")
     if not isinstance(doc, dict) or not str(doc.get("city") or "").strip():

@@ -31,9 +31,8 @@ from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-import yaml
-
 from .config import env_positive, package_file
+from .yamlfile import read_yaml
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -48,8 +47,7 @@ _CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 
 @lru_cache(maxsize=1)
 def load_limits() -> dict:
-    with open(package_file("input_limits.yaml"), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return read_yaml(package_file("input_limits.yaml"), "input limits")
 
 
 def max_file_bytes() -> int:

@@ -12,10 +12,10 @@ import string
 from functools import lru_cache
 
 import pandas as pd
-import yaml
 
 from .config import package_file
 from .errors import KlaError
+from .yamlfile import read_yaml
 
 LANGS = ("id", "en")
 DEFAULT_LANG = "id"
@@ -23,8 +23,7 @@ DEFAULT_LANG = "id"
 
 @lru_cache(maxsize=1)
 def _doc() -> dict:
-    with open(package_file("i18n.yaml"), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return read_yaml(package_file("i18n.yaml"), "report strings")
 
 
 def check_lang(lang: object) -> str:

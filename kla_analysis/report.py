@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from . import calibration, estimate, plan
 from .catalog import load_bands, load_catalog
@@ -26,6 +25,7 @@ from .errors import KlaError
 from .i18n import check_lang, measure_label, t
 from .runner import check_year
 from .tables import load_processed
+from .yamlfile import loads
 
 
 @dataclass
@@ -87,7 +87,7 @@ def _province(tables: dict, city: str, paths: ProjectPaths) -> str | None:
         return str(off["province"].dropna().iloc[0])
     city_file = paths.raw / "city.yaml"
     if city_file.is_file():
-        doc = yaml.safe_load(city_file.read_text(encoding="utf-8")) or {}
+        doc = loads(city_file.read_text(encoding="utf-8")) or {}
         return doc.get("province")
     return None
 

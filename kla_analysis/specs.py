@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import yaml
-
 from .config import package_file
+from .yamlfile import read_yaml
 
 IGNORE = "_ignore"
 MEASURE_PREFIX = "m:"
@@ -121,8 +120,7 @@ def load_specs() -> Specs:
     """All dataset specs (cached; treat as read-only)."""
     from .catalog import load_catalog
 
-    with open(package_file("datasets.yaml"), encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
+    doc = read_yaml(package_file("datasets.yaml"), "dataset specs")
     cat = load_catalog()
     headline = {m: int(i) for m, i in zip(cat["measure"], cat["indicator"], strict=True)
                 if isinstance(m, str)}
