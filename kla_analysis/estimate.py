@@ -449,6 +449,12 @@ def achievement(value, target, direction, mode: str = "proportional") -> np.ndar
     ``lower``: 1 when value <= target, else target / value (0 if the target is 0).
     ``mode='threshold'``: 1 when the target is met, else 0.
     """
+    proportional, threshold = _achievements(value, target, direction)
+    return threshold if mode == "threshold" else proportional
+
+
+def _achievements(value, target, direction) -> tuple[np.ndarray, np.ndarray]:
+    """``achievement`` in both modes: (proportional, threshold)."""
     v = np.asarray(value, dtype=float)
     t = np.asarray(pd.array(target, dtype="Float64").to_numpy(dtype=float, na_value=np.nan),
                    dtype=float)
@@ -456,8 +462,9 @@ def achievement(value, target, direction, mode: str = "proportional") -> np.ndar
     met = np.where(higher, v >= t, v <= t)
     with np.errstate(divide="ignore", invalid="ignore"):
         prop = np.where(higher, np.where(t > 0, v / t, 1.0), np.where(v > 0, t / v, 1.0))
-    a = met.astype(float) if mode == "threshold" else np.clip(np.where(met, 1.0, prop), 0, 1)
-    return np.where(np.isnan(v) | np.isnan(t), np.nan, a)
+    missing = np.isnan(v) | np.isnan(t)
+    return (np.where(missing, np.nan, np.clip(np.where(met, 1.0, prop), 0, 1)),
+            np.where(missing, np.nan, met.astype(float)))
 
 
 def score_inputs(inputs: pd.DataFrame, rules: Rules | None = None) -> pd.DataFrame:
@@ -482,33 +489,43 @@ def _arrays(inputs: pd.DataFrame) -> dict[str, np.ndarray]:
     arr["claimed"] = inputs["claimed_points"].fillna(0).to_numpy(float)
     arr["max"] = inputs["max_points"].to_numpy(float)
     arr["has_measure"] = inputs["measure"].notna().to_numpy(bool)
-    arr["value"] = pd.to_numeric(inputs["statistic_value"]).to_numpy(float)
-    arr["target"] = inputs["target"]
-    arr["direction"] = inputs["direction"].to_numpy(object)
+    prop, thr = _achievements(pd.to_numeric(inputs["statistic_value"]).to_numpy(float),
+                              inputs["target"], inputs["direction"].to_numpy(object))
+    # a statistic only counts for an indicator whose catalog entry names a measure
+    arr["achievement.proportional"] = np.where(arr["has_measure"], prop, np.nan)
+    arr["achievement.threshold"] = np.where(arr["has_measure"], thr, np.nan)
     arr["evidence_rows"] = inputs["evidence_rows"].to_numpy(float)
     return arr
 
 
-def _score_arrays(a: dict, rules: Rules) -> dict[str, np.ndarray]:
-    weighted = sum(float(rules[f"evidence_weight.{s}"]) * a[f"n_{s}"] for s in ITEM_STATUSES)
+def _score_arrays(a: dict, rules: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """The rules applied to the input arrays ``a`` (from ``_arrays``, one value per row).
+
+    A rule value may also be a column of settings (shape ``(S, 1)``, numbers or choice
+    strings): every output is then ``(S, rows)``, one line per setting, in one pass of
+    array operations (``sensitivity`` scores its whole grid so).
+    """
+    def is_(key: str, choice: str) -> np.ndarray:
+        return np.asarray(rules[key]) == choice
+
+    weighted = sum(np.asarray(rules[f"evidence_weight.{s}"], dtype=float) * a[f"n_{s}"]
+                   for s in ITEM_STATUSES)
     with np.errstate(divide="ignore", invalid="ignore"):
         completeness = np.where(a["n_required"] > 0, weighted / a["n_required"], 0.0)
-    ach = np.where(a["has_measure"], achievement(a["value"], a["target"], a["direction"],
-                                                 str(rules["statistic.achievement"])), np.nan)
+    ach = np.where(is_("statistic.achievement", "threshold"), a["achievement.threshold"],
+                   a["achievement.proportional"])
     has_stat = ~np.isnan(ach)
-    ws = float(rules["statistic.weight"])
-    no_stat = completeness if rules["statistic.missing"] == "evidence_only" \
-        else (1 - ws) * completeness
+    ws = np.asarray(rules["statistic.weight"], dtype=float)
+    no_stat = np.where(is_("statistic.missing", "evidence_only"), completeness,
+                       (1 - ws) * completeness)
     backing = np.where(has_stat, (1 - ws) * completeness + ws * np.nan_to_num(ach),
                        np.where(a["has_measure"], no_stat, completeness))
-    if rules["points.basis"] == "claimed":
-        backed = a["claimed"] * backing
-    else:
-        backed = np.minimum(a["claimed"], a["max"] * backing)
+    backed = np.where(is_("points.basis", "claimed"), a["claimed"] * backing,
+                      np.minimum(a["claimed"], a["max"] * backing))
     status = np.select(
         [(a["evidence_rows"] == 0) & ~has_stat,
-         backing >= float(rules["status.met_from"]) - TOL,
-         backing >= float(rules["status.partial_from"]) - TOL],
+         backing >= np.asarray(rules["status.met_from"], dtype=float) - TOL,
+         backing >= np.asarray(rules["status.partial_from"], dtype=float) - TOL],
         ["no_data", "met", "partial"], "not_met").astype(object)
     return {"evidence_completeness": completeness, "statistic_achievement": ach,
             "backing": backing, "backed_points": backed, "points_lost": a["claimed"] - backed,
@@ -606,14 +623,14 @@ def sensitivity(inputs: pd.DataFrame, rules: Rules | None = None,
     """
     rules = rules or load_rules()
     settings = sensitivity_settings(grid, rules)
-    arrays = _arrays(inputs)
     varied = [c for c in settings.columns if c != "is_headline"]
-    totals = []
     for rec in settings[varied].to_dict("records"):
-        r = {**rules, **rec}
-        check_rules(r, "sensitivity setting")
-        totals.append(float(_score_arrays(arrays, r)["backed_points"].sum()))
-    settings["estimated_total"] = totals
+        check_rules({**rules, **rec}, "sensitivity setting")
+    # every setting at once: each varied rule becomes a column of values, shape (S, 1)
+    columns = {k: settings[k].to_numpy()[:, None] for k in varied}
+    backed = _score_arrays(_arrays(inputs), {**rules, **columns})["backed_points"]
+    settings["estimated_total"] = np.broadcast_to(backed, (len(settings), len(inputs))).sum(
+        axis=1).astype(float)
     settings["estimated_predicate"] = assign_predicates(settings["estimated_total"], bands)
     return settings
 

@@ -24,6 +24,7 @@ The 2023 birth-certificate row (value 50) is ignored: 2023 uses data year 2022.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -199,3 +200,26 @@ def test_statistics_without_indicator_are_ignored():
     t["statistics"]["indicator"] = t["statistics"]["indicator"].astype("Int64")
     ind = E.estimate_indicators(t, 2023)
     assert ind["backed_points"].sum() == pytest.approx(109.625)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sensitivity_in_one_array_pass_equals_scoring_each_setting(seed):
+    """The whole grid is scored as one (settings x indicators) array; each line must equal
+    ``score_inputs`` under that setting alone (random counts, claims, statistics, gaps)."""
+    rng = np.random.default_rng(seed)
+    inputs = E.indicator_inputs(full_tables(), 2023)
+    n = len(inputs)
+    for s in E.ITEM_STATUSES:
+        inputs[f"n_{s}"] = rng.integers(0, 3, n)
+    inputs["n_required"] = sum(inputs[f"n_{s}"] for s in E.ITEM_STATUSES)
+    inputs["evidence_rows"] = rng.integers(0, 4, n)
+    inputs["claimed_points"] = np.where(rng.random(n) < 0.2, np.nan, rng.uniform(0, 42, n))
+    inputs["statistic_value"] = np.where(rng.random(n) < 0.3, np.nan, rng.uniform(0, 120, n))
+    grid = {**E.sensitivity_grid(), "status.met_from": [0.8, 0.9]}
+    sens = E.sensitivity(inputs, grid=grid)
+    varied = list(grid)
+    assert len(sens) == 2 * 288
+    for rec in sens.to_dict("records"):
+        rules = {**E.load_rules(), **{k: rec[k] for k in varied}}
+        alone = E.score_inputs(inputs, rules)["backed_points"].sum()
+        assert rec["estimated_total"] == pytest.approx(alone, rel=1e-12, abs=1e-9)
