@@ -227,7 +227,7 @@ def calibration_summary(cal: pd.DataFrame) -> dict:
 
 def score_year(tables: Tables, year: int, city: str | None = None, target: str | None = None,
                rules: Rules | None = None, grid=None, catalog: pd.DataFrame | None = None,
-               bands: BandsLike = None) -> dict:
+               bands: BandsLike = None, inputs: pd.DataFrame | None = None) -> dict:
     """Headline numbers of one year (what ``kla score`` prints).
 
     Keys: ``city, year, claimed_total, claimed_predicate, estimated_total,
@@ -239,12 +239,15 @@ def score_year(tables: Tables, year: int, city: str | None = None, target: str |
     ``is_estimate`` (always True: never an official result).
     Points to the next/target predicate are measured from the estimated total (None when
     the year has no evidence inventory). ``target`` defaults to ``default_target``.
+    ``inputs``: the year's ``indicator_inputs`` when the caller has them already (a report
+    needs them for other sections too).
     Raises ``KlaError`` for an unknown city, year without self-assessment or unknown target.
     """
     rules = rules or load_rules()
     b = _b(bands)
     city = resolve_city(tables, city)
-    inputs = _inputs(tables, year, city, rules, catalog)
+    if inputs is None:
+        inputs = _inputs(tables, year, city, rules, catalog)
     summ = estimate_summary(score_inputs(inputs, rules), b)
     est = summ["estimated_total"]
     if target is not None:

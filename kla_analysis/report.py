@@ -72,13 +72,14 @@ def load_report(year: object, city: str | None = "", data_dir: str | Path | None
     city = estimate.check_year(tables, year, None if _blank(city) else city)
     rules = estimate.load_rules()
     bands = load_bands()
+    catalog = load_catalog()
+    inputs = estimate.indicator_inputs(tables, year, city, rules, catalog)  # computed once
     score = calibration.score_year(tables, year, city, None if _blank(target) else target,
-                                   rules=rules, bands=bands)
-    indicators = estimate.estimate_indicators(tables, year, city, rules)
+                                   rules=rules, bands=bands, catalog=catalog, inputs=inputs)
     return Report(year=year, city=city, lang=lang, target=score["target_predicate"],
                   province=_province(tables, city, paths), paths=paths, tables=tables,
-                  rules=rules, bands=bands, catalog=load_catalog(), score=score,
-                  indicators=indicators)
+                  rules=rules, bands=bands, catalog=catalog, score=score,
+                  indicators=estimate.score_inputs(inputs, rules))
 
 
 def _province(tables: dict, city: str, paths: ProjectPaths) -> str | None:
@@ -101,7 +102,8 @@ def other_year_score(rep: Report, year: int) -> dict | None:
     if key not in rep._cache:
         try:
             rep._cache[key] = calibration.score_year(rep.tables, year, rep.city, rep.target,
-                                                     rules=rep.rules, bands=rep.bands)
+                                                     rules=rep.rules, bands=rep.bands,
+                                                     catalog=rep.catalog)
         except KlaError as err:
             rep.problems[year] = str(err)
             rep._cache[key] = None

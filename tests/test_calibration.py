@@ -16,6 +16,7 @@ from estimate_fixtures import full_tables, official
 
 from kla_analysis import calibration as C
 from kla_analysis.errors import KlaError
+from kla_analysis.estimate import indicator_inputs
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,11 @@ def test_score_year_headline():
     assert (s["estimated_total_min"], s["estimated_total_max"]) == (340, 640)
     assert s["estimated_predicates"] == [None, "Pratama", "Madya"] and s["is_estimate"]
     assert C.score_year(full_tables(), 2023, target="utama")["points_to_target_predicate"] == 161
+    # inputs the caller already has give the same numbers (the report passes them)
+    inputs = indicator_inputs(full_tables(), 2023)
+    assert C.score_year(full_tables(), 2023, inputs=inputs) == s
+    half = inputs.assign(claimed_points=inputs["claimed_points"] / 2)
+    assert C.score_year(full_tables(), 2023, inputs=half)["claimed_total"] == 480  # used
 
 
 def test_score_year_without_inventory_and_errors():
