@@ -414,14 +414,14 @@ def _dot_plot(df: pd.DataFrame, short: pd.Series, left: float, right: float,
 
 # --- 8. peers ------------------------------------------------------------------------------
 
-@plain_text
 def peers_figure(peers: pd.DataFrame, bands: pd.DataFrame, highlight: str | None = None,
-                 lang: str = "id") -> ReportFigure:
+                 lang: str = "id") -> SvgFigure:
     """A grid of kab/kota (rows) by evaluation year (columns); each cell names the predicate.
 
     ``peers`` has ``city, year, predicate``. Cell shade rises with the predicate, and its
     short name (``predicate_abbreviations``, explained in the caption) is written in the
-    cell, so the grid reads without colour on a phone-width chart.
+    cell, so the grid reads without colour on a phone-width chart. The city's own row is
+    bold. Written as SVG directly, like the kelurahan dot plots (a grid of labelled cells).
     """
     ranks = dict(zip(bands["predicate"], bands["rank"], strict=True))
     abbr = predicate_abbreviations(bands)
@@ -429,36 +429,39 @@ def peers_figure(peers: pd.DataFrame, bands: pd.DataFrame, highlight: str | None
     cities = sorted(peers["city"].unique(),
                     key=lambda c: (c != highlight, -peers.loc[peers["city"] == c, "predicate"]
                                    .map(ranks).fillna(0).max(), c))
-    fig = _figure(0.3 * len(cities) + 0.7)
-    ax = fig.add_subplot()
     lookup = {(r.city, int(r.year)): r.predicate for r in peers.itertuples()}
+    size = (FONT - 1.5) * PT
+    width, top, row = WIDTH_IN * PX, 22.0, 0.3 * PX
+    names = {c: svg.fit_text(short_city(c), size, 0.45 * width) for c in cities}
+    # bold text is wider: measured with a margin
+    widest = max((svg.text_width(n, size) * (1.1 if c == highlight else 1)
+                  for c, n in names.items()), default=0.0)
+    x0 = 6 + widest + 8
+    col = (width - 4 - x0) / max(len(years), 1)
+    height = top + row * len(cities) + 4
+    body = [svg.text(x0 + col * (j + 0.5), top / 2, y, size, "middle")
+            for j, y in enumerate(years)]
     for i, city in enumerate(cities):
+        weight = "bold" if city == highlight else None
+        yc = top + row * (i + 0.5)
+        body.append(svg.text(x0 - 6, yc, names[city], size, "end", font_weight=weight))
         for j, year in enumerate(years):
             pred = lookup.get((city, year))
             if not isinstance(pred, str):
                 continue
             rank = ranks.get(pred, 0)
             fill = BAND_FILLS[min(rank, len(BAND_FILLS)) - 1] if rank else BELOW_FILL
-            ax.add_patch(Rectangle((j - 0.46, i - 0.42), 0.92, 0.84, facecolor=fill,
-                                   edgecolor="#4d4d4d", linewidth=0.6))
-            ax.text(j, i, abbr.get(pred, pred), ha="center", va="center", fontsize=FONT - 1.5,
-                    fontweight="bold" if city == highlight else "normal")
-    ax.set_xlim(-0.5, len(years) - 0.5)
-    ax.set_ylim(len(cities) - 0.5, -0.5)
-    ax.set_xticks(range(len(years)), [str(y) for y in years])
-    ax.xaxis.tick_top()
-    ax.set_yticks(range(len(cities)), [short_city(c) for c in cities], fontsize=FONT - 1.5)
-    for label, city in zip(ax.get_yticklabels(), cities, strict=True):
-        if city == highlight:
-            label.set_fontweight("bold")
-    ax.tick_params(length=0, labelsize=FONT - 1.5)
-    for side in ax.spines.values():
-        side.set_visible(False)
+            body.append("<g>" + svg.rect(x0 + col * (j + 0.04), top + row * (i + 0.08),
+                                          col * 0.92, row * 0.84, fill, "#4d4d4d", 0.6)
+                        + svg.text(x0 + col * (j + 0.5), yc, abbr.get(pred, pred), size,
+                                   "middle", font_weight=weight) + "</g>")
     items = "; ".join(
         t("alt.peers_item", lang, city=r.city, year=int(r.year), predicate=r.predicate)
         for r in peers.sort_values(["city", "year"]).itertuples() if isinstance(r.predicate, str))
     caption = ", ".join(f"{abbr[p]} = {p}" for p in bands["predicate"] if abbr[p] != p)
-    return ReportFigure(fig, t("alt.peers", lang, items=items), caption)
+    title = t("section.peers", lang)
+    return SvgFigure(svg.document(width, height, body, title=title), width, height,
+                     t("alt.peers", lang, items=items), caption)
 
 
 def predicate_abbreviations(bands: pd.DataFrame) -> dict[str, str]:

@@ -85,9 +85,14 @@ def text(x: float, y: float, value: object, size: float, anchor: str = "start",
 def boxed_text(x: float, y: float, value: object, size: float) -> str:
     """``text`` (anchored at its start) on a white box, legible where it crosses a line."""
     w = text_width(str(value), size)
-    box = attrs(x=num(x - 2), y=num(y - 0.6 * size), width=num(w + 4), height=num(1.2 * size),
-                fill="#ffffff")
-    return f"<rect {box}/>" + text(x, y, value, size)
+    return rect(x - 2, y - 0.6 * size, w + 4, 1.2 * size, "#ffffff") + text(x, y, value, size)
+
+
+def rect(x: float, y: float, width: float, height: float, fill: str,
+         stroke: str | None = None, stroke_width: float | None = None) -> str:
+    a = attrs(x=num(x), y=num(y), width=num(width), height=num(height), fill=fill,
+              stroke=stroke, stroke_width=None if stroke_width is None else num(stroke_width))
+    return f"<rect {a}/>"
 
 
 def line(x1: float, y1: float, x2: float, y2: float, stroke: str, width: float = 1,

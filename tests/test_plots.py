@@ -157,9 +157,17 @@ def test_peers_grid_writes_the_predicate_in_each_cell_and_bolds_the_city():
     peers = pd.DataFrame({"city": ["Kota A", "Kota A", "Kab. B"], "year": [2022, 2023, 2023],
                           "predicate": ["Madya", "Nindya", "Pratama"]})
     fig = plots.peers_figure(peers, BANDS, "Kota A", "id")
-    texts = [t for t in fig.fig.axes[0].texts]
-    assert sorted(t.get_text() for t in texts) == ["M", "N", "P"]
-    assert all(t.get_fontweight() == "bold" for t in texts if t.get_text() != "P")
+    root = _svg(fig)
+    cells = [(g.find("s:text", SVG_NS), g.find("s:rect", SVG_NS))
+             for g in root.iterfind("s:g", SVG_NS)]
+    assert sorted(t.text for t, _ in cells) == ["M", "N", "P"]
+    assert {t.text: t.get("font-weight") for t, _ in cells} == {"M": "bold", "N": "bold",
+                                                               "P": None}
+    shade = {t.text: r.get("fill") for t, r in cells}  # darker fill for a higher predicate
+    assert shade["P"] == plots.BAND_FILLS[0] and shade["N"] == plots.BAND_FILLS[2]
+    labels = {t.text: t.get("font-weight") for t in root.iterfind("s:text", SVG_NS)}
+    assert labels["Kota A"] == "bold" and labels["Kab. B"] is None
+    assert {"2022", "2023"} <= set(labels)
     assert "Kota A 2023 Nindya" in fig.alt
     assert fig.caption == "P = Pratama, M = Madya, N = Nindya, U = Utama"
     assert plots.predicate_abbreviations(BANDS)["KLA"] == "KLA"
