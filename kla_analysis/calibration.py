@@ -56,19 +56,26 @@ def official_predicates(tables: Tables, city: str | None = None,
     city = resolve_city(tables, city)
     b = _b(bands)
     off = city_rows(get_table(tables, "official_results"), city)
-    off = off[off["predicate"].notna() & (off["predicate"].astype("string").str.strip() != "")]
-    rows = []
-    for rec in off.to_dict("records"):
+    named = off["predicate"].astype("string").str.strip()
+    off, named = off[named.notna() & (named != "")], named[named.notna() & (named != "")]
+    if off.empty:
+        return pd.DataFrame(columns=OFFICIAL_COLUMNS)
+    spelled = named.str.casefold().map({p.casefold(): p for p in b["predicate"]})
+    if spelled.isna().any():  # canonical_predicate's error names the allowed spellings
+        rec = off[spelled.isna()].iloc[0]
         try:
-            pred = canonical_predicate(str(rec["predicate"]).strip(), b)
+            canonical_predicate(str(rec["predicate"]).strip(), b)
         except ValueError as err:
             raise KlaError(f"official_results, {city} {rec['year']}: {err}") from None
-        band = b[b["predicate"] == pred].iloc[0]
-        rows.append({"city": city, "year": int(rec["year"]), "predicate": pred,
-                     "status": rec.get("status"), "score": rec.get("score"),
-                     "source_url": rec.get("source_url"), "band_entry": float(band["entry"]),
-                     "band_upper": float(band["upper"]), "rank": int(band["rank"])})
-    out = pd.DataFrame(rows, columns=OFFICIAL_COLUMNS)
+    band = b.set_index("predicate").loc[spelled.astype(object)]
+    out = pd.DataFrame({
+        "city": city, "year": off["year"].astype(int).to_numpy(),
+        "predicate": spelled.astype(object).to_numpy(),
+        **{c: off[c].to_numpy() if c in off else None for c in ("status", "score",
+                                                                  "source_url")},
+        "band_entry": band["entry"].astype(float).to_numpy(),
+        "band_upper": band["upper"].astype(float).to_numpy(),
+        "rank": band["rank"].astype(int).to_numpy()}, columns=OFFICIAL_COLUMNS)
     dup = out["year"][out["year"].duplicated()]
     if not dup.empty:
         raise KlaError(f"official_results lists {city} more than once for year(s) "
