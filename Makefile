@@ -62,6 +62,7 @@ browser: ## Optional: install Debian's chromium (enables the browser test and sc
 		sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	else echo "make browser: run it as root or with sudo available to apt-get install chromium" >&2; exit 1; fi
 
-clean: ## Remove build outputs (processed tables, reports); raw data is never touched
+clean: ## Remove build outputs (interim and processed tables, reports); raw data is never touched
+	rm -rf data/interim
 	find data/processed reports -mindepth 1 ! -name .gitkeep ! -path 'reports/screenshots' \
 		! -path 'reports/screenshots/*' -delete 2>/dev/null || true

@@ -1,4 +1,5 @@
-"""``kla build``: validate the raw data, then write every processed table.
+"""``kla build``: validate the raw data (or reuse what ``kla validate`` just validated), then
+write every processed table.
 
 Validation runs first and collects all problems; if there is any, :class:`InputProblems` is
 raised and nothing is written (the previous processed tables stay as they were). The tables
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import interim
 from .atomic import clear_stale_temp
 from .config import ProjectPaths, project_paths
 from .errors import KlaError
@@ -24,20 +26,25 @@ def build(paths: ProjectPaths | None = None,
           catalog: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Validate ``paths.raw`` and write all processed tables; returns them by name.
 
-    Raises :class:`kla_analysis.errors.InputProblems` (and writes nothing) on any problem.
+    When ``kla validate`` has just validated exactly these inputs (same raw files, same
+    package: :mod:`kla_analysis.interim`), the tables it kept are written instead of
+    validating again. Raises :class:`kla_analysis.errors.InputProblems` (and writes nothing)
+    on any problem.
     """
     paths = paths or project_paths()
-    result = check_data(paths, catalog)
+    tables = interim.load(paths, interim.fingerprint(paths)) if catalog is None else None
+    if tables is None:
+        tables = check_data(paths, catalog).tables
     clear_stale_temp(paths.processed)
     try:
-        write_tables({name: result.tables[name] for name in TABLES}, paths)
+        write_tables({name: tables[name] for name in TABLES}, paths)
     except OSError as err:  # e.g. a full disk: nothing was replaced
         where = f" ({err.filename})" if err.filename else ""
         raise KlaError(f"could not write the processed tables in {paths.processed}: "
                        f"{err.strerror or err}{where}; the previous tables are unchanged. "
                        "Free some space (or fix the folder's permissions) and run "
                        "`kla build` again.") from None
-    return result.tables
+    return tables
 
 
 def built_files(paths: ProjectPaths | None = None) -> list:

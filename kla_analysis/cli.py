@@ -158,14 +158,18 @@ def validate_cmd(
     reports_dir: ReportsDir = None,
 ) -> None:
     """Check every raw data file (types, ranges, kelurahan, indicators, keys...) and list ALL
-    problems with file, sheet, row, column, rule, value and hint. Exit 1 if any."""
+    problems with file, sheet, row, column, rule, value and hint. Exit 1 if any. Data that
+    passes is kept in <data-dir>/interim/, so `kla build` on the same files need not
+    validate it again."""
     import time
 
+    from . import interim
     from .config import project_paths
     from .validate import problems_error, validate_data
 
     paths = project_paths(data_dir, reports_dir)
     start = time.perf_counter()
+    inputs = interim.fingerprint(paths)  # before reading: a file edited meanwhile is stale
     result = validate_data(paths)
     if problems_csv is not None:
         from .atomic import write_text
@@ -179,6 +183,9 @@ def validate_cmd(
     rows = ", ".join(f"{n} {len(t)}" for n, t in result.tables.items())
     typer.echo(f"OK: {len(result.files)} files under {paths.raw} passed validation "
                f"({rows} rows) in {time.perf_counter() - start:.1f} s")
+    if not interim.save(paths, result.tables, inputs):  # only a shortcut for `kla build`
+        typer.echo(f"note: could not keep the validated tables in {paths.interim}; "
+                   "`kla build` will validate again", err=True)
 
 
 @command("build")

@@ -28,7 +28,8 @@ KERNEL_NAME = "kla-analysis"
 
 @dataclass(frozen=True)
 class ProjectPaths:
-    """Resolved folders for one run: ``data_dir`` holds ``raw/`` and ``processed/``."""
+    """Resolved folders for one run: ``data_dir`` holds ``raw/``, ``interim/`` and
+    ``processed/``."""
 
     data_dir: Path
     reports_dir: Path
@@ -42,6 +43,11 @@ class ProjectPaths:
         return self.data_dir / "processed"
 
     @property
+    def interim(self) -> Path:
+        """Validated tables ``kla validate`` keeps for ``kla build`` (``kla_analysis.interim``)."""
+        return self.data_dir / "interim"
+
+    @property
     def notebooks(self) -> Path:
         return NOTEBOOKS_DIR
 
@@ -52,6 +58,12 @@ def project_paths(data_dir: str | Path | None = None,
     data = data_dir or os.environ.get("KLA_DATA_DIR") or DEFAULT_DATA_DIR
     reports = reports_dir or os.environ.get("KLA_REPORTS_DIR") or DEFAULT_REPORTS_DIR
     return ProjectPaths(Path(data).expanduser().resolve(), Path(reports).expanduser().resolve())
+
+
+def package_files() -> list[Path]:
+    """Code, package data and templates of the package, sorted: what can change a result."""
+    return sorted(p for p in PACKAGE_DIR.rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
 
 
 def package_file(name: str) -> Path:

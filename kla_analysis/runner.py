@@ -39,6 +39,7 @@ from .config import (
     PACKAGE_DIR,
     ProjectPaths,
     env_positive,
+    package_files,
     project_paths,
 )
 from .errors import KlaError
@@ -195,13 +196,6 @@ def prepare_job(year: object, lang: object = "id", paths: ProjectPaths | None = 
 
 # --- fingerprint of the inputs -------------------------------------------------------------
 
-def _package_files() -> list[Path]:
-    """Code, package data and templates: anything that can change a rendered report."""
-    files = [p for p in PACKAGE_DIR.rglob("*")
-             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
-    return sorted(files)
-
-
 def input_fingerprint(job: ReportJob, notebook: Path = NOTEBOOK) -> str:
     """SHA-256 of everything a report depends on.
 
@@ -216,7 +210,7 @@ def input_fingerprint(job: ReportJob, notebook: Path = NOTEBOOK) -> str:
     processed = job.data_dir / "processed"
     raw = job.data_dir / "raw"
     inputs = sorted(processed.glob("*.parquet")) + [raw / "sources.csv", raw / "city.yaml"]
-    for path in [*inputs, notebook, *_package_files()]:
+    for path in [*inputs, notebook, *package_files()]:
         h.update(str(path.name if path.is_relative_to(job.data_dir) else
                      path.relative_to(PACKAGE_DIR.parent) if _inside(path, PACKAGE_DIR.parent)
                      else path).encode())

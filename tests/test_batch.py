@@ -51,7 +51,7 @@ def _hold_lock(lock_path) -> subprocess.Popen:
 def test_unchanged_years_are_skipped_and_force_renders_again(rendered, tmp_path,  # noqa: F811
                                                              monkeypatch):
     paths = copy_rendered(rendered, tmp_path)
-    monkeypatch.setattr(runner, "_package_files", lambda: [])  # same code for both checks
+    monkeypatch.setattr(runner, "package_files", lambda: [])  # same code for both checks
     jobs = batch.plan_jobs(paths)
     assert len(jobs) == len(YEARS) * 2
     # the copy was rendered with the real package files, so record fingerprints first
@@ -97,7 +97,7 @@ def test_a_killed_lock_holder_and_its_temp_files_do_not_block_the_next_run(rende
     stale = paths.reports_dir / "kota-contoh" / ".tmp-2023-id.html.abc123"
     stale.write_text("half a report")
     seen = []
-    monkeypatch.setattr(runner, "_package_files", lambda: [])
+    monkeypatch.setattr(runner, "package_files", lambda: [])
     jobs = batch.plan_jobs(paths, [max(YEARS)], ["id"])
     for job in jobs:
         runner.write_manifest(job, {}, runner.input_fingerprint(job), 0)

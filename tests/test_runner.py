@@ -111,7 +111,7 @@ def test_external_references_lists_only_fetched_network_urls():
 
 
 def test_fingerprint_changes_with_data_parameters_and_notebook(paths, tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "_package_files", lambda: [])  # others edit code meanwhile
+    monkeypatch.setattr(runner, "package_files", lambda: [])  # others edit code meanwhile
     job = runner.prepare_job(2023, "id", paths)
     fp = runner.input_fingerprint(job)
     assert fp == runner.input_fingerprint(runner.prepare_job(2023, "id", paths))
@@ -124,7 +124,7 @@ def test_fingerprint_changes_with_data_parameters_and_notebook(paths, tmp_path, 
 
 
 def test_fingerprint_changes_when_a_processed_table_changes(tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "_package_files", lambda: [])
+    monkeypatch.setattr(runner, "package_files", lambda: [])
     p = build_data(tmp_path / "data")
     job = runner.prepare_job(2023, "id", p)
     before = runner.input_fingerprint(job)
