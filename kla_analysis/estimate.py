@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -280,20 +281,17 @@ def evidence_items(tables: Tables, year: int, city: str | None = None,
     """
     rules = rules or load_rules()
     city = resolve_city(tables, city)
-    req = load_evidence_requirements().rename(columns={"opd": "catalog_opd"})
+    req = load_evidence_requirements()
     ev = _inventory(tables, year, city)
-    rank = {s: i for i, s in enumerate(rules["evidence.status_precedence"])}
-    counts = ev.groupby(["indicator", "item"]).size().rename("inventory_rows").reset_index()
-    best = (ev.assign(_rank=ev["status"].map(rank))
-              .sort_values(["indicator", "item", "_rank"], kind="stable")
-              .drop_duplicates(["indicator", "item"]))
     cols = ["indicator", "item", "status", "title", "opd", "document_date", "link"]
-    out = (req.merge(best[cols], on=["indicator", "item"], how="left")
-              .merge(counts, on=["indicator", "item"], how="left"))
+    best = ev.iloc[sorted(_best_rows(ev, rules).values())]
+    out = req.merge(best[cols], on=["indicator", "item"], how="left", suffixes=("_catalog", ""))
     out["status"] = out["status"].fillna("missing").astype(object)
     out["opd"] = out["opd"].where(out["opd"].notna() & (out["opd"].astype("string")
-                                                        .str.strip() != ""), out["catalog_opd"])
-    out["inventory_rows"] = out["inventory_rows"].fillna(0).astype(int)
+                                                        .str.strip() != ""), out["opd_catalog"])
+    rows = Counter(_listed(ev))
+    out["inventory_rows"] = np.array([rows[k] for k in zip(out["indicator"], out["item"],
+                                                            strict=True)], dtype=int)
     out = out.assign(city=city, year=int(year))
     return out[ITEM_COLUMNS].reset_index(drop=True)
 
@@ -346,28 +344,47 @@ def indicator_inputs(tables: Tables, year: int, city: str | None = None,
     out.insert(0, "city", city)
     out["claimed_points"] = out["indicator"].map(_claims(tables, year, city))
 
-    items = evidence_items(tables, year, city, rules)
-    counts = pd.crosstab(items["indicator"], items["status"]).reindex(
-        columns=list(ITEM_STATUSES), fill_value=0)
-    out["n_required"] = out["indicator"].map(items.groupby("indicator").size()).fillna(0)
-    for s in ITEM_STATUSES:
-        out[f"n_{s}"] = out["indicator"].map(counts[s]).fillna(0)
+    # counted in plain Python from the requirements and the inventory: the same statuses as
+    # evidence_items, without building its table (24 indicators, a few hundred rows)
+    req = load_evidence_requirements()
     ev = _inventory(tables, year, city)
-    out["evidence_rows"] = out["indicator"].map(ev.groupby("indicator").size()).fillna(0)
-    known = set(zip(items["indicator"], items["item"], strict=True))
-    is_extra = pd.Series([k not in known for k in zip(ev["indicator"], ev["item"], strict=True)],
-                         index=ev.index, dtype=bool)
-    extra = ev[is_extra]
-    out["extra_items"] = out["indicator"].map(extra.groupby("indicator")["item"].nunique())
-    int_cols = ["n_required", *[f"n_{s}" for s in ITEM_STATUSES], "evidence_rows",
-                "extra_items"]
-    out[int_cols] = out[int_cols].fillna(0).astype(int)
+    required = list(zip(req["indicator"], req["item"], strict=True))
+    best, status = _best_rows(ev, rules), ev["status"].tolist()
+    by_status = Counter((k[0], status[best[k]] if k in best else "missing") for k in required)
+    n_required = Counter(req["indicator"])
+    rows = Counter(ev["indicator"])
+    extra = Counter(i for i, _ in set(_listed(ev)) - set(required))
+    inds = out["indicator"].tolist()
+    out["n_required"] = np.array([n_required[i] for i in inds], dtype=int)
+    for s in ITEM_STATUSES:
+        out[f"n_{s}"] = np.array([by_status[(i, s)] for i in inds], dtype=int)
+    out["evidence_rows"] = np.array([rows[i] for i in inds], dtype=int)
+    out["extra_items"] = np.array([extra[i] for i in inds], dtype=int)
 
     data_year = int(year) - int(rules["statistic.data_year_offset"])
     stats = headline_statistics(tables, data_year, city, rules, cat)
     out["data_year"] = data_year
     out = out.merge(stats, on="indicator", how="left")
     return out[INPUT_COLUMNS]
+
+
+def _best_rows(ev: pd.DataFrame, rules: Rules) -> dict[tuple[int, str], int]:
+    """Position in the inventory ``ev`` of each listed ``(indicator, item)``'s row with its
+    most advanced status (rule ``evidence.status_precedence``; the first such row). Plain
+    Python: one city and year lists a few hundred rows at most."""
+    rank = {s: i for i, s in enumerate(rules["evidence.status_precedence"])}
+    status = ev["status"].tolist()
+    best: dict[tuple[int, str], int] = {}
+    for pos, key in enumerate(zip(ev["indicator"], ev["item"], strict=True)):
+        if isinstance(key[1], str) and (key not in best
+                                        or rank[status[pos]] < rank[status[best[key]]]):
+            best[key] = pos
+    return best
+
+
+def _listed(ev: pd.DataFrame) -> list[tuple[int, str]]:
+    """``(indicator, item)`` of every inventory row with an item (blank items never match)."""
+    return [k for k in zip(ev["indicator"], ev["item"], strict=True) if isinstance(k[1], str)]
 
 
 def _claims(tables: Tables, year: int, city: str) -> pd.Series:
@@ -393,16 +410,16 @@ def headline_statistics(tables: Tables, data_year: int, city: str,
     """
     rules = rules or load_rules()
     cat = catalog if catalog is not None else load_catalog()
-    heads = cat.loc[cat["measure"].notna(), ["indicator", "measure", "unit"]]
     st = city_rows(get_table(tables, "statistics"), city, data_year=data_year)
     rows = []
     st = st[pd.to_numeric(st["indicator"], errors="coerce").notna()] if not st.empty else st
     if not st.empty:  # rows without an indicator (e.g. population) are context, not headline
-        st = st.assign(indicator=pd.to_numeric(st["indicator"]).astype(int),
-                       measure=st["measure"].astype("string").str.strip().astype(object))
-        mine = st.merge(heads, on=["indicator", "measure"], suffixes=("", "_catalog"))
-        for (ind, unit), grp in mine.groupby(["indicator", "unit_catalog"], sort=True):
-            value, source = _one_statistic(grp, unit, bool(rules["statistic.aggregate_areas"]))
+        cols = _statistic_arrays(st)
+        aggregate = bool(rules["statistic.aggregate_areas"])
+        groups = _headline_groups(st, cat)
+        for ind, unit in sorted(groups):
+            at = groups[(ind, unit)]
+            value, source = _one_statistic({k: v[at] for k, v in cols.items()}, unit, aggregate)
             if value is not None:
                 rows.append({"indicator": int(ind), "statistic_value": value,
                              "statistic_source": source})
@@ -410,27 +427,53 @@ def headline_statistics(tables: Tables, data_year: int, city: str,
     return out.astype({"indicator": int, "statistic_value": float, "statistic_source": object})
 
 
-def _one_statistic(rows: pd.DataFrame, unit: str, aggregate: bool) -> tuple[float | None, str]:
+def _headline_groups(st: pd.DataFrame, cat: pd.DataFrame) -> dict[tuple[int, str], list[int]]:
+    """Positions of the statistic rows ``st`` holding their indicator's catalog measure, per
+    ``(indicator, catalog unit)`` in table order. A dict lookup per row: a merge and a
+    group-by cost more than the few hundred rows of one city and year."""
+    unit_of = {(int(i), m): u for i, m, u in zip(cat["indicator"], cat["measure"], cat["unit"],
+                                                 strict=True)
+               if isinstance(m, str) and isinstance(u, str)}
+    ind = pd.to_numeric(st["indicator"]).astype(int).tolist()
+    measure = st["measure"].astype("string").str.strip().tolist()
+    groups: dict[tuple[int, str], list[int]] = {}
+    for pos, key in enumerate(zip(ind, measure, strict=True)):
+        if isinstance(key[1], str) and key in unit_of:
+            groups.setdefault((key[0], unit_of[key]), []).append(pos)
+    return groups
+
+
+def _statistic_arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Area level (clean text) and numbers of statistic rows as NumPy arrays, converted once
+    for all groups (per-group pandas operations cost more than the arithmetic)."""
     level = rows["area_level"].astype("string").str.strip().str.casefold()
-    value = pd.to_numeric(rows["value"], errors="coerce")
-    kota = value[(level == "kota").to_numpy()].dropna()
-    if not kota.empty:
-        return float(kota.iloc[0]), "kota"
+    out = {"level": level.to_numpy(dtype=object, na_value=None)}
+    for col in ("value", "numerator", "denominator"):
+        out[col] = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=float,
+                                                                      na_value=np.nan)
+    return out
+
+
+def _one_statistic(rows: dict[str, np.ndarray], unit: str,
+                   aggregate: bool) -> tuple[float | None, str]:
+    """One indicator's statistic from its rows (``_statistic_arrays``, in table order)."""
+    level, value = rows["level"], rows["value"]
+    kota = value[(level == "kota") & ~np.isnan(value)]
+    if kota.size:
+        return float(kota[0]), "kota"
     if not aggregate:
         return None, ""
     for lvl in ("kecamatan", "kelurahan"):
-        part = rows[(level == lvl).to_numpy()]
-        if part.empty:
+        at = level == lvl
+        n = int(at.sum())
+        if not n:
             continue
         if unit == "percent":
-            num = pd.to_numeric(part["numerator"], errors="coerce")
-            den = pd.to_numeric(part["denominator"], errors="coerce")
-            if num.notna().all() and den.notna().all() and den.sum() > 0:
-                return float(100 * num.sum() / den.sum()), f"{lvl} ({len(part)} areas, aggregated)"
-        else:
-            vals = pd.to_numeric(part["value"], errors="coerce")
-            if vals.notna().all():
-                return float(vals.sum()), f"{lvl} ({len(part)} areas, summed)"
+            num, den = rows["numerator"][at], rows["denominator"][at]
+            if not (np.isnan(num).any() or np.isnan(den).any()) and den.sum() > 0:
+                return float(100 * num.sum() / den.sum()), f"{lvl} ({n} areas, aggregated)"
+        elif not np.isnan(vals := value[at]).any():
+            return float(vals.sum()), f"{lvl} ({n} areas, summed)"
     return None, ""
 
 

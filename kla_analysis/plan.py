@@ -171,9 +171,10 @@ def candidate_actions(items: pd.DataFrame, inputs: pd.DataFrame, rules: Rules | 
     by_status = {s: (name, a) for name, a in actions["evidence_actions"].items()
                  for s in a.get("applies_to") or []}
     overrides = {str(o["item"]): o for o in actions.get("item_overrides") or []}
-    names = inputs.set_index("indicator")
     rows = []
-    for it in items.to_dict("records"):
+    # records of the columns read only: converting dates and links row by row costs
+    item_cols = ["indicator", "item", "status", "opd", "name_id", "name_en", "title"]
+    for it in items[item_cols].to_dict("records"):
         if it["status"] not in by_status:
             continue
         name, a = by_status[it["status"]]
@@ -188,7 +189,8 @@ def candidate_actions(items: pd.DataFrame, inputs: pd.DataFrame, rules: Rules | 
                      "from_status": it["status"], "to_status": "ada",
                      "effort": int(o.get("effort", a["effort"]))})
     stat = actions.get("statistic_action") or {}
-    scored = score_inputs(inputs, rules)
+    scored = score_inputs(inputs, rules)[["indicator", "opd", "measure", "unit", "direction",
+                                          "target", "statistic_value", "statistic_achievement"]]
     for r in scored.to_dict("records"):
         ach = r["statistic_achievement"]
         if r["measure"] is None or pd.isna(r["measure"]) or pd.isna(ach) or ach >= 1:
@@ -197,7 +199,7 @@ def candidate_actions(items: pd.DataFrame, inputs: pd.DataFrame, rules: Rules | 
                   **(stat.get("measure_overrides") or {}).get(r["measure"], {})}
         if not params:
             continue
-        lead_opd = str(names.loc[r["indicator"], "opd"]).split(";")[0].strip()
+        lead_opd = str(r["opd"]).split(";")[0].strip()
         for steps, level in statistic_levels(r["statistic_value"], float(r["target"]),
                                              r["direction"], r["unit"], params):
             rows.append({"action_id": f"{r['indicator']}:{r['measure']}:{steps}",
@@ -269,6 +271,19 @@ def _apply_record(rec: dict, acts: list[dict]) -> dict:
     return out
 
 
+#: The action columns the options and their states are built from.
+_ACTION_FIELDS = ["indicator", "action_id", "action", "from_status", "to_value", "effort"]
+
+
+def _records_by_indicator(actions: pd.DataFrame) -> dict[int, list[dict]]:
+    """``_ACTION_FIELDS`` of ``actions`` as records grouped by indicator (ascending), row
+    order kept: converted once, plain dicts are far cheaper to combine than frame slices."""
+    by_ind: dict[int, list[dict]] = {}
+    for a in actions[_ACTION_FIELDS].to_dict("records"):
+        by_ind.setdefault(int(a["indicator"]), []).append(a)
+    return dict(sorted(by_ind.items()))
+
+
 def indicator_options(inputs: pd.DataFrame, candidates: pd.DataFrame,
                       rules: Rules | None = None) -> pd.DataFrame:
     """Every distinct option per indicator with its exact effort and gain.
@@ -283,18 +298,19 @@ def indicator_options(inputs: pd.DataFrame, candidates: pd.DataFrame,
     base = score_inputs(inputs, rules).set_index("indicator")
     recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
     states, meta = [], []
-    for ind, cand in candidates.groupby("indicator", sort=True):
-        ev = cand[cand["action"] != "raise_statistic"].sort_values(["effort", "action_id"])
-        classes = [ev[ev["from_status"] == s].to_dict("records") for s in FIX_ORDER]
-        levels = [None, *cand[cand["action"] == "raise_statistic"].to_dict("records")]
+    for ind, acts in _records_by_indicator(candidates).items():
+        ev = sorted((a for a in acts if a["action"] != "raise_statistic"),
+                    key=lambda a: (a["effort"], a["action_id"]))
+        classes = [[a for a in ev if a["from_status"] == s] for s in FIX_ORDER]
+        levels = [None, *(a for a in acts if a["action"] == "raise_statistic")]
         for ks in itertools.product(*(range(len(c) + 1) for c in classes)):
             picked = [a for c, k in zip(classes, ks, strict=True) for a in c[:k]]
             for lvl in levels:
                 chosen = picked if lvl is None else [*picked, lvl]
                 if not chosen:
                     continue
-                states.append(_apply_record(recs[int(ind)], chosen))
-                meta.append((int(ind), int(sum(a["effort"] for a in chosen)),
+                states.append(_apply_record(recs[ind], chosen))
+                meta.append((ind, int(sum(a["effort"] for a in chosen)),
                              tuple(a["action_id"] for a in chosen)))
     cols = ["indicator", "option", "effort", "gain", "backed_before", "backed_after",
             "action_ids"]
@@ -357,10 +373,16 @@ def solve_min_effort(options: pd.DataFrame, need: float) -> dict:
     among the cheapest solutions the one with the largest gain. Infeasible: ``feasible``
     False and ``max_gain`` (the most reachable), ``choice`` empty.
     """
+    return _solve(options, need)
+
+
+def _solve(options: pd.DataFrame, need: float, dp: tuple | None = None) -> dict:
+    """``solve_min_effort``, reusing ``dp`` (``max_gain_by_effort(options)``) when given:
+    ``plan_year`` solves the same options twice."""
     if options.empty:
         return {"feasible": need <= EPS, "effort": 0, "gain": 0.0, "choice": {},
                 "max_gain": 0.0}
-    best, choices, groups = max_gain_by_effort(options)
+    best, choices, groups = dp if dp is not None else max_gain_by_effort(options)
     max_gain = float(best.max())
     ok = np.flatnonzero(best >= need - EPS)
     if ok.size == 0:
@@ -433,7 +455,8 @@ def plan_year(tables: Tables, year: int, city: str | None = None, target: str | 
     items = evidence_items(tables, year, city, rules)
     cands = candidate_actions(items, inputs, rules, actions)
     opts = indicator_options(inputs, cands, rules)
-    max_gain = solve_min_effort(opts, math.inf)["max_gain"]
+    dp = None if opts.empty else max_gain_by_effort(opts)
+    max_gain = _solve(opts, math.inf, dp)["max_gain"]
     max_total = current + max_gain
     current_pred = predicate_for(current, b)
     best_pred = predicate_for(min(max_total, b.attrs.get("scale_max", 1000)), b)
@@ -443,10 +466,10 @@ def plan_year(tables: Tables, year: int, city: str | None = None, target: str | 
         best_pred if ranks.get(best_pred, 0) > ranks.get(current_pred, 0) else None)
     sol = {"feasible": True, "effort": 0, "gain": 0.0, "choice": {}}
     if planned is not None:
-        sol = solve_min_effort(opts, entry_score(planned, b) - current)
-    chosen_ids = [a for ind, o in sol["choice"].items() if o
-                  for a in opts.loc[(opts["indicator"] == ind) & (opts["option"] == o),
-                                    "action_ids"].iloc[0]]
+        sol = _solve(opts, entry_score(planned, b) - current, dp)
+    keys = zip(opts["indicator"], opts["option"], strict=True)
+    ids = dict(zip(keys, opts["action_ids"], strict=True))  # (indicator, option) -> actions
+    chosen_ids = [a for ind, o in sol["choice"].items() if o for a in ids[(ind, o)]]
     act = _action_rows(inputs, cands, chosen_ids, rules, cat)
     total_after = current + float(sol["gain"])
     planned_entry = entry_score(planned, b) if planned else None
@@ -479,13 +502,7 @@ def _action_rows(inputs: pd.DataFrame, cands: pd.DataFrame, chosen_ids: list[str
     order = {s: i for i, s in enumerate(FIX_ORDER)}
     chosen["_o"] = chosen["from_status"].map(order).fillna(len(order))
     chosen = chosen.sort_values(["indicator", "_o", "effort", "action_id"], kind="stable")
-    gains = []
-    for ind, grp in chosen.groupby("indicator", sort=False):
-        row = inputs[inputs["indicator"] == ind]
-        states = [apply_actions(row, grp.iloc[:k]) for k in range(len(grp) + 1)]
-        backed = score_inputs(pd.concat(states, ignore_index=True), rules)["backed_points"]
-        gains += list(np.diff(backed.to_numpy()))
-    chosen["points_gained"] = gains
+    chosen["points_gained"] = _marginal_gains(inputs, chosen, rules)
     names = cat.set_index("indicator")
     chosen["indicator_name_id"] = chosen["indicator"].map(names["name_id"])
     chosen["indicator_name_en"] = chosen["indicator"].map(names["name_en"])
@@ -493,3 +510,18 @@ def _action_rows(inputs: pd.DataFrame, cands: pd.DataFrame, chosen_ids: list[str
     out["effort"] = out["effort"].astype(int)
     out["points_gained"] = out["points_gained"].astype(float)
     return out.reset_index(drop=True)
+
+
+def _marginal_gains(inputs: pd.DataFrame, chosen: pd.DataFrame, rules: Rules) -> list[float]:
+    """Backed points each row of ``chosen`` adds when its indicator's rows are applied in
+    order: every prefix state of every indicator is scored in one call."""
+    recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
+    states, first = [], []  # first: position of each indicator's do-nothing state
+    for ind, acts in _records_by_indicator(chosen).items():
+        first.append(len(states))
+        states += [_apply_record(recs[ind], acts[:k]) for k in range(len(acts) + 1)]
+    if not states:
+        return []
+    backed = score_inputs(pd.DataFrame(states, columns=inputs.columns), rules)["backed_points"]
+    steps = np.diff(backed.to_numpy())
+    return list(np.delete(steps, np.array(first[1:], dtype=int) - 1))

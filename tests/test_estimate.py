@@ -31,6 +31,7 @@ import yaml
 from estimate_fixtures import CITY, evidence, full_tables, self_assessment, small_tables
 
 from kla_analysis import estimate as E
+from kla_analysis.catalog import load_catalog, load_evidence_requirements
 from kla_analysis.config import package_file
 from kla_analysis.errors import KlaError
 
@@ -223,3 +224,93 @@ def test_sensitivity_in_one_array_pass_equals_scoring_each_setting(seed):
         rules = {**E.load_rules(), **{k: rec[k] for k in varied}}
         alone = E.score_inputs(inputs, rules)["backed_points"].sum()
         assert rec["estimated_total"] == pytest.approx(alone, rel=1e-12, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_input_counts_agree_with_evidence_items(seed):
+    """``indicator_inputs`` counts item statuses itself; they must be ``evidence_items``'
+    (repeated items with mixed statuses, items outside the catalog, a blank item)."""
+    rng = np.random.default_rng(seed)
+    req = load_evidence_requirements()
+    picks = req.sample(frac=0.8, replace=True, random_state=seed)
+    rows = [(int(r.indicator), r.item, str(rng.choice(E.EVIDENCE_STATUSES)))
+            for r in picks.itertuples()]
+    rows += [(3, "3.99", "ada"), (3, "3.99", "tidak_ada"), (7, "7.98", "ada"), (5, None, "ada")]
+    tables = {**full_tables(), "evidence": evidence(rows)}
+    precedence = [str(s) for s in rng.permutation(E.EVIDENCE_STATUSES)]
+    rules = {**E.load_rules(), "evidence.status_precedence": precedence}
+    items = E.evidence_items(tables, 2023, rules=rules)
+    inputs = E.indicator_inputs(tables, 2023, rules=rules).set_index("indicator")
+
+    def per_indicator(s: pd.Series) -> list[int]:
+        return s.reindex(inputs.index, fill_value=0).tolist()
+
+    counts = pd.crosstab(items["indicator"], items["status"])
+    for s in E.ITEM_STATUSES:
+        got = inputs[f"n_{s}"].tolist()
+        assert got == (per_indicator(counts[s]) if s in counts else [0] * 24), s
+    assert inputs["n_required"].tolist() == per_indicator(items.groupby("indicator").size())
+    listed = pd.DataFrame(rows, columns=["indicator", "item", "status"])
+    assert inputs["evidence_rows"].tolist() == per_indicator(listed.groupby("indicator").size())
+    assert inputs["extra_items"][inputs["extra_items"] > 0].to_dict() == {3: 1, 7: 1}
+    # each listed item: its most advanced status, and how many rows list it
+    rank = {s: i for i, s in enumerate(precedence)}
+    for it in items[items["status"] != "missing"].itertuples():
+        mine = listed[(listed["indicator"] == it.indicator) & (listed["item"] == it.item)]
+        assert it.status == min(mine["status"], key=rank.get) and it.inventory_rows == len(mine)
+
+
+def _reference_statistic(rows: pd.DataFrame, unit: str, aggregate: bool):
+    """One indicator's headline statistic by the documented rule, with pandas per group."""
+    level = rows["area_level"].astype("string").str.strip().str.casefold()
+    value = pd.to_numeric(rows["value"], errors="coerce")
+    kota = value[(level == "kota").to_numpy()].dropna()
+    if not kota.empty:
+        return float(kota.iloc[0]), "kota"
+    for lvl in ("kecamatan", "kelurahan") if aggregate else ():
+        part = rows[(level == lvl).to_numpy()]
+        if part.empty:
+            continue
+        num, den = part["numerator"], part["denominator"]
+        if unit == "percent" and num.notna().all() and den.notna().all() and den.sum() > 0:
+            return float(100 * num.sum() / den.sum()), f"{lvl} ({len(part)} areas, aggregated)"
+        if unit != "percent" and part["value"].notna().all():
+            return float(part["value"].sum()), f"{lvl} ({len(part)} areas, summed)"
+    return None, ""
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_headline_statistics_match_per_group_reference(seed):
+    """Area levels in any case and spacing, gaps, zero denominators, other measures and
+    years: the values, sources, dtypes and row order equal a per-group pandas reference."""
+    from estimate_fixtures import statistic, statistics
+
+    rng = np.random.default_rng(seed)
+    cat = load_catalog()
+    heads = cat[cat["measure"].notna()]
+    rows = []
+    for h in heads.itertuples():
+        for _ in range(rng.integers(0, 12)):
+            level = str(rng.choice(["kota", " Kota", "kecamatan", "KECAMATAN ", "kelurahan"]))
+            num = None if rng.random() < 0.05 else float(rng.integers(0, 50))
+            den = None if rng.random() < 0.05 else float(rng.integers(0, 3) * rng.integers(1, 99))
+            value = None if rng.random() < 0.1 else float(rng.uniform(0, 100))
+            rows.append(statistic(h.indicator, str(rng.choice([h.measure, h.measure + " ", "x"])),
+                                  value, data_year=int(rng.choice([2022, 2022, 2021])),
+                                  area_level=level, numerator=num, denominator=den))
+    rows = [rows[i] for i in rng.permutation(len(rows))]
+    tables = {**small_tables(), "statistics": statistics(rows)}
+    for aggregate in (True, False):
+        rules = {**E.load_rules(), "statistic.aggregate_areas": aggregate}
+        st = tables["statistics"][tables["statistics"]["data_year"] == 2022]
+        st = st.assign(measure=st["measure"].str.strip()).merge(
+            heads[["indicator", "measure", "unit"]], on=["indicator", "measure"],
+            suffixes=("", "_catalog"))
+        expected = [(int(i), *_reference_statistic(g, unit, aggregate))
+                    for (i, unit), g in st.groupby(["indicator", "unit_catalog"])]
+        expected = pd.DataFrame([r for r in expected if r[1] is not None],
+                                columns=["indicator", "statistic_value", "statistic_source"])
+        got = E.headline_statistics(tables, 2022, CITY, rules)
+        pd.testing.assert_frame_equal(got, expected.astype({"statistic_source": object}),
+                                      check_exact=True)
+        assert got["statistic_source"].str.contains("aggregated").any() == aggregate

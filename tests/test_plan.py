@@ -182,6 +182,30 @@ def test_brute_force_cases_cover_both_outcomes():
     assert {rules["points.basis"] for _, rules, _, _ in solved} == {"claimed", "max"}
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_option_and_action_gains_equal_scoring_apply_actions(seed):
+    """Options and the plan's ``points_gained`` are scored from records in one batch; each
+    must equal scoring ``apply_actions`` of the same actions exactly."""
+    tables, rules, actions, target = _random_case(seed)
+    inputs = E.indicator_inputs(tables, 2023, rules=rules)
+    cands = P.candidate_actions(E.evidence_items(tables, 2023, rules=rules), inputs, rules,
+                                actions).set_index("action_id")
+
+    def backed(ind: int, action_ids) -> float:
+        after = P.apply_actions(inputs, cands.loc[list(action_ids)].reset_index())
+        return E.score_inputs(after, rules).set_index("indicator").loc[ind, "backed_points"]
+
+    opts = P.indicator_options(inputs, cands.reset_index(), rules)
+    for o in opts[opts["option"] > 0].itertuples():
+        assert o.gain == backed(o.indicator, o.action_ids) - backed(o.indicator, ())
+    res = P.plan_year(tables, 2023, target=target, rules=rules, actions=actions,
+                      bands=SMALL_BANDS)
+    for ind, grp in res["actions"].groupby("indicator"):
+        ids = grp["action_id"].tolist()
+        prefix = [backed(ind, ids[:k]) for k in range(len(ids) + 1)]
+        assert grp["points_gained"].tolist() == np.diff(prefix).tolist()
+
+
 # --- hand-checked plans on the 24-indicator fixture ------------------------------------------
 # full_tables: all 24 claimed at 40; items of 1-16 'ada', none listed for 17-24 -> 640 (Madya).
 
