@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -365,7 +366,7 @@ def _dot_plot(df: pd.DataFrame, short: pd.Series, left: float, right: float,
     """SVG elements of the kelurahan dot plot (one ``<g>`` per kelurahan) and the size."""
     from matplotlib.ticker import MaxNLocator
 
-    width = WIDTH_IN * PX
+    width = round(WIDTH_IN * PX)
     tick_size = label_size = (FONT - 1.5) * PT
     value_size = (FONT - 2) * PT
     # long names: text down to 80%, then cut with an ellipsis (the table below has them
@@ -386,7 +387,7 @@ def _dot_plot(df: pd.DataFrame, short: pd.Series, left: float, right: float,
                               default=0) / 2 + 2)
     top, row = 6.0, KELURAHAN_ROW_IN * PX
     axis_y = top + row * len(df) + 4
-    height = axis_y + 24
+    height = math.ceil(axis_y + 24)
 
     def x(v: float) -> float:
         return x0 + (v - left) / (right - left) * (x1 - x0)
@@ -431,14 +432,14 @@ def peers_figure(peers: pd.DataFrame, bands: pd.DataFrame, highlight: str | None
                                    .map(ranks).fillna(0).max(), c))
     lookup = {(r.city, int(r.year)): r.predicate for r in peers.itertuples()}
     size = (FONT - 1.5) * PT
-    width, top, row = WIDTH_IN * PX, 22.0, 0.3 * PX
+    width, top, row = round(WIDTH_IN * PX), 22.0, 0.3 * PX
     names = {c: svg.fit_text(short_city(c), size, 0.45 * width) for c in cities}
     # bold text is wider: measured with a margin
     widest = max((svg.text_width(n, size) * (1.1 if c == highlight else 1)
                   for c, n in names.items()), default=0.0)
     x0 = 6 + widest + 8
     col = (width - 4 - x0) / max(len(years), 1)
-    height = top + row * len(cities) + 4
+    height = math.ceil(top + row * len(cities) + 4)
     body = [svg.text(x0 + col * (j + 0.5), top / 2, y, size, "middle")
             for j, y in enumerate(years)]
     for i, city in enumerate(cities):

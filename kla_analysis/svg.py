@@ -113,8 +113,9 @@ def marker(shape: str, x: float, y: float, size: float, fill: str) -> str:
     return f'<circle {attrs(cx=num(x), cy=num(y), r=num(size / 2 * 0.9), fill=fill, **edge)}/>'
 
 
-def document(width: float, height: float, body: list[str], title: str = "") -> str:
-    """A standalone SVG image of ``width`` x ``height`` px holding ``body``."""
+def document(width: int, height: int, body: list[str], title: str = "") -> str:
+    """A standalone SVG image of ``width`` x ``height`` px holding ``body`` (whole pixels:
+    the image's intrinsic size is then exactly that of the ``<img>`` box)."""
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{num(width)}" '
             f'height="{num(height)}" viewBox="0 0 {num(width)} {num(height)}" '
             f'font-family="{FONT_FAMILY}">')
