@@ -284,6 +284,21 @@ def _records_by_indicator(actions: pd.DataFrame) -> dict[int, list[dict]]:
     return dict(sorted(by_ind.items()))
 
 
+def single_action_gains(inputs: pd.DataFrame, candidates: pd.DataFrame,
+                        rules: Rules | None = None) -> np.ndarray:
+    """Backed points each row of ``candidates`` would regain if it were the only action
+    taken (its indicator's state with that one action, scored in one call for all)."""
+    rules = rules or load_rules()
+    if candidates.empty:
+        return np.zeros(0)
+    recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
+    acts = candidates[_ACTION_FIELDS].to_dict("records")
+    after = score_inputs(pd.DataFrame([_apply_record(recs[int(a["indicator"])], [a])
+                                       for a in acts], columns=inputs.columns), rules)
+    before = score_inputs(inputs, rules).set_index("indicator")["backed_points"]
+    return after["backed_points"].to_numpy() - before.loc[candidates["indicator"]].to_numpy()
+
+
 def indicator_options(inputs: pd.DataFrame, candidates: pd.DataFrame,
                       rules: Rules | None = None) -> pd.DataFrame:
     """Every distinct option per indicator with its exact effort and gain.

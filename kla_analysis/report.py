@@ -208,14 +208,9 @@ def evidence_gaps(rep: Report) -> pd.DataFrame:
     inputs = rep.indicators[estimate.INPUT_COLUMNS]
     cands = plan.candidate_actions(gaps, inputs, rep.rules)
     cands = cands[cands["action"] != "raise_statistic"].reset_index(drop=True)
-    gains: dict[tuple, float] = {}
-    if not cands.empty:
-        states = [plan.apply_actions(inputs[inputs["indicator"] == ind], cands.iloc[[k]])
-                  for k, ind in enumerate(cands["indicator"])]
-        after = estimate.score_inputs(pd.concat(states, ignore_index=True), rep.rules)
-        before = rep.indicators.set_index("indicator")["backed_points"]
-        gains = {(ind, item): float(a - before[ind]) for ind, item, a in
-                 zip(cands["indicator"], cands["item"], after["backed_points"], strict=True)}
+    gains = {(ind, item): float(g) for ind, item, g in zip(
+        cands["indicator"], cands["item"], plan.single_action_gains(inputs, cands, rep.rules),
+        strict=True)}
     gaps["gain"] = [gains.get((i, it), math.nan) for i, it in
                     zip(gaps["indicator"], gaps["item"], strict=True)]
     gaps["item_name"] = rep.name(gaps)

@@ -204,6 +204,10 @@ def test_option_and_action_gains_equal_scoring_apply_actions(seed):
         ids = grp["action_id"].tolist()
         prefix = [backed(ind, ids[:k]) for k in range(len(ids) + 1)]
         assert grp["points_gained"].tolist() == np.diff(prefix).tolist()
+    # each candidate alone (the report's "points at stake" per missing data dukung item)
+    alone = P.single_action_gains(inputs, cands.reset_index(), rules)
+    assert alone.tolist() == [backed(ind, [a]) - backed(ind, ())
+                              for a, ind in zip(cands.index, cands["indicator"], strict=True)]
 
 
 # --- hand-checked plans on the 24-indicator fixture ------------------------------------------
