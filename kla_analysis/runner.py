@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
 import time
 import unicodedata
@@ -44,6 +46,13 @@ from .config import (
 )
 from .errors import KlaError
 from .i18n import LANGS, check_lang
+
+# nbformat (papermill, nbconvert) imports jsonschema, whose optional "iri" format checker
+# rfc3987-syntax (pulled in by jupyterlab's jupyter-events) compiles ~35 Lark grammars at
+# import: 0.6 s in every process that renders a report, for a format no notebook schema uses
+# (python-jsonschema/jsonschema#1428). Processes that load this module skip that checker;
+# jsonschema then has no "iri" check, as when rfc3987-syntax is not installed.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 T = TypeVar("T")
 
@@ -270,20 +279,27 @@ def _keep(tmp: Path, target: Path) -> None:
         os.replace(tmp, target)
 
 
-def export_html(nb, lang: str, title: str) -> str:
-    """The executed notebook as one self-contained HTML page (no code, prompts or scripts)."""
+@functools.lru_cache(maxsize=len(LANGS))
+def _exporter(lang: str):
+    """One HTML exporter per language and process: its template is compiled once, not for
+    every report a batch worker renders."""
     from nbconvert import HTMLExporter
 
+    return HTMLExporter(
+        template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+        embed_images=True, language_code=lang)
+
+
+def export_html(nb, lang: str, title: str) -> str:
+    """The executed notebook as one self-contained HTML page (no code, prompts or scripts)."""
     nb = copy.deepcopy(nb)
     nb.metadata["title"] = title
     for cell in nb.cells:  # the headline JSON is for the index, not for readers
         cell["outputs"] = [o for o in cell.get("outputs", [])
                            if HEADLINE_MIME not in o.get("data", {})]
-    exporter = HTMLExporter(
-        template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)],
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-        embed_images=True, language_code=lang)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _ = _exporter(check_lang(lang)).from_notebook_node(
+        nb, resources={"metadata": {"name": title}})
     return body
 
 

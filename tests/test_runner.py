@@ -248,3 +248,28 @@ def test_fingerprint_accepts_a_relative_notebook_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert (runner.input_fingerprint(job, Path("nb.ipynb"))
             == runner.input_fingerprint(job, tmp_path / "nb.ipynb"))
+
+
+def test_rendering_processes_skip_the_slow_iri_checker_and_still_validate_notebooks():
+    """jsonschema's optional rfc3987-syntax "iri" checker costs ~0.6 s per process at import
+    (python-jsonschema/jsonschema#1428); runner turns it off, notebook validation still works."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import kla_analysis.runner
+import nbformat
+from nbformat.v4 import new_notebook
+assert sys.modules.get("rfc3987_syntax", "absent") in (None, "absent")
+nb = new_notebook()
+nbformat.validate(nb)
+nb["cells"] = [{"cell_type": "code"}]  # no source, outputs, metadata: invalid
+try:
+    nbformat.validate(nb)
+except nbformat.ValidationError:
+    print("caught")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "caught"
