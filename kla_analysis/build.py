@@ -32,7 +32,7 @@ def build(paths: ProjectPaths | None = None,
     on any problem.
     """
     paths = paths or project_paths()
-    tables = interim.load(paths, interim.fingerprint(paths)) if catalog is None else None
+    tables = interim.load(paths) if catalog is None else None
     if tables is None:
         tables = check_data(paths, catalog).tables
     clear_stale_temp(paths.processed)

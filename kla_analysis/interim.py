@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import __version__
 from .atomic import atomic_group, clear_stale_temp
-from .config import ProjectPaths, package_files
+from .config import PACKAGE_DIR, ProjectPaths, package_files
 from .guards import max_file_bytes
 from .tables import TABLES
 
@@ -38,9 +38,10 @@ def _digest(path: Path) -> bytes:
 
 
 def fingerprint(paths: ProjectPaths) -> str:
-    """SHA-256 of everything validation reads: raw files and the package's own files."""
-    h = hashlib.sha256(f"kla-analysis {__version__}\n".encode())
+    """SHA-256 of everything validation depends on: raw files, the package's own files and
+    the file size limit (``KLA_MAX_FILE_MB`` can change it for one run)."""
     limit = max_file_bytes()
+    h = hashlib.sha256(f"kla-analysis {__version__} limit {limit}\n".encode())
     for path in sorted(paths.raw.rglob("*")):
         rel = path.relative_to(paths.raw).as_posix()
         if path.is_symlink():  # where it points decides what (and whether) it is read
@@ -51,7 +52,7 @@ def fingerprint(paths: ProjectPaths) -> str:
             # a file over the size limit is refused, never read: its size is enough
             h.update(_digest(path) if stat.st_size <= limit else str(stat.st_mtime_ns).encode())
     for path in package_files():
-        h.update(f"package {path.name}\n".encode())
+        h.update(f"package {path.relative_to(PACKAGE_DIR).as_posix()}\n".encode())
         h.update(_digest(path))
     return h.hexdigest()
 
@@ -71,7 +72,7 @@ def save(paths: ProjectPaths, tables: dict[str, pd.DataFrame], fingerprint: str)
         with contextlib.suppress(FileNotFoundError):
             (folder / FINGERPRINT).unlink()
         with atomic_group(targets) as tmps:
-            for name, tmp in zip(names, tmps, strict=False):
+            for name, tmp in zip(names, tmps[:-1], strict=True):
                 tables[name].to_parquet(tmp, index=False)
             tmps[-1].write_text(json.dumps({"fingerprint": fingerprint, "tables": names},
                                            indent=1) + "\n", encoding="utf-8")
@@ -88,13 +89,15 @@ def _contract_types(name: str, df: pd.DataFrame) -> pd.DataFrame:
     return df.astype(cast) if cast else df
 
 
-def load(paths: ProjectPaths, fingerprint: str) -> dict[str, pd.DataFrame] | None:
-    """The kept tables if they were validated from inputs with ``fingerprint``, else None."""
+def load(paths: ProjectPaths) -> dict[str, pd.DataFrame] | None:
+    """The kept tables if they were validated from exactly the current inputs, else None.
+
+    The inputs are hashed only when a kept set exists (a plain ``kla build`` pays nothing)."""
     folder = paths.interim
     try:
         doc = json.loads((folder / FINGERPRINT).read_text(encoding="utf-8"))
         names = doc.get("tables")
-        if doc.get("fingerprint") != fingerprint or sorted(names) != sorted(TABLES):
+        if sorted(names) != sorted(TABLES) or doc.get("fingerprint") != fingerprint(paths):
             return None
         return {name: _contract_types(name, pd.read_parquet(folder / f"{name}.parquet"))
                 for name in names}

@@ -77,11 +77,24 @@ def test_another_package_version_or_code_is_validated_again(tmp_path, monkeypatc
     write_text(d / "raw" / "statistics" / "a.csv", GOOD)
     paths = project_paths(d)
     _validate(d)
-    assert interim.load(paths, interim.fingerprint(paths)) is not None
+    assert interim.load(paths) is not None
     spec = tmp_path / "datasets.yaml"
     spec.write_text("edited: true\n")
+    monkeypatch.setattr(interim, "PACKAGE_DIR", tmp_path)
     monkeypatch.setattr(interim, "package_files", lambda: [spec])
-    assert interim.load(paths, interim.fingerprint(paths)) is None
+    assert interim.load(paths) is None
+
+
+def test_another_file_size_limit_is_validated_again(tmp_path, monkeypatch):
+    """KLA_MAX_FILE_MB decides which files validation refuses: a kept set validated under
+    one limit is not used under another."""
+    d = data_dir(tmp_path)
+    write_text(d / "raw" / "statistics" / "a.csv", GOOD)
+    monkeypatch.setenv("KLA_MAX_FILE_MB", "500")
+    _validate(d)
+    assert interim.load(project_paths(d)) is not None
+    monkeypatch.delenv("KLA_MAX_FILE_MB")
+    assert interim.load(project_paths(d)) is None
 
 
 @pytest.mark.parametrize("damage", ["no_fingerprint", "bad_json", "bad_parquet", "no_table"])
@@ -101,7 +114,7 @@ def test_a_damaged_interim_folder_means_validating_again(tmp_path, damage):
         (folder / "statistics.parquet").write_bytes(b"PAR1 broken")
     else:
         (folder / "evidence.parquet").unlink()
-    assert interim.load(project_paths(d), interim.fingerprint(project_paths(d))) is None
+    assert interim.load(project_paths(d)) is None
     assert list(build(project_paths(d))) == list(cold)
     assert tree_hash(d / "processed") == first
 
