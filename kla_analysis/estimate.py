@@ -485,19 +485,14 @@ SCORE_COLUMNS = ["evidence_completeness", "statistic_achievement", "backing", "b
                  "points_lost", "status"]
 
 
-def achievement(value, target, direction, mode: str = "proportional") -> np.ndarray:
-    """Achievement (0-1) of statistics against targets; NaN where value or target is NaN.
+def _achievements(value, target, direction) -> tuple[np.ndarray, np.ndarray]:
+    """Achievement (0-1) of statistics against targets in both modes: (proportional,
+    threshold); NaN where value or target is NaN.
 
     ``direction`` ``higher``: proportional = value / target (1 if the target is 0);
     ``lower``: 1 when value <= target, else target / value (0 if the target is 0).
-    ``mode='threshold'``: 1 when the target is met, else 0.
+    Threshold: 1 when the target is met, else 0 (rule ``statistic.achievement``).
     """
-    proportional, threshold = _achievements(value, target, direction)
-    return threshold if mode == "threshold" else proportional
-
-
-def _achievements(value, target, direction) -> tuple[np.ndarray, np.ndarray]:
-    """``achievement`` in both modes: (proportional, threshold)."""
     v = np.asarray(value, dtype=float)
     t = np.asarray(pd.array(target, dtype="Float64").to_numpy(dtype=float, na_value=np.nan),
                    dtype=float)
