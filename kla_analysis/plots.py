@@ -28,6 +28,7 @@ from markupsafe import Markup
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from . import svg
 from .formatting import fmt_number, fmt_points, fmt_value, predicate_label
@@ -367,8 +368,6 @@ def _dot_plot(df: pd.DataFrame, short: pd.Series, left: float, right: float,
               target: float | None, unit: str | None, lang: str,
               other: dict) -> tuple[list[str], tuple[float, float]]:
     """SVG elements of the kelurahan dot plot (one ``<g>`` per kelurahan) and the size."""
-    from matplotlib.ticker import MaxNLocator
-
     width = round(WIDTH_IN * PX)
     tick_size = label_size = (FONT - 1.5) * PT
     value_size = (FONT - 2) * PT
