@@ -5,7 +5,7 @@ statistics CSV (skipping the title rows, notes and ``JUMLAH`` rows of each known
 turns text numbers into numbers (``1.234``, ``85,5%``, ``-``/``n/a`` as missing), matches
 kab/kota and kelurahan spellings through a join with the gazetteer's names and variants
 (case, punctuation and ``Kel.``/``Desa`` prefixes ignored), unpivots the wide tables into the
-processed statistics table, and then scores every city-year as ``kla_analysis.bulk`` does:
+processed statistics table, and then scores every city-year as ``kla_analysis.model.bulk`` does:
 headline statistic per indicator (kota value, else kelurahan numerators/denominators summed),
 evidence completeness from the best status of each required item, claimed points, backed
 points under every setting of the sensitivity grid (a cross join), headline total and range.
@@ -34,7 +34,8 @@ import duckdb
 import pandas as pd
 
 from kla_analysis.catalog import load_catalog, load_evidence_requirements
-from kla_analysis.estimate import load_rules, sensitivity_settings
+from kla_analysis.model.estimate import sensitivity_settings
+from kla_analysis.model.rules import load_rules
 
 MACROS = r"""
 CREATE MACRO num_comma(t) AS TRY_CAST(replace(replace(replace(replace(trim(t), '%', ''),

@@ -2,7 +2,7 @@
 
 The floor notebook takes the report's parameters, imports the same stack (pandas,
 matplotlib, seaborn, kla_analysis), draws one chart and shows it as an embedded PNG. It is
-executed with :func:`kla_analysis.runner.render` -- the same papermill call, kernel,
+executed with :func:`kla_analysis.publish.runner.render` -- the same papermill call, kernel,
 nbconvert template, offline check, atomic publish and manifest as a real report -- so the
 difference between the two is what the report itself costs.
 """
@@ -25,7 +25,7 @@ import pandas as pd
 {seaborn_import}from matplotlib.figure import Figure
 
 import kla_analysis
-from kla_analysis import plots
+from kla_analysis.report import plots
 
 df = pd.DataFrame({{"klaster": ["I", "II", "III", "IV", "V"], "poin": [80, 150, 260, 170, 140]}})
 fig = Figure(figsize=(plots.WIDTH_IN, 2.2), dpi=plots.DPI, layout="constrained")

@@ -1,6 +1,6 @@
 """Where the time goes: pyinstrument profiles of one report and of the scale pipeline.
 
-``report``: in one process, imports, ``report.load_report`` and every section of
+``report``: in one process, imports, ``sections.load_report`` and every section of
 ``report_view`` (what the notebook's cells call), plus the median CPU seconds per section
 over ``--runs`` repetitions (warm caches, as in a kernel that already imported the stack).
 ``pipeline SCALE``: ``validate_data``, writing the processed tables and ``bulk.score_all``
@@ -41,24 +41,25 @@ def profile_report(year: int, runs: int) -> None:
     prof = Profiler(interval=0.001)
     prof.start()
     t0 = time.perf_counter()
-    from kla_analysis import report, report_view
+    from kla_analysis.report import html as report_html
+    from kla_analysis.report import sections
     t1 = time.perf_counter()
-    rep = report.load_report(year=year, data_dir=str(data))
+    rep = sections.load_report(year=year, data_dir=str(data))
     t2 = time.perf_counter()
-    html = report_view.full_html(rep)
+    html = report_html.full_html(rep)
     t3 = time.perf_counter()
     prof.stop()
     print(f"imports {t1 - t0:.2f} s, load_report {t2 - t1:.2f} s, sections {t3 - t2:.2f} s, "
           f"HTML {len(html) / 1e6:.2f} MB; profile: {save('report', prof)}")
     cpu: dict[str, list[float]] = {}
-    parts = [("load_report", None), ("title", report_view.title_html),
-             *[(a, report_view.SECTION_HTML[a]) for a, _ in report_view.SECTIONS],
-             ("footer", report_view.footer_html)]
+    parts = [("load_report", None), ("title", report_html.title_html),
+             *[(a, report_html.SECTION_HTML[a]) for a, _ in report_html.SECTIONS],
+             ("footer", report_html.footer_html)]
     for _ in range(runs):
         for name, fn in parts:
             start = time.process_time()
             if fn is None:
-                rep = report.load_report(year=year, data_dir=str(data))
+                rep = sections.load_report(year=year, data_dir=str(data))
             else:
                 fn(rep)
             cpu.setdefault(name, []).append(time.process_time() - start)
@@ -73,9 +74,9 @@ def profile_report(year: int, runs: int) -> None:
 def profile_pipeline(scale: str) -> None:
     import generate
 
-    from kla_analysis.build import build
-    from kla_analysis.bulk import score_all
     from kla_analysis.config import project_paths
+    from kla_analysis.ingest.build import build
+    from kla_analysis.model.bulk import score_all
 
     data = generate.dataset(scale)
     paths = project_paths(data)

@@ -2,7 +2,7 @@
 
 1. **report** -- one evaluation-year report against its floor: a bare notebook importing the
    same stack (pandas, matplotlib, seaborn, kla_analysis) and drawing one chart
-   (``bench/floor.py``), both through ``kla_analysis.runner.render`` (same papermill call,
+   (``bench/floor.py``), both through ``kla_analysis.publish.runner.render`` (same papermill call,
    kernel, nbconvert template, offline check and atomic publish). Runs alternate
    floor/report; the ratio is the median of the per-pair ratios. Also reported: a stricter
    floor without seaborn (the report does not import it) and per-cell times from
@@ -139,8 +139,8 @@ def cell_times(ipynb: Path) -> list[tuple[str, float]]:
 
 
 def bench_report(runs: int, year: int = 2023) -> list[Row]:
-    from kla_analysis import runner
     from kla_analysis.config import ProjectPaths
+    from kla_analysis.publish import runner
 
     data = bundled_data()
     paths = ProjectPaths(data.resolve(), (OUT / "report-bench").resolve())

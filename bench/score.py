@@ -1,7 +1,7 @@
 """Score every city and evaluation year of a built data folder (the benchmark's scoring step).
 
 Loads the columns scoring reads from the processed Parquet tables
-(:func:`kla_analysis.bulk.load_for_scoring`) and runs :func:`kla_analysis.bulk.score_all`
+(:func:`kla_analysis.model.bulk.load_for_scoring`) and runs :func:`kla_analysis.model.bulk.score_all`
 (headline estimate and 288-setting sensitivity range of every city-year). Prints one summary line; ``--out FILE.parquet`` keeps the scores.
 
     .venv/bin/python bench/score.py bench/out/national-seed7-.../
@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from kla_analysis.bulk import load_for_scoring, score_all
 from kla_analysis.config import project_paths
+from kla_analysis.model.bulk import load_for_scoring, score_all
 
 
 def main(argv: list[str] | None = None) -> int:

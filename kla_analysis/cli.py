@@ -137,7 +137,7 @@ def predicate_cmd(
     reports_dir: ReportsDir = None,
 ) -> None:
     """Show the predicate a total score falls in and the points to the next one."""
-    from .scoring import next_predicate, points_to_next_predicate, predicate_for
+    from .model.scoring import next_predicate, points_to_next_predicate, predicate_for
 
     try:
         pred = predicate_for(score, bands)
@@ -163,9 +163,9 @@ def validate_cmd(
     validate it again."""
     import time
 
-    from . import interim
     from .config import project_paths
-    from .validate import problems_error, validate_data
+    from .ingest import interim
+    from .ingest.validate import problems_error, validate_data
 
     paths = project_paths(data_dir, reports_dir)
     start = time.perf_counter()
@@ -197,8 +197,8 @@ def build_cmd(
     <data-dir>/processed/. Nothing is written if any problem is found."""
     import time
 
-    from .build import build
     from .config import project_paths
+    from .ingest.build import build
 
     paths = project_paths(data_dir, reports_dir)
     start = time.perf_counter()
@@ -221,7 +221,7 @@ def template_cmd(
     """Write one blank Excel template per dataset (drop-down lists for kelurahan, indicators,
     evidence status; instructions in Bahasa Indonesia) to send to the OPD."""
     from .config import project_paths
-    from .xlsx_templates import write_templates
+    from .ingest.xlsx_templates import write_templates
 
     paths = project_paths(data_dir, reports_dir)
     for p in write_templates(year, out or paths.reports_dir / "templates" / str(year), paths):
@@ -253,8 +253,8 @@ def report_cmd(
 ) -> None:
     """Render evaluation-year HTML reports (offline, phone- and A4-friendly) and rebuild
     reports/index.html. Exits 1 if any report failed; its previous HTML is kept."""
-    from .batch import report_command
     from .config import project_paths
+    from .publish.batch import report_command
 
     code = report_command(year, all_years, lang, jobs, force, city, target, timeout,
                           project_paths(data_dir, reports_dir))
@@ -275,7 +275,7 @@ def screenshots_cmd(
     """Save desktop and phone screenshots of a rendered report (report-desktop.png,
     report-phone.png) with headless Chromium. Without Chromium it says why and exits 0."""
     from .config import project_paths
-    from .screenshots import take_screenshots
+    from .publish.screenshots import take_screenshots
 
     shots = take_screenshots(project_paths(data_dir, reports_dir), year=year, lang=lang,
                              out_dir=out)
@@ -315,10 +315,10 @@ def score_cmd(
     predicates of one evaluation year, with the points to the next and target predikat."""
     import json
 
-    from .calibration import score_year
     from .config import project_paths
-    from .estimate import load_rules
-    from .export import jsonable
+    from .model.calibration import score_year
+    from .model.rules import load_rules
+    from .report.export import jsonable
     from .tables import load_processed
 
     tables = load_processed(project_paths(data_dir, reports_dir))
@@ -377,10 +377,10 @@ def plan_cmd(
     import json
 
     from .config import project_paths
-    from .estimate import load_rules
-    from .export import jsonable, write_todo_workbook
-    from .i18n import check_lang
-    from .plan import load_actions, plan_year
+    from .model.plan import load_actions, plan_year
+    from .model.rules import load_rules
+    from .params import check_lang
+    from .report.export import jsonable, write_todo_workbook
     from .tables import load_processed
 
     check_lang(lang)

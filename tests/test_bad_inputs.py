@@ -28,12 +28,12 @@ import yaml
 from fixtures.bad_inputs import make_binary
 from typer.testing import CliRunner
 
-from kla_analysis import guards
-from kla_analysis.build import build
 from kla_analysis.cli import app
 from kla_analysis.config import ProjectPaths
+from kla_analysis.ingest import guards
+from kla_analysis.ingest.build import build
+from kla_analysis.ingest.validate import validate_data
 from kla_analysis.tables import load_table, table_path
-from kla_analysis.validate import validate_data
 
 CORPUS = Path(__file__).parent / "fixtures" / "bad_inputs"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))["cases"]

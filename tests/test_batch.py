@@ -20,9 +20,9 @@ from report_fixtures import (  # noqa: F401 - fixtures
     report_data,
 )
 
-from kla_analysis import batch, runner
 from kla_analysis.config import ProjectPaths
 from kla_analysis.errors import KlaError
+from kla_analysis.publish import batch, runner
 from kla_analysis.tables import load_table, write_table
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from kla_analysis.cli import app
 from kla_analysis.config import PROJ_ROOT, project_paths
-from kla_analysis.validate import validate_data
+from kla_analysis.ingest.validate import validate_data
 
 sys.path.insert(0, str(PROJ_ROOT / "bench"))
 import generate  # noqa: E402  (bench/ is not a package)

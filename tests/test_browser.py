@@ -22,10 +22,10 @@ import pytest
 from report_fixtures import YEARS, rendered, report_data  # noqa: F401 - fixtures
 from typer.testing import CliRunner
 
-from kla_analysis import screenshots
 from kla_analysis.cli import app
 from kla_analysis.config import ProjectPaths
 from kla_analysis.errors import KlaError
+from kla_analysis.publish import screenshots
 
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 A4_PT = (595.28, 841.89)

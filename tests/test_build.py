@@ -5,12 +5,12 @@ import pytest
 from fixtures.pipeline.helpers import BUNDLED, data_dir, tree_hash, write_text
 from typer.testing import CliRunner
 
-from kla_analysis.build import build, built_files
 from kla_analysis.cli import app
 from kla_analysis.config import project_paths
 from kla_analysis.errors import InputProblems
+from kla_analysis.ingest.build import build, built_files
+from kla_analysis.ingest.validate import COLUMNS, PROVENANCE
 from kla_analysis.tables import TABLES, load_processed
-from kla_analysis.validate import COLUMNS, PROVENANCE
 
 runner = CliRunner()
 

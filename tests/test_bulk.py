@@ -19,9 +19,10 @@ from estimate_fixtures import (
     statistics,
 )
 
-from kla_analysis import bulk, calibration, estimate
 from kla_analysis.catalog import load_catalog, load_evidence_requirements
 from kla_analysis.errors import KlaError
+from kla_analysis.model import bulk, calibration, estimate
+from kla_analysis.model.rules import load_rules
 
 COMPARED = ["claimed_total", "claimed_predicate", "estimated_total", "estimated_total_min",
             "estimated_total_max", "estimated_predicate", "official_predicate",
@@ -38,7 +39,7 @@ def _same(a, b) -> bool:
 
 
 def assert_matches_estimate(tables) -> pd.DataFrame:
-    rules = estimate.load_rules()
+    rules = load_rules()
     inputs = bulk.indicator_inputs_all(tables, rules)
     scores = bulk.score_all(tables, rules)
     pairs = [(c, y) for c in estimate.cities(tables)

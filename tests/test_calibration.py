@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from estimate_fixtures import full_tables, official
 
-from kla_analysis import calibration as C
 from kla_analysis.errors import KlaError
-from kla_analysis.estimate import indicator_inputs
+from kla_analysis.model import calibration as C
+from kla_analysis.model.estimate import indicator_inputs
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kla_analysis import cleaning as cl
+from kla_analysis.ingest import cleaning as cl
 
 MARKS = ["", "-", "n/a", "na"]
 

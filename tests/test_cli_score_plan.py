@@ -12,9 +12,9 @@ import pytest
 from estimate_fixtures import full_tables, self_assessment, write_processed
 from typer.testing import CliRunner
 
-from kla_analysis.build import build
 from kla_analysis.cli import app
 from kla_analysis.config import PROJ_ROOT, project_paths
+from kla_analysis.ingest.build import build
 
 runner = CliRunner()
 

@@ -2,7 +2,7 @@ import pytest
 
 from kla_analysis.config import env_positive, project_paths
 from kla_analysis.errors import KlaError
-from kla_analysis.runner import cell_timeout_default
+from kla_analysis.publish.runner import cell_timeout_default
 
 
 def test_env_positive_default_value_and_errors(monkeypatch):

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from report_fixtures import PLANTED, YEARS, report_data  # noqa: F401 - fixture
 
-from kla_analysis import display, estimate, explore, i18n, report
 from kla_analysis.catalog import load_bands, load_catalog
+from kla_analysis.model import rules
+from kla_analysis.report import display, explore, i18n, sections
 
 LANGS = ("id", "en")
 
@@ -63,7 +64,7 @@ def test_status_colours_are_the_report_stylesheet_colours():
 
 
 def test_predicate_colours_follow_the_band_order_of_the_charts():
-    from kla_analysis.plots import BAND_FILLS
+    from kla_analysis.report.plots import BAND_FILLS
 
     names = list(load_bands()["predicate"])
     assert [display.predicate_colours()[n] for n in names] == BAND_FILLS[:len(names)]
@@ -76,7 +77,7 @@ def test_formatters_write_numbers_the_report_language_way():
     assert display.formatter("share", "id")(0.625) == "62,5%"
     assert display.formatter("points", "id")(41.5) == "41,5"
     assert display.formatter("int", "id")(3) == "3"
-    assert display.formatter("status", "id")("met") == estimate.status_labels("id")["met"]
+    assert display.formatter("status", "id")("met") == rules.status_labels("id")["met"]
     assert display.formatter("status", "en")("tidak_ada") == i18n.t("evidence_status.tidak_ada", "en")
     assert display.formatter("yesno", "id")(True) == i18n.t("label.yes", "id")
     for kind in set(display.KINDS) - {"score_predicate"}:
@@ -88,10 +89,10 @@ def test_formatters_write_numbers_the_report_language_way():
 
 
 def test_style_table_labels_formats_and_colours_the_indicator_table(rep):
-    ind = report.indicator_table(rep)
+    ind = sections.indicator_table(rep)
     html = display.style_table(ind, "id").to_html()
     assert _headers(html)[:3] == [display.column_label(c, "id") for c in ind.columns[:3]]
-    labels = estimate.status_labels("id")
+    labels = rules.status_labels("id")
     cells = _cells(html)
     for code in ind["status"].unique():
         assert labels[code] in cells
@@ -99,11 +100,11 @@ def test_style_table_labels_formats_and_colours_the_indicator_table(rep):
     lost = ind["lost"].dropna().iloc[0]
     assert display.formatter("estimate", "id")(lost) in cells
     assert "linear-gradient" in html  # the points-lost bar
-    assert ind["status"].iloc[0] == report.indicator_table(rep)["status"].iloc[0]  # data untouched
+    assert ind["status"].iloc[0] == sections.indicator_table(rep)["status"].iloc[0]  # data untouched
 
 
 def test_style_table_escapes_text_from_data(rep):
-    gaps = report.evidence_gaps(rep)
+    gaps = sections.evidence_gaps(rep)
     planted = gaps[gaps["opd"].str.contains("<script>", regex=False)]
     assert len(planted), "the fixture plants a <script> in an OPD name"
     html = display.style_table(planted, "id", caption=planted["opd"].iloc[0]).to_html()
@@ -111,7 +112,7 @@ def test_style_table_escapes_text_from_data(rep):
 
 
 def test_style_record_shows_each_headline_figure_with_its_label(rep):
-    rec = explore.headline_record(rep)
+    rec = explore.headline_view(rep)
     html = display.style_record(rec, "en").to_html()
     cells = _cells(html)
     for key, value in rec.items():
@@ -146,14 +147,14 @@ def test_status_by_cluster_counts_every_indicator_once(rep):
     out = explore.status_by_cluster(rep)
     per_cluster = load_catalog().groupby("cluster").size()
     assert dict(zip(out["cluster"], out["total"], strict=True)) == per_cluster.to_dict()
-    for status in estimate.INDICATOR_STATUSES:
+    for status in rules.INDICATOR_STATUSES:
         assert out[status].sum() == (rep.indicators["status"] == status).sum()
     assert out["total"].sum() == len(rep.indicators)
 
 
 def test_biggest_losses_are_sorted_and_come_from_the_indicator_table(rep):
     out = explore.biggest_losses(rep, n=5)
-    ind = report.indicator_table(rep)
+    ind = sections.indicator_table(rep)
     assert len(out) == 5
     assert list(out["lost"]) == sorted(ind["lost"].dropna(), reverse=True)[:5]
 
@@ -213,7 +214,7 @@ def test_kelurahan_standing_is_direction_aware_and_short_of_target():
 
 
 def test_kelurahan_views_of_the_fixture_report(rep):
-    long = explore.kelurahan_long(report.kelurahan_views(rep))
+    long = explore.kelurahan_long(sections.kelurahan_views(rep))
     assert not long.empty
     assert long["standing"].dropna().between(0, 1).all()
     assert long["kelurahan"].str.contains(PLANTED, regex=False).any()  # kept as data

@@ -30,10 +30,12 @@ import pytest
 import yaml
 from estimate_fixtures import CITY, evidence, full_tables, self_assessment, small_tables
 
-from kla_analysis import estimate as E
 from kla_analysis.catalog import load_catalog, load_evidence_requirements
 from kla_analysis.config import package_file
 from kla_analysis.errors import KlaError
+from kla_analysis.model import estimate as E
+from kla_analysis.model import methodology
+from kla_analysis.model import rules as R
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +106,7 @@ def test_totals_and_clusters(ind):
     ({"statistic.data_year_offset": 0}, 30 + 13.125 + 22.5 + 0 + 20 + 0),
 ])
 def test_rule_variants(override, total):
-    rules = {**E.load_rules(), **override}
+    rules = {**R.load_rules(), **override}
     ind = E.estimate_indicators(small_tables(), 2023, rules=rules)
     assert ind["backed_points"].sum() == pytest.approx(total)
 
@@ -140,11 +142,11 @@ def test_sensitivity_predicates_span_bands():
 
 
 def test_packaged_rules_are_all_flagged_assumptions_with_rationale():
-    table = E.methodology_table("en")
+    table = methodology.methodology_table("en")
     assert set(table["section"]) == {"estimate", "sensitivity", "plan"}
     assert table["assumption"].all() and (table["rationale"].str.len() > 10).all()
-    assert set(E.RULE_CHECKS) <= set(table["rule"])
-    assert E.methodology_table("id")["rationale"].iloc[0] != table["rationale"].iloc[0]
+    assert set(R.RULE_CHECKS) <= set(table["rule"])
+    assert methodology.methodology_table("id")["rationale"].iloc[0] != table["rationale"].iloc[0]
 
 
 def test_bad_rules_file_lists_every_problem(tmp_path):
@@ -155,11 +157,11 @@ def test_bad_rules_file_lists_every_problem(tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
     with pytest.raises(KlaError, match="status.met_from"):
-        E.load_rules(path)
+        R.load_rules(path)
     doc["rules"]["status.met_from"]["rationale"] = "x"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
     with pytest.raises(KlaError) as err:
-        E.load_rules(path)
+        R.load_rules(path)
     assert "evidence_weight.ada" in str(err.value) and "points.basis" in str(err.value)
 
 
@@ -210,18 +212,18 @@ def test_sensitivity_in_one_array_pass_equals_scoring_each_setting(seed):
     rng = np.random.default_rng(seed)
     inputs = E.indicator_inputs(full_tables(), 2023)
     n = len(inputs)
-    for s in E.ITEM_STATUSES:
+    for s in R.ITEM_STATUSES:
         inputs[f"n_{s}"] = rng.integers(0, 3, n)
-    inputs["n_required"] = sum(inputs[f"n_{s}"] for s in E.ITEM_STATUSES)
+    inputs["n_required"] = sum(inputs[f"n_{s}"] for s in R.ITEM_STATUSES)
     inputs["evidence_rows"] = rng.integers(0, 4, n)
     inputs["claimed_points"] = np.where(rng.random(n) < 0.2, np.nan, rng.uniform(0, 42, n))
     inputs["statistic_value"] = np.where(rng.random(n) < 0.3, np.nan, rng.uniform(0, 120, n))
-    grid = {**E.sensitivity_grid(), "status.met_from": [0.8, 0.9]}
+    grid = {**R.sensitivity_grid(), "status.met_from": [0.8, 0.9]}
     sens = E.sensitivity(inputs, grid=grid)
     varied = list(grid)
     assert len(sens) == 2 * 288
     for rec in sens.to_dict("records"):
-        rules = {**E.load_rules(), **{k: rec[k] for k in varied}}
+        rules = {**R.load_rules(), **{k: rec[k] for k in varied}}
         alone = E.score_inputs(inputs, rules)["backed_points"].sum()
         assert rec["estimated_total"] == pytest.approx(alone, rel=1e-12, abs=1e-9)
 
@@ -233,12 +235,12 @@ def test_input_counts_agree_with_evidence_items(seed):
     rng = np.random.default_rng(seed)
     req = load_evidence_requirements()
     picks = req.sample(frac=0.8, replace=True, random_state=seed)
-    rows = [(int(r.indicator), r.item, str(rng.choice(E.EVIDENCE_STATUSES)))
+    rows = [(int(r.indicator), r.item, str(rng.choice(R.EVIDENCE_STATUSES)))
             for r in picks.itertuples()]
     rows += [(3, "3.99", "ada"), (3, "3.99", "tidak_ada"), (7, "7.98", "ada"), (5, None, "ada")]
     tables = {**full_tables(), "evidence": evidence(rows)}
-    precedence = [str(s) for s in rng.permutation(E.EVIDENCE_STATUSES)]
-    rules = {**E.load_rules(), "evidence.status_precedence": precedence}
+    precedence = [str(s) for s in rng.permutation(R.EVIDENCE_STATUSES)]
+    rules = {**R.load_rules(), "evidence.status_precedence": precedence}
     items = E.evidence_items(tables, 2023, rules=rules)
     inputs = E.indicator_inputs(tables, 2023, rules=rules).set_index("indicator")
 
@@ -246,7 +248,7 @@ def test_input_counts_agree_with_evidence_items(seed):
         return s.reindex(inputs.index, fill_value=0).tolist()
 
     counts = pd.crosstab(items["indicator"], items["status"])
-    for s in E.ITEM_STATUSES:
+    for s in R.ITEM_STATUSES:
         got = inputs[f"n_{s}"].tolist()
         assert got == (per_indicator(counts[s]) if s in counts else [0] * 24), s
     assert inputs["n_required"].tolist() == per_indicator(items.groupby("indicator").size())
@@ -301,7 +303,7 @@ def test_headline_statistics_match_per_group_reference(seed):
     rows = [rows[i] for i in rng.permutation(len(rows))]
     tables = {**small_tables(), "statistics": statistics(rows)}
     for aggregate in (True, False):
-        rules = {**E.load_rules(), "statistic.aggregate_areas": aggregate}
+        rules = {**R.load_rules(), "statistic.aggregate_areas": aggregate}
         st = tables["statistics"][tables["statistics"]["data_year"] == 2022]
         st = st.assign(measure=st["measure"].str.strip()).merge(
             heads[["indicator", "measure", "unit"]], on=["indicator", "measure"],

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from estimate_fixtures import evidence, full_tables
 
-from kla_analysis import export as X
-from kla_analysis import plan as P
+from kla_analysis.model import plan as P
+from kla_analysis.report import export as X
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=x", "\r=x",

@@ -34,9 +34,9 @@ from report_fixtures import YEARS, build_data
 from typer.testing import CliRunner
 
 from kla_analysis.atomic import TMP_PREFIX, atomic_group
-from kla_analysis.build import built_files
 from kla_analysis.cli import app
 from kla_analysis.config import PROJ_ROOT, ProjectPaths
+from kla_analysis.ingest.build import built_files
 from kla_analysis.tables import TABLES, load_processed, write_tables
 
 pytestmark = pytest.mark.slow
@@ -377,7 +377,7 @@ HANG = '''\
 import os
 if os.environ.get("JPY_PARENT_PID"):  # only inside the Jupyter kernel papermill starts
     import time
-    import kla_analysis.report as report
+    import kla_analysis.report.sections as report
     report.load_report = lambda *a, **k: time.sleep(600)
 '''
 
@@ -388,7 +388,7 @@ def test_a_hung_cell_of_the_real_report_times_out_through_the_cli(tmp_path):
     cell, exits 1, keeps the previous HTML and lists the failure in the index."""
     import nbformat
 
-    from kla_analysis.runner import NOTEBOOK
+    from kla_analysis.publish.runner import NOTEBOOK
 
     paths = build_data(tmp_path / "data")
     reports = tmp_path / "reports"

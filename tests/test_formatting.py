@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from kla_analysis import formatting as f
+from kla_analysis.report import formatting as f
 
 
 @pytest.mark.parametrize(("value", "lang", "decimals", "expected"), [

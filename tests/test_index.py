@@ -9,8 +9,8 @@ import pytest
 from report_fixtures import CITY, OFFICIAL, YEARS, rendered, report_data  # noqa: F401
 from test_report_content import EXTERNAL, Page
 
-from kla_analysis import index, runner
-from kla_analysis.formatting import fmt_points
+from kla_analysis.publish import index, runner
+from kla_analysis.report.formatting import fmt_points
 
 
 def test_index_lists_every_rendered_year_and_language(rendered):  # noqa: F811

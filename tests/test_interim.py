@@ -1,4 +1,4 @@
-"""kla validate keeps what it validated for kla build (kla_analysis.interim): the processed
+"""kla validate keeps what it validated for kla build (kla_analysis.ingest.interim): the processed
 files are byte-identical either way, and any change of the inputs makes build validate again."""
 
 import os
@@ -8,12 +8,12 @@ import pytest
 from fixtures.pipeline.helpers import BUNDLED, data_dir, tree_hash, write_text
 from typer.testing import CliRunner
 
-from kla_analysis import build as build_module
-from kla_analysis import interim
-from kla_analysis.build import build
 from kla_analysis.cli import app
 from kla_analysis.config import project_paths
 from kla_analysis.errors import InputProblems
+from kla_analysis.ingest import build as build_module
+from kla_analysis.ingest import interim
+from kla_analysis.ingest.build import build
 
 runner = CliRunner()
 GOOD = "Kelurahan;Tahun;APK PAUD\nPalam;2022;5\n"

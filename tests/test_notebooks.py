@@ -15,8 +15,8 @@ import re
 import nbformat
 import pytest
 
-from kla_analysis.build import build
 from kla_analysis.config import DEFAULT_DATA_DIR, KERNEL_NAME, NOTEBOOKS_DIR, ProjectPaths
+from kla_analysis.ingest.build import build
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 EXPLORATION = [p for p in NOTEBOOKS if re.match(r"^\d\d-", p.name)]
@@ -64,7 +64,10 @@ def test_exploration_notebook_is_a_thin_caller_with_a_bilingual_question(path):
     assert "sys.path" not in code, "import kla_analysis as installed, never edit sys.path"
     assert not re.search(r"""["'](\.\./|data/|/work|/home)""", code), \
         "paths come from kla_analysis.config (project_paths, $KLA_DATA_DIR)"
-    assert "from kla_analysis import" in code
+    # only the report stage's public surface (docs/architecture.md), nothing deeper
+    imported = re.findall(r"^from (kla_analysis[\w.]*) import", code, flags=re.M)
+    assert imported and set(imported) <= {"kla_analysis", "kla_analysis.report"}, imported
+    assert not re.search(r"^import kla_analysis", code, flags=re.M)
 
 
 # --- execution ------------------------------------------------------------------------------

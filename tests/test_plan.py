@@ -18,10 +18,10 @@ from estimate_fixtures import (
     statistics,
 )
 
-from kla_analysis import estimate as E
-from kla_analysis import plan as P
 from kla_analysis.catalog import load_bands, load_evidence_requirements
 from kla_analysis.errors import KlaError
+from kla_analysis.model import estimate as E
+from kla_analysis.model import plan as P
 
 # --- the solver alone: random option sets vs enumeration of every combination --------------
 

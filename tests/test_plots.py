@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from kla_analysis import plots, svg
 from kla_analysis.catalog import load_bands
+from kla_analysis.report import plots, svg
 
 BANDS = load_bands()
 PLANTED = "<script>alert(1)</script>"

@@ -3,7 +3,7 @@
 import pytest
 from fixtures.pipeline.helpers import write_text, write_xlsx
 
-from kla_analysis.readers import (
+from kla_analysis.ingest.readers import (
     ReadError,
     decode_text,
     list_files,
@@ -12,7 +12,7 @@ from kla_analysis.readers import (
     sniff_delimiter,
     tidy_table,
 )
-from kla_analysis.specs import load_specs
+from kla_analysis.ingest.specs import load_specs
 
 SPECS = load_specs()
 STATS = SPECS.datasets["statistics"]

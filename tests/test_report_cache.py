@@ -8,12 +8,13 @@ import pytest
 from estimate_fixtures import evidence, full_tables, official, write_processed
 from report_fixtures import build_data
 
-from kla_analysis import calibration, report
 from kla_analysis.catalog import load_evidence_requirements
+from kla_analysis.model import calibration
+from kla_analysis.report import sections
 
 
-def _check(rep: report.Report, tables=None) -> pd.DataFrame:
-    cal, summary = report.calibration_table(rep)
+def _check(rep: sections.Report, tables=None) -> pd.DataFrame:
+    cal, summary = sections.calibration_table(rep)
     want = calibration.calibrate(tables or rep.tables, rep.city, rep.rules, bands=rep.bands)
     pd.testing.assert_frame_equal(cal, want)
     assert summary == calibration.calibration_summary(want)
@@ -24,8 +25,8 @@ def _check(rep: report.Report, tables=None) -> pd.DataFrame:
 def test_hand_made_tables(tmp_path, year):
     # 2021: claims without inventory; 2025: an official result without a self-assessment
     write_processed(full_tables(), tmp_path)
-    rep = report.load_report(year, data_dir=str(tmp_path))
-    report.trend_table(rep)  # the order of the sections must not matter
+    rep = sections.load_report(year, data_dir=str(tmp_path))
+    sections.trend_table(rep)  # the order of the sections must not matter
     cal = _check(rep)
     assert set(cal["note"]) == {"", "no evidence inventory", "no self-assessment"}
 
@@ -38,14 +39,14 @@ def test_official_predicate_at_the_edge_of_the_range(tmp_path):
     tables["evidence"] = evidence([(int(r.indicator), r.item, "ada") for r in req.itertuples()])
     tables["official_results"] = official([(2023, "Pratama")])
     write_processed(tables, tmp_path)
-    cal = _check(report.load_report(2023, data_dir=str(tmp_path)))
+    cal = _check(sections.load_report(2023, data_dir=str(tmp_path)))
     row = cal.set_index("year").loc[2023]
     assert 500 <= row["estimated_total_min"] <= 600 and bool(row["range_overlaps_band"])
 
 
 def test_report_fixture_city(tmp_path):
     paths = build_data(tmp_path / "data")
-    _check(report.load_report(2023, data_dir=str(paths.data_dir)))
+    _check(sections.load_report(2023, data_dir=str(paths.data_dir)))
 
 
 def test_a_year_that_cannot_be_scored_is_left_out(tmp_path):
@@ -53,7 +54,7 @@ def test_a_year_that_cannot_be_scored_is_left_out(tmp_path):
     ev = tables["evidence"]
     tables["evidence"] = ev.assign(status=ev["status"].where(ev["year"] != 2022, "hilang"))
     write_processed(tables, tmp_path)
-    rep = report.load_report(2023, data_dir=str(tmp_path))
+    rep = sections.load_report(2023, data_dir=str(tmp_path))
     without = {k: v for k, v in rep.tables.items()}
     for name in ("self_assessment", "evidence"):
         without[name] = without[name][without[name]["year"] != 2022]

@@ -22,9 +22,11 @@ from report_fixtures import (  # noqa: F401 - fixtures
     report_data,
 )
 
-from kla_analysis import calibration, i18n
-from kla_analysis.formatting import fmt_number, fmt_points
-from kla_analysis.runner import HEADLINE_MIME, NOTEBOOK
+from kla_analysis import params
+from kla_analysis.model import calibration
+from kla_analysis.publish.runner import HEADLINE_MIME, NOTEBOOK
+from kla_analysis.report import i18n
+from kla_analysis.report.formatting import fmt_number, fmt_points
 from kla_analysis.tables import load_processed
 
 pytestmark = pytest.mark.slow
@@ -71,7 +73,7 @@ def test_batch_run_succeeded_and_kept_executed_notebooks(rendered):  # noqa: F81
     assert batch.returncode == 0, batch.stdout + batch.stderr
     assert "Traceback" not in batch.stderr
     for year in YEARS:
-        for lang in i18n.LANGS:
+        for lang in params.LANGS:
             stem = rendered["city_dir"] / f"{year}-{lang}"
             assert stem.with_suffix(".html").stat().st_size > 10_000
             nb = nbformat.read(stem.with_suffix(".ipynb"), as_version=4)
@@ -82,7 +84,7 @@ def test_batch_run_succeeded_and_kept_executed_notebooks(rendered):  # noqa: F81
     assert "4 rendered" in batch.stdout and "0 failed" in batch.stdout
 
 
-@pytest.mark.parametrize("lang", i18n.LANGS)
+@pytest.mark.parametrize("lang", params.LANGS)
 def test_headline_figures_and_labelled_estimate(rendered, score, lang):  # noqa: F811
     year = max(YEARS)
     page = Page(_html(rendered, year, lang))
@@ -115,7 +117,7 @@ def test_indonesian_report_uses_indonesian_number_format(rendered):  # noqa: F81
     assert fmt_points(claimed, "en") in en_text
 
 
-@pytest.mark.parametrize("lang", i18n.LANGS)
+@pytest.mark.parametrize("lang", params.LANGS)
 def test_every_section_heading_in_the_report_language(rendered, lang):  # noqa: F811
     html = _html(rendered, max(YEARS), lang)
     page = Page(html)
@@ -130,7 +132,7 @@ def test_every_section_heading_in_the_report_language(rendered, lang):  # noqa: 
 
 def test_planted_script_is_escaped_and_no_script_runs(rendered):  # noqa: F811
     for year in YEARS:
-        for lang in i18n.LANGS:
+        for lang in params.LANGS:
             html = _html(rendered, year, lang)
             page = Page(html)
             assert not [t for t, _ in page.tags if t in ("script", "iframe", "object", "embed")]
@@ -145,7 +147,7 @@ EXTERNAL = re.compile(r"^\s*(https?:)?//", re.I)
 
 def test_no_network_address_in_any_resource(rendered):  # noqa: F811
     for year in YEARS:
-        for lang in i18n.LANGS:
+        for lang in params.LANGS:
             page = Page(_html(rendered, year, lang))
             for tag, attrs in page.tags:
                 if tag in ("script", "link", "img", "font", "source", "iframe", "video", "audio"):
@@ -172,7 +174,7 @@ def test_charts_are_embedded_with_alt_text(rendered):  # noqa: F811
 def test_no_code_no_prompts_and_no_stderr_in_the_report(rendered):  # noqa: F811
     html = _html(rendered, max(YEARS), "id")
     text = Page(html).all_text
-    for needle in ("report_view.show_section", "import ", "In [", "Out[", "load_report(",
+    for needle in ("report.show_section", "import ", "In [", "Out[", "load_report(",
                    "Traceback", "Warning"):
         assert needle not in text, needle
     assert "jp-InputArea" not in html

@@ -10,10 +10,11 @@ from nbformat.v4 import new_code_cell, new_notebook
 from report_fixtures import CITY, YEARS, build_data
 from typer.testing import CliRunner
 
-from kla_analysis import runner
+from kla_analysis import params
 from kla_analysis.cli import app
 from kla_analysis.config import ProjectPaths
 from kla_analysis.errors import KlaError
+from kla_analysis.publish import offline, runner
 
 
 @pytest.fixture(scope="module")
@@ -29,25 +30,25 @@ def paths(data, tmp_path) -> ProjectPaths:
 @pytest.mark.parametrize("year", [True, 2023.0, "2023; import os", None, "abc", [2023]])
 def test_year_must_be_a_whole_number(year):
     with pytest.raises(KlaError, match="whole number"):
-        runner.check_year(year)
+        params.parse_year(year)
 
 
 @pytest.mark.parametrize("year", [1999, 2005, 2101, -1])
 def test_year_must_be_in_range(year):
     with pytest.raises(KlaError, match="out of range"):
-        runner.check_year(year)
+        params.parse_year(year)
 
 
 def test_year_given_as_digits_is_accepted():
-    assert runner.check_year(" 2023 ") == 2023 and runner.check_year(2023) == 2023
+    assert params.parse_year(" 2023 ") == 2023 and params.parse_year(2023) == 2023
 
 
 def test_city_slug_is_ascii_and_cannot_leave_the_folder():
-    assert runner.city_slug("Kota Banjarbaru") == "kota-banjarbaru"
-    assert runner.city_slug("../../etc/passwd") == "etc-passwd"
-    assert runner.city_slug("Kab. Hulu Sungai Utara") == "kab-hulu-sungai-utara"
+    assert params.city_slug("Kota Banjarbaru") == "kota-banjarbaru"
+    assert params.city_slug("../../etc/passwd") == "etc-passwd"
+    assert params.city_slug("Kab. Hulu Sungai Utara") == "kab-hulu-sungai-utara"
     with pytest.raises(KlaError):
-        runner.city_slug("../")
+        params.city_slug("../")
 
 
 def test_prepare_job_validates_against_the_data(paths):
@@ -104,7 +105,7 @@ def test_external_references_lists_only_fetched_network_urls():
     <img src="data:image/png;base64,AAAA"><img srcset="a.png 1x, https://x/b.png 2x">
     <a href="https://example.org/source">source</a><a href="2023-en.html">en</a>
     <div style="background-image: url(https://x/z.png)"></div></body></html>"""
-    found = runner.external_references(html)
+    found = offline.external_references(html)
     assert set(found) == {"https://cdn.example/x.css", "//cdn.example/require.js",
                           "http://x/y.png", "https://fonts.example/f.css", "https://x/b.png",
                           "https://x/z.png"}
@@ -208,7 +209,7 @@ def test_a_full_disk_while_publishing_is_a_clear_failure(paths, monkeypatch):
 
 
 def test_kernel_start_failure_is_retried_once_and_other_errors_are_not():
-    from kla_analysis.runner import retry_kernel_start
+    from kla_analysis.publish.runner import retry_kernel_start
 
     calls = []
 
@@ -258,7 +259,7 @@ def test_rendering_processes_skip_the_slow_iri_checker_and_still_validate_notebo
 
     code = """
 import sys
-import kla_analysis.runner
+import kla_analysis.publish.runner
 import nbformat
 from nbformat.v4 import new_notebook
 assert sys.modules.get("rfc3987_syntax", "absent") in (None, "absent")

@@ -10,8 +10,8 @@ import pytest
 from fixtures.pipeline.helpers import BUNDLED, bundled_validation
 
 from kla_analysis.catalog import load_catalog
-from kla_analysis.readers import list_files, read_cells
-from kla_analysis.specs import load_specs
+from kla_analysis.ingest.readers import list_files, read_cells
+from kla_analysis.ingest.specs import load_specs
 
 DATA_FOLDERS = ["gazetteer", "official", "self_assessment", "evidence", "statistics"]
 

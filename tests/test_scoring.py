@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kla_analysis.catalog import load_catalog, predicate_names
-from kla_analysis.scoring import (
+from kla_analysis.model.scoring import (
     PointsError,
     assign_predicates,
     cluster_totals,

@@ -45,7 +45,7 @@ PLAIN_TEXTS = ["Dinkes", "a=b", "", " ", "Dokumen - 2023", "'=quoted already"]
 
 @pytest.mark.parametrize("dtype", ["str", object])
 def test_spreadsheet_safe_matches_the_workbook_rule(dtype):
-    from kla_analysis.export import FORMULA_TRIGGERS, neutralise
+    from kla_analysis.report.export import FORMULA_TRIGGERS, neutralise
     from kla_analysis.tables import FORMULA_TRIGGERS as TABLE_TRIGGERS
     from kla_analysis.tables import spreadsheet_safe
 
@@ -146,7 +146,7 @@ def hostile(tmp_path_factory):
     from report_fixtures import kla
 
     from kla_analysis.config import ProjectPaths
-    from kla_analysis.runner import city_slug
+    from kla_analysis.publish.runner import city_slug
 
     root = tmp_path_factory.mktemp("hostile")
     paths = ProjectPaths(hostile_data(root).data_dir, root / "reports")
@@ -238,7 +238,7 @@ def test_papermill_injects_parameters_as_literals_only(city, tmp_path):
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    from kla_analysis.runner import NOTEBOOK, ReportJob
+    from kla_analysis.publish.runner import NOTEBOOK, ReportJob
 
     data_dir = tmp_path / 'data "$(id)" \\ \u00e9'
     job = ReportJob(2023, "id", city, "Nindya", data_dir, tmp_path / "reports")

@@ -14,7 +14,7 @@ from fixtures.pipeline.helpers import (
 
 from kla_analysis.config import project_paths
 from kla_analysis.errors import InputProblems
-from kla_analysis.validate import check_data, validate_data
+from kla_analysis.ingest.validate import check_data, validate_data
 
 
 def stats_csv(d, text, name="s.csv", encoding="utf-8"):

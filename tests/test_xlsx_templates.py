@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 from kla_analysis.cli import app
 from kla_analysis.config import project_paths
 from kla_analysis.errors import KlaError
-from kla_analysis.specs import load_specs
-from kla_analysis.validate import validate_data
-from kla_analysis.xlsx_templates import FILES, HEADER_ROW, LAYOUT, write_templates
+from kla_analysis.ingest.specs import load_specs
+from kla_analysis.ingest.validate import validate_data
+from kla_analysis.ingest.xlsx_templates import FILES, HEADER_ROW, LAYOUT, write_templates
 
 YEAR = 2026
 FOLDERS = {"self_assessment": "self_assessment", "evidence": "evidence",

@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .config import package_file
-from .yamlfile import read_yaml
+from ..catalog import load_catalog
+from ..config import package_file
+from ..yamlfile import read_yaml
 
 IGNORE = "_ignore"
 MEASURE_PREFIX = "m:"
@@ -118,8 +119,6 @@ def _measures(d: dict, headline: dict[str, int]) -> dict[str, MeasureSpec]:
 @lru_cache(maxsize=1)
 def load_specs() -> Specs:
     """All dataset specs (cached; treat as read-only)."""
-    from .catalog import load_catalog
-
     doc = read_yaml(package_file("datasets.yaml"), "dataset specs")
     cat = load_catalog()
     headline = {m: int(i) for m, i in zip(cat["measure"], cat["indicator"], strict=True)

@@ -18,23 +18,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .catalog import load_bands, load_catalog, load_evidence_requirements
-from .config import ProjectPaths
-from .errors import KlaError
+from ..catalog import load_bands, load_catalog, load_evidence_requirements
+from ..config import ProjectPaths
+from ..errors import KlaError
+from ..tables import table_path
 from .estimate import (
-    EVIDENCE_STATUSES,
-    INDICATOR_STATUSES,
     INPUT_COLUMNS,
-    ITEM_STATUSES,
-    Rules,
     Tables,
     get_table,
-    load_rules,
     score_inputs,
     sensitivity_settings,
 )
+from .rules import EVIDENCE_STATUSES, INDICATOR_STATUSES, ITEM_STATUSES, Rules, load_rules
 from .scoring import BandsLike, assign_predicates
-from .tables import table_path
 
 #: Columns of ``score_all``, one row per city and evaluation year.
 SCORE_COLUMNS = [

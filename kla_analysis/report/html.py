@@ -17,10 +17,14 @@ from datetime import date
 import pandas as pd
 from markupsafe import Markup
 
-from . import __version__, estimate, plots, report
+from .. import __version__
+from ..model import rules
+from ..params import HEADLINE_MIME, LANGS
+from . import plots, sections
 from .formatting import (
     badge,
     esc,
+    fmt_estimate,
     fmt_number,
     fmt_percent,
     fmt_points,
@@ -31,8 +35,7 @@ from .formatting import (
     markup_column,
     predicate_label,
 )
-from .i18n import LANGS, glossary, t
-from .runner import HEADLINE_MIME
+from .i18n import glossary, keys, t
 
 #: Section anchors in report order, with their heading key.
 SECTIONS = [("headline", "section.headline"), ("bands", "section.bands"),
@@ -49,11 +52,6 @@ def _join(parts) -> Markup:
     return Markup("").join(parts)
 
 
-def fmt_est(value: object, lang: str) -> str:
-    """An estimate-derived number: one decimal at most (the estimate is not that precise)."""
-    return fmt_number(value, lang, decimals=1, trim=True)
-
-
 def _est_tag(lang: str) -> Markup:
     return Markup('<span class="tag-estimate">{}</span>').format(t("label.estimate", lang))
 
@@ -63,7 +61,7 @@ def _official_tag(lang: str) -> Markup:
         "resmi" if lang == "id" else "official")
 
 
-def _heading(rep: report.Report, anchor: str) -> Markup:
+def _heading(rep: sections.Report, anchor: str) -> Markup:
     key = dict(SECTIONS)[anchor]
     return Markup('<h2 id="{}">{}</h2>').format(anchor, t(key, rep.lang))
 
@@ -90,7 +88,7 @@ def link(url: object, text: object | None = None) -> Markup:
 
 # --- title ---------------------------------------------------------------------------------
 
-def title_html(rep: report.Report) -> Markup:
+def title_html(rep: sections.Report) -> Markup:
     other = next(lang for lang in LANGS if lang != rep.lang)
     toc = _join(Markup('<li><a href="#{}">{}</a></li>').format(a, t(k, rep.lang))
                 for a, k in SECTIONS)
@@ -123,8 +121,8 @@ def official_status_text(status: object, lang: str) -> str:
     return t(key, lang) if key in _keys() else ("" if is_missing(status) else str(status))
 
 
-def headline_html(rep: report.Report) -> Markup:
-    h = report.headline(rep)
+def headline_html(rep: sections.Report) -> Markup:
+    h = sections.headline(rep)
     lang = rep.lang
     est = _est_tag(lang)
     if h["official_predicate"]:
@@ -144,21 +142,21 @@ def headline_html(rep: report.Report) -> Markup:
     if h["estimated_total"] is not None:
         preds = [predicate_label(p, lang) for p in h.get("estimated_predicates") or []]
         cards += [
-            _card(t("headline.estimate", lang), fmt_est(h["estimated_total"], lang),
-                  t("headline.range", lang, low=fmt_est(h["estimated_total_min"], lang),
-                    high=fmt_est(h["estimated_total_max"], lang)), est, lead=True),
+            _card(t("headline.estimate", lang), fmt_estimate(h["estimated_total"], lang),
+                  t("headline.range", lang, low=fmt_estimate(h["estimated_total_min"], lang),
+                    high=fmt_estimate(h["estimated_total_max"], lang)), est, lead=True),
             _card(t("headline.estimated_predicate", lang),
                   predicate_label(h["estimated_predicate"], lang),
                   t("headline.estimated_predicate_range", lang, low=preds[0], high=preds[-1])
                   if len(preds) > 1 else "", est, lead=True)]
         if h["next_predicate"]:
             cards.append(_card(t("headline.to_next", lang, predicate=h["next_predicate"]),
-                               fmt_est(h["points_to_next_predicate"], lang), "", est))
+                               fmt_estimate(h["points_to_next_predicate"], lang), "", est))
         else:
             cards.append(_card(t("headline.at_top", lang), "–"))
         to_target = h["points_to_target_predicate"]
         cards.append(_card(t("headline.to_target", lang, predicate=h["target_predicate"]),
-                           fmt_est(to_target, lang),
+                           fmt_estimate(to_target, lang),
                            t("headline.target_reached", lang) if to_target == 0 else
                            f"{t('label.target', lang)}: {fmt_points(h['target_entry'], lang)}",
                            est))
@@ -183,7 +181,7 @@ def headline_html(rep: report.Report) -> Markup:
     notes = []
     if h["estimated_total"] is not None and h["claimed_total"]:
         lost = h["points_lost"]
-        notes.append(_p(t("headline.points_lost", lang, lost=fmt_est(lost, lang),
+        notes.append(_p(t("headline.points_lost", lang, lost=fmt_estimate(lost, lang),
                           share=fmt_percent(100 * lost / h["claimed_total"], lang))))
         notes.append(_p(t("headline.points_from_estimate", lang), "muted"))
     return _join([_heading(rep, "headline"),
@@ -191,15 +189,13 @@ def headline_html(rep: report.Report) -> Markup:
 
 
 def _keys() -> set[str]:
-    from .i18n import keys
-
     return set(keys())
 
 
 # --- 2. bands ------------------------------------------------------------------------------
 
-def bands_html(rep: report.Report) -> Markup:
-    h = report.headline(rep)
+def bands_html(rep: sections.Report) -> Markup:
+    h = sections.headline(rep)
     fig = plots.score_bands_figure(
         rep.bands, h["claimed_total"], h["estimated_total"], h["estimated_total_min"],
         h["estimated_total_max"], h["target_predicate"], h["target_entry"],
@@ -209,9 +205,9 @@ def bands_html(rep: report.Report) -> Markup:
 
 # --- 3. clusters ---------------------------------------------------------------------------
 
-def clusters_html(rep: report.Report) -> Markup:
+def clusters_html(rep: sections.Report) -> Markup:
     lang = rep.lang
-    cl = report.cluster_table(rep)
+    cl = sections.cluster_table(rep)
     fig = plots.clusters_figure(cl, lang)
     total = pd.DataFrame([{"label": t("label.total", lang), "claimed": cl["claimed"].sum(),
                            "backed": cl["backed"].sum(), "lost": cl["lost"].sum(),
@@ -220,8 +216,8 @@ def clusters_html(rep: report.Report) -> Markup:
     table = pd.DataFrame({
         t("label.cluster", lang): rows["label"],
         t("label.claimed", lang): [fmt_points(v, lang) for v in rows["claimed"]],
-        t("label.backed_short", lang): [fmt_est(v, lang) for v in rows["backed"]],
-        t("label.lost", lang): [fmt_est(v, lang) for v in rows["lost"]],
+        t("label.backed_short", lang): [fmt_estimate(v, lang) for v in rows["backed"]],
+        t("label.lost", lang): [fmt_estimate(v, lang) for v in rows["lost"]],
         t("label.maximum", lang): [fmt_points(v, lang) for v in rows["max_points"]]})
     names = Markup("; ").join(Markup("<b>{}</b>: {}").format(
         label, name.split(":", 1)[-1].strip()) for label, name in
@@ -234,10 +230,10 @@ def clusters_html(rep: report.Report) -> Markup:
 
 # --- 4. indicators -------------------------------------------------------------------------
 
-def indicators_html(rep: report.Report) -> Markup:
+def indicators_html(rep: sections.Report) -> Markup:
     lang = rep.lang
-    ind = report.indicator_table(rep)
-    labels = estimate.status_labels(lang)
+    ind = sections.indicator_table(rep)
+    labels = rules.status_labels(lang)
     stat = [Markup("{} / {}").format(fmt_value(v, u, lang), fmt_value(tg, u, lang))
             if not is_missing(v) else (t("label.no_data", lang) if isinstance(u, str) else "")
             for v, u, tg in zip(ind["statistic_value"], ind["unit"], ind["target"], strict=True)]
@@ -247,8 +243,8 @@ def indicators_html(rep: report.Report) -> Markup:
         t("label.status", lang): markup_column(badge(labels.get(s, s), s)
                                                for s in ind["status"]),
         t("label.claimed", lang): [fmt_points(v, lang) for v in ind["claimed"]],
-        t("label.backed_short", lang): [fmt_est(v, lang) for v in ind["backed"]],
-        t("label.lost", lang): [fmt_est(v, lang) for v in ind["lost"]],
+        t("label.backed_short", lang): [fmt_estimate(v, lang) for v in ind["backed"]],
+        t("label.lost", lang): [fmt_estimate(v, lang) for v in ind["lost"]],
         t("label.maximum", lang): [fmt_points(v, lang) for v in ind["max_points"]],
         t("label.cluster", lang): ind["cluster"],
         f"{t('label.statistic', lang)} / {t('label.target', lang)}": markup_column(stat)})
@@ -261,9 +257,9 @@ def indicators_html(rep: report.Report) -> Markup:
 
 # --- 5. missing evidence by OPD ------------------------------------------------------------
 
-def evidence_html(rep: report.Report) -> Markup:
+def evidence_html(rep: sections.Report) -> Markup:
     lang = rep.lang
-    gaps = report.evidence_gaps(rep)
+    gaps = sections.evidence_gaps(rep)
     parts = [_heading(rep, "evidence"), _p(t("evidence.intro", lang))]
     if gaps.empty:
         return _join([*parts, _p(t("evidence.none_missing", lang))])
@@ -271,7 +267,7 @@ def evidence_html(rep: report.Report) -> Markup:
     for opd, grp in gaps.groupby("opd", sort=False):
         parts.append(Markup("<h3>{}</h3>").format(
             t("evidence.opd_heading", lang, opd=opd, n=len(grp),
-              points=fmt_est(grp["gain"].sum(), lang))))
+              points=fmt_estimate(grp["gain"].sum(), lang))))
         items = []
         for r in grp.itertuples():
             status = t(f"evidence_status.{r.status}", lang)
@@ -279,7 +275,7 @@ def evidence_html(rep: report.Report) -> Markup:
                       title=r.title) if isinstance(r.title, str) and r.title.strip()
                     else t("evidence.item_meta_untitled", lang, indicator=r.indicator,
                            status=status))
-            items.append(_item(f"{r.item} {r.item_name}", meta, "+" + fmt_est(r.gain, lang)))
+            items.append(_item(f"{r.item} {r.item_name}", meta, "+" + fmt_estimate(r.gain, lang)))
         parts.append(Markup('<ul class="items">{}</ul>').format(_join(items)))
     return _join(parts)
 
@@ -291,9 +287,9 @@ def _item(what: str, meta: str, gain: str) -> Markup:
 
 # --- 6. trend ------------------------------------------------------------------------------
 
-def trend_html(rep: report.Report) -> Markup:
+def trend_html(rep: sections.Report) -> Markup:
     lang = rep.lang
-    tr = report.trend_table(rep)
+    tr = sections.trend_table(rep)
     parts = [_heading(rep, "trend"), _p(t("trend.intro", lang))]
     if tr["estimate"].notna().sum() + tr["official_predicate"].notna().sum() > 1:
         parts.append(plots.trend_figure(tr, rep.bands, lang).to_html())
@@ -302,9 +298,9 @@ def trend_html(rep: report.Report) -> Markup:
     table = pd.DataFrame({
         t("label.year", lang): tr["year"].astype(str),
         t("label.claimed_total", lang): [fmt_points(v, lang) for v in tr["claimed"]],
-        t("label.estimated_total", lang): [fmt_est(v, lang) for v in tr["estimate"]],
-        t("label.range", lang): ["–" if is_missing(lo) else f"{fmt_est(lo, lang)}–"
-                                 f"{fmt_est(hi, lang)}" for lo, hi in
+        t("label.estimated_total", lang): [fmt_estimate(v, lang) for v in tr["estimate"]],
+        t("label.range", lang): ["–" if is_missing(lo) else f"{fmt_estimate(lo, lang)}–"
+                                 f"{fmt_estimate(hi, lang)}" for lo, hi in
                                  zip(tr["low"], tr["high"], strict=True)],
         t("label.estimated_predicate", lang): [
             "–" if is_missing(e) else predicate_label(p, lang)
@@ -319,10 +315,10 @@ def trend_html(rep: report.Report) -> Markup:
 
 # --- 7. kelurahan --------------------------------------------------------------------------
 
-def kelurahan_html(rep: report.Report) -> Markup:
+def kelurahan_html(rep: sections.Report) -> Markup:
     lang = rep.lang
     data_year = rep.year - int(rep.rules["statistic.data_year_offset"])
-    views = report.kelurahan_views(rep)
+    views = sections.kelurahan_views(rep)
     parts = [_heading(rep, "kelurahan")]
     if not views:
         return _join([*parts, _p(t("kelurahan.none", lang, data_year=data_year))])
@@ -357,9 +353,9 @@ def kelurahan_html(rep: report.Report) -> Markup:
 
 # --- 8. peers ------------------------------------------------------------------------------
 
-def peers_html(rep: report.Report) -> Markup:
+def peers_html(rep: sections.Report) -> Markup:
     lang = rep.lang
-    peers = report.peers_table(rep)
+    peers = sections.peers_table(rep)
     parts = [_heading(rep, "peers")]
     if peers.empty:
         return _join([*parts, _p(t("peers.none", lang))])
@@ -380,9 +376,9 @@ def peers_html(rep: report.Report) -> Markup:
 
 # --- 9. plan -------------------------------------------------------------------------------
 
-def plan_html(rep: report.Report) -> Markup:
+def plan_html(rep: sections.Report) -> Markup:
     lang = rep.lang
-    result = report.plan_result(rep)
+    result = sections.plan_result(rep)
     s, actions = result["summary"], result["actions"]
     parts = [_heading(rep, "plan")]
     if not s["evidence_available"]:
@@ -399,14 +395,14 @@ def plan_html(rep: report.Report) -> Markup:
         return _join(parts)
     parts.append(Markup("<p><strong>{}</strong>{}</p>").format(
         t("plan.summary", lang, n=s["n_actions"], effort=s["total_effort"],
-          gain=fmt_est(s["total_after"] - s["current_total"], lang),
-          new_total=fmt_est(s["total_after"], lang),
-          margin=fmt_est(s["margin"], lang) if s["margin"] is not None else "–"),
+          gain=fmt_estimate(s["total_after"] - s["current_total"], lang),
+          new_total=fmt_estimate(s["total_after"], lang),
+          margin=fmt_estimate(s["margin"], lang) if s["margin"] is not None else "–"),
         _est_tag(lang)))
     for opd, grp in actions.groupby("opd", sort=False):
         parts.append(Markup("<h3>{}</h3>").format(
             t("plan.opd_heading", lang, opd=opd, n=len(grp),
-              gain=fmt_est(grp["points_gained"].sum(), lang))))
+              gain=fmt_estimate(grp["points_gained"].sum(), lang))))
         items = []
         for r in grp.itertuples():
             if r.action == "raise_statistic":
@@ -417,7 +413,7 @@ def plan_html(rep: report.Report) -> Markup:
             meta = t("plan.item_meta", lang, action=getattr(r, f"label_{lang}"),
                      indicator=r.indicator, name=getattr(r, f"indicator_name_{lang}"),
                      effort=r.effort)
-            items.append(_item(what, meta, "+" + fmt_est(r.points_gained, lang)))
+            items.append(_item(what, meta, "+" + fmt_estimate(r.points_gained, lang)))
         parts.append(Markup('<ul class="items">{}</ul>').format(_join(items)))
     return _join(parts)
 
@@ -430,12 +426,12 @@ def _yes_no(value: object, lang: str) -> str:
     return t("label.yes", lang) if bool(value) else t("label.no", lang)
 
 
-def methodology_html(rep: report.Report) -> Markup:
+def methodology_html(rep: sections.Report) -> Markup:
     lang = rep.lang
     parts = [_heading(rep, "methodology"),
              Markup("<h3>{}</h3>").format(t("calibration.heading", lang)),
              _p(t("calibration.intro", lang))]
-    cal, summary = report.calibration_table(rep)
+    cal, summary = sections.calibration_table(rep)
     if summary["years_compared"]:
         parts.append(_p(t("calibration.summary", lang, hits=summary["years_in_band"],
                           n=summary["years_compared"])))
@@ -446,13 +442,13 @@ def methodology_html(rep: report.Report) -> Markup:
             t("label.year", lang): cal["year"].astype(str),
             t("label.official_predicate", lang): cal["official_predicate"],
             t("label.claimed_total", lang): [fmt_points(v, lang) for v in cal["claimed_total"]],
-            t("label.estimated_total", lang): [fmt_est(v, lang) for v in cal["estimated_total"]],
-            t("label.range", lang): ["–" if is_missing(lo) else f"{fmt_est(lo, lang)}–"
-                                     f"{fmt_est(hi, lang)}" for lo, hi in
+            t("label.estimated_total", lang): [fmt_estimate(v, lang) for v in cal["estimated_total"]],
+            t("label.range", lang): ["–" if is_missing(lo) else f"{fmt_estimate(lo, lang)}–"
+                                     f"{fmt_estimate(hi, lang)}" for lo, hi in
                                      zip(cal["estimated_total_min"], cal["estimated_total_max"],
                                          strict=True)],
             t("label.in_band", lang): [_yes_no(v, lang) for v in cal["in_band"]],
-            t("label.distance", lang): [fmt_est(v, lang) for v in cal["distance_to_band"]]})
+            t("label.distance", lang): [fmt_estimate(v, lang) for v in cal["distance_to_band"]]})
         parts.append(html_table(table, numeric=[table.columns[2], table.columns[3],
                                                 table.columns[6]], table_class="compact"))
     parts += [Markup("<h3>{}</h3>").format(t("official.heading", lang)),
@@ -470,7 +466,7 @@ def methodology_html(rep: report.Report) -> Markup:
                           indicators=", ".join(str(i) for i in assumed)))
     parts.append(Markup("<ul>{}</ul>").format(_join(Markup("<li>{}</li>").format(i)
                                                     for i in items)))
-    rules = report.methodology_table(rep)
+    rules = sections.methodology_table(rep)
     parts.append(Markup("<h3>{}</h3>").format(t("assumptions.rules", lang)))
     parts.append(Markup('<dl class="rules">{}</dl>').format(_join(
         Markup("<dt><code>{}</code> = {}{}</dt><dd>{}</dd>").format(
@@ -479,7 +475,7 @@ def methodology_html(rep: report.Report) -> Markup:
         for r in rules.itertuples())))
 
     parts.append(Markup("<h3>{}</h3>").format(t("sources.heading", lang)))
-    src = report.sources_table(rep)
+    src = sections.sources_table(rep)
     if src.empty:
         parts.append(_p(t("sources.none", lang)))
     else:
@@ -497,7 +493,7 @@ def methodology_html(rep: report.Report) -> Markup:
             for f, status, who, note, u in zip(src["file"], status_text, src["delivered_by"],
                                                src["notes"], src["source_url"], strict=True))))
     parts.append(Markup("<h3>{}</h3>").format(t("quality.heading", lang)))
-    notes = report.quality_notes(rep) or [t("quality.all_good", lang)]
+    notes = sections.quality_notes(rep) or [t("quality.all_good", lang)]
     parts.append(Markup("<ul>{}</ul>").format(_join(Markup("<li>{}</li>").format(n)
                                                     for n in notes)))
     parts.append(Markup("<h3>{}</h3>").format(t("glossary.heading", lang)))
@@ -508,7 +504,7 @@ def methodology_html(rep: report.Report) -> Markup:
     return _join(parts)
 
 
-def footer_html(rep: report.Report) -> Markup:
+def footer_html(rep: sections.Report) -> Markup:
     return Markup('<footer class="report-footer">{}</footer>').format(
         t("report.generated", rep.lang, date=date.today().isoformat(), version=__version__,
           data=str(rep.paths.data_dir)))
@@ -528,24 +524,24 @@ def _display(fragment: Markup) -> None:
     display(HTML(str(fragment)))
 
 
-def show_title(rep: report.Report) -> None:
+def show_title(rep: sections.Report) -> None:
     _display(title_html(rep))
 
 
-def show_section(rep: report.Report, anchor: str) -> None:
+def show_section(rep: sections.Report, anchor: str) -> None:
     """Display one numbered section (``headline``, ``bands``, ... ``methodology``)."""
     _display(SECTION_HTML[anchor](rep))
     if anchor == "headline":
         from IPython.display import display
 
-        display({HEADLINE_MIME: report.headline_record(rep)}, raw=True)
+        display({HEADLINE_MIME: sections.index_headline(rep)}, raw=True)
 
 
-def show_footer(rep: report.Report) -> None:
+def show_footer(rep: sections.Report) -> None:
     _display(footer_html(rep))
 
 
-def full_html(rep: report.Report) -> Markup:
+def full_html(rep: sections.Report) -> Markup:
     """Every section in order (what the notebook shows), for tests and quick previews."""
     return _join([title_html(rep), *(SECTION_HTML[a](rep) for a, _ in SECTIONS),
                   footer_html(rep)])

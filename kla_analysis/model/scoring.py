@@ -11,7 +11,7 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from .catalog import load_bands, load_catalog, load_clusters
+from ..catalog import load_bands, load_catalog, load_clusters
 
 BandsLike = pd.DataFrame | str | None
 

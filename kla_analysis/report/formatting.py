@@ -16,7 +16,7 @@ from numbers import Real
 import pandas as pd
 from markupsafe import Markup, escape
 
-from .i18n import check_lang, t
+from .i18n import t
 
 MISSING = "–"  # shown for no data (never 0)
 MINUS = "−"
@@ -34,8 +34,8 @@ def fmt_number(value: object, lang: str = "id", decimals: int = 1, trim: bool = 
     """``1234.5`` -> ``1.234,5`` (id) or ``1,234.5`` (en); missing -> ``–``.
 
     ``trim`` drops trailing decimal zeros (``979.00`` -> ``979``, ``652.50`` -> ``652,5``).
+    ``lang`` was checked where the run started (``params.check_lang``).
     """
-    check_lang(lang)
     if is_missing(value):
         return MISSING
     x = float(value)  # type: ignore[arg-type]
@@ -55,6 +55,12 @@ def fmt_int(value: object, lang: str = "id") -> str:
 def fmt_points(value: object, lang: str = "id") -> str:
     """Points with up to two decimals, trailing zeros dropped: ``946,45``, ``979``."""
     return fmt_number(value, lang, decimals=2, trim=True)
+
+
+def fmt_estimate(value: object, lang: str = "id") -> str:
+    """A number derived from the estimate: one decimal at most (the estimate is not that
+    precise): ``652,5``, ``700``."""
+    return fmt_number(value, lang, decimals=1, trim=True)
 
 
 def fmt_percent(value: object, lang: str = "id", decimals: int = 1) -> str:

@@ -31,7 +31,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from . import svg
-from .formatting import fmt_number, fmt_points, fmt_value, predicate_label
+from .formatting import fmt_estimate, fmt_number, fmt_points, fmt_value, predicate_label
 from .i18n import t
 
 # Okabe & Ito (2008), https://jfly.uni-koeln.de/color/
@@ -63,11 +63,6 @@ def plain_text(fn):
         with rc_context({"text.parse_math": False, "text.usetex": False}):
             return fn(*args, **kwargs)
     return wrapper
-
-
-def _est(value: object, lang: str) -> str:
-    """Estimate-derived numbers: one decimal at most (the estimate is not more precise)."""
-    return fmt_number(value, lang, decimals=1, trim=True)
 
 
 def _figure(height: float) -> Figure:
@@ -210,7 +205,7 @@ def score_bands_figure(bands: pd.DataFrame, claimed: float | None, estimate: flo
                         ecolor=BACKED["color"], elinewidth=2, capsize=5, zorder=2)
         ax.plot([estimate], [0], linestyle="none", marker=BACKED["marker"], markersize=9,
                 color=BACKED["color"], markeredgecolor="black", zorder=3)
-        ax.annotate(_est(estimate, lang), (estimate, 0), xytext=(0, 9),
+        ax.annotate(fmt_estimate(estimate, lang), (estimate, 0), xytext=(0, 9),
                     textcoords="offset points", ha="center", fontsize=FONT)
     if target_entry is not None:
         ax.axvline(target_entry, color=TARGET["color"], linestyle=TARGET["linestyle"], lw=1.4,
@@ -228,7 +223,7 @@ def score_bands_figure(bands: pd.DataFrame, claimed: float | None, estimate: flo
     target_text = (t("alt.bands_target", lang, predicate=target,
                      entry=fmt_points(target_entry, lang)) if target_entry is not None else "")
     alt = t("alt.bands", lang, claimed=fmt_points(claimed, lang),
-            estimate=_est(estimate, lang), low=_est(low, lang), high=_est(high, lang),
+            estimate=fmt_estimate(estimate, lang), low=fmt_estimate(low, lang), high=fmt_estimate(high, lang),
             predicate=predicate_label(estimated_predicate, lang), target=target_text).strip()
     return ReportFigure(fig, alt)
 
@@ -253,7 +248,7 @@ def clusters_figure(clusters: pd.DataFrame, lang: str = "id") -> ReportFigure:
     ax.barh(y - 0.18, clusters["backed"].fillna(0), height=0.34, color=BACKED["color"],
             label=t("label.backed", lang), zorder=2)
     for yi, v in zip(y, clusters["backed"], strict=True):
-        ax.text((0 if pd.isna(v) else v) + 2, yi - 0.18, _est(v, lang), va="center",
+        ax.text((0 if pd.isna(v) else v) + 2, yi - 0.18, fmt_estimate(v, lang), va="center",
                 fontsize=FONT - 1.5)
     ax.set_yticks(y, list(clusters["label"]))
     ax.set_xlabel(t("chart.points_axis", lang), fontsize=FONT)
@@ -262,7 +257,7 @@ def clusters_figure(clusters: pd.DataFrame, lang: str = "id") -> ReportFigure:
     _style(ax)
     items = "; ".join(
         t("alt.clusters_item", lang, cluster=r.label, claimed=fmt_points(r.claimed, lang),
-          backed=_est(r.backed, lang), max=fmt_points(r.max_points, lang))
+          backed=fmt_estimate(r.backed, lang), max=fmt_points(r.max_points, lang))
         for r in clusters.itertuples())
     return ReportFigure(fig, t("alt.clusters", lang, items=items))
 
@@ -314,7 +309,7 @@ def trend_figure(trend: pd.DataFrame, bands: pd.DataFrame, lang: str = "id") -> 
     _style(ax)
     items = "; ".join(
         t("alt.trend_item", lang, year=int(r.year), claimed=fmt_points(r.claimed, lang),
-          estimate=_est(r.estimate, lang),
+          estimate=fmt_estimate(r.estimate, lang),
           official=(r.official_predicate if isinstance(r.official_predicate, str)
                     else t("headline.official_unknown", lang)))
         for r in trend.itertuples())

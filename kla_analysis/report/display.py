@@ -13,7 +13,7 @@ from :mod:`kla_analysis.plots`, so notebook, report and charts agree. Every func
 ``lang`` (``id`` default, or ``en``)::
 
     report.indicator_table(rep).pipe(display.style_table, "id")
-    display.style_record(explore.headline_record(rep), "id")
+    display.style_record(explore.headline_view(rep), "id")
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ import pandas as pd
 from markupsafe import escape
 from pandas.io.formats.style import Styler
 
+from ..catalog import load_bands
+from ..config import PACKAGE_DIR, package_file
+from ..model.rules import status_labels
+from ..params import check_lang
+from ..yamlfile import read_yaml
 from . import plots
-from .catalog import load_bands
-from .config import PACKAGE_DIR, package_file
-from .estimate import status_labels
 from .formatting import (
     MISSING,
     fmt_int,
@@ -40,8 +42,7 @@ from .formatting import (
     is_missing,
     predicate_label,
 )
-from .i18n import check_lang, t
-from .yamlfile import read_yaml
+from .i18n import t
 
 REPORT_CSS = PACKAGE_DIR / "templates" / "kla_report" / "static" / "report.css"
 KINDS = ("text", "int", "points", "estimate", "share", "percent", "value", "status",

@@ -18,14 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import calibration, estimate, plan
-from .catalog import load_bands, load_catalog
-from .config import ProjectPaths, project_paths
-from .errors import KlaError
-from .i18n import check_lang, measure_label, t
-from .runner import check_year
-from .tables import load_processed
-from .yamlfile import loads
+from ..catalog import load_bands, load_catalog
+from ..config import ProjectPaths, project_paths
+from ..errors import KlaError
+from ..model import calibration, estimate, methodology, plan
+from ..model.rules import load_rules
+from ..params import check_lang, parse_year
+from ..tables import load_processed
+from ..yamlfile import loads
+from .i18n import measure_label, t
 
 
 @dataclass
@@ -65,12 +66,12 @@ def load_report(year: object, city: str | None = "", data_dir: str | Path | None
     Raises ``KlaError`` for a bad year or language, missing processed tables, an unknown
     city or target, or a year without a self-assessment.
     """
-    year = check_year(year)
+    year = parse_year(year)
     lang = check_lang(lang)
     paths = project_paths(data_dir or None)
     tables = load_processed(paths)
-    city = estimate.check_year(tables, year, None if _blank(city) else city)
-    rules = estimate.load_rules()
+    city = estimate.require_self_assessment(tables, year, None if _blank(city) else city)
+    rules = load_rules()
     bands = load_bands()
     catalog = load_catalog()
     inputs = estimate.indicator_inputs(tables, year, city, rules, catalog)  # computed once
@@ -140,7 +141,7 @@ def headline(rep: Report) -> dict:
     return out
 
 
-def headline_record(rep: Report) -> dict:
+def index_headline(rep: Report) -> dict:
     """JSON-ready headline numbers for the index (plain floats, ints, strings, None)."""
     h = headline(rep)
     keys = ["city", "year", "official_predicate", "official_status", "claimed_total",
@@ -336,7 +337,7 @@ def calibration_table(rep: Report) -> tuple[pd.DataFrame, dict]:
 def methodology_table(rep: Report) -> pd.DataFrame:
     """Every rule of the estimate, sensitivity and planner (``section, rule, value,
     assumption, rationale``), rationale in the report language."""
-    return estimate.methodology_table(rep.lang)
+    return methodology.methodology_table(rep.lang)
 
 
 def sources_table(rep: Report) -> pd.DataFrame:

@@ -29,18 +29,14 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .atomic import clear_stale_temp
-from .config import ProjectPaths, project_paths
-from .errors import KlaError
-from .i18n import LANGS, check_lang
-from .runner import (
-    NOTEBOOK,
-    ReportJob,
-    input_fingerprint,
-    prepare_job,
-    read_manifest,
-    render,
-)
+from ..atomic import clear_stale_temp
+from ..config import ProjectPaths, project_paths
+from ..errors import KlaError
+from ..model.estimate import assessment_years, resolve_city
+from ..params import LANGS, check_lang
+from ..tables import load_processed
+from .index import INDEX_NAME, build_index
+from .runner import NOTEBOOK, ReportJob, input_fingerprint, prepare_job, read_manifest, render
 
 LOCK_NAME = ".kla-report.lock"
 LOCK_WAIT = 5.0
@@ -87,9 +83,6 @@ def plan_jobs(paths: ProjectPaths | None = None, years: Sequence[int] | None = N
               langs: Sequence[str] = LANGS, city: str | None = None,
               target: str | None = None) -> list[ReportJob]:
     """Validated jobs for ``years`` (default: every year with a self-assessment) x ``langs``."""
-    from .estimate import assessment_years, resolve_city
-    from .tables import load_processed
-
     paths = paths or project_paths()
     if not (paths.data_dir / "processed").is_dir():
         raise KlaError(f"no processed tables in {paths.data_dir}; run `kla build` first")
@@ -181,8 +174,6 @@ def run_reports(jobs: Sequence[ReportJob], *, n_jobs: int | None = None, force: 
 
     ``on_locked`` is called once the lock is held (tests use it to prove the lock).
     """
-    from .index import build_index
-
     if not jobs:
         return []
     reports_dirs = {j.reports_dir for j in jobs}
@@ -276,8 +267,6 @@ def report_command(year: int | None, all_years: bool, langs: Sequence[str] | Non
     ``--all`` renders every year with a self-assessment in both languages (so each report's
     language link works), skipping unchanged ones unless ``force``.
     """
-    from .index import INDEX_NAME
-
     if (year is None) == (not all_years):
         raise KlaError("give either --year YEAR or --all")
     langs = list(langs or (["id"] if year is not None else LANGS))

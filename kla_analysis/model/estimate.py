@@ -23,173 +23,26 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .catalog import load_bands, load_catalog, load_evidence_requirements, predicate_names
-from .config import package_file
-from .errors import KlaError
+from ..catalog import load_bands, load_catalog, load_evidence_requirements, predicate_names
+from ..errors import KlaError
+from .rules import (
+    EVIDENCE_STATUSES,
+    INDICATOR_STATUSES,
+    ITEM_STATUSES,
+    TOL,
+    Rules,
+    check_rules,
+    load_rules,
+    sensitivity_grid,
+    show_value,
+)
 from .scoring import BandsLike, assign_predicates, cluster_totals, predicate_for
-from .yamlfile import read_yaml
-
-EVIDENCE_STATUSES = ("ada", "dalam_proses", "kedaluwarsa", "tidak_ada")
-#: Evidence status classes of a required item; ``missing`` = no inventory row.
-ITEM_STATUSES = (*EVIDENCE_STATUSES, "missing")
-INDICATOR_STATUSES = ("met", "partial", "not_met", "no_data")
-#: Tolerance for comparing a backing fraction with a status threshold.
-TOL = 1e-9
 
 Tables = Mapping[str, pd.DataFrame]
-Rules = dict[str, object]
-
-# ---------------------------------------------------------------------------------------------
-# Rules as data
-# ---------------------------------------------------------------------------------------------
-
-
-def _unit(v: object) -> str | None:
-    ok = isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1
-    return None if ok else "must be a number between 0 and 1"
-
-
-def _choice(*options: str):
-    def check(v: object) -> str | None:
-        return None if v in options else f"must be one of {', '.join(options)}"
-    return check
-
-
-def _offset(v: object) -> str | None:
-    ok = isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 5
-    return None if ok else "must be a whole number of years between 0 and 5"
-
-
-def _bool(v: object) -> str | None:
-    return None if isinstance(v, bool) else "must be true or false"
-
-
-def _precedence(v: object) -> str | None:
-    ok = isinstance(v, list) and sorted(v) == sorted(EVIDENCE_STATUSES)
-    return None if ok else f"must list each of {', '.join(EVIDENCE_STATUSES)} once"
-
-
-#: Every rule the estimate reads, with its value check (the YAML must give exactly these).
-RULE_CHECKS = {
-    **{f"evidence_weight.{s}": _unit for s in ITEM_STATUSES},
-    "statistic.weight": _unit,
-    "statistic.achievement": _choice("proportional", "threshold"),
-    "statistic.missing": _choice("evidence_only", "zero"),
-    "statistic.data_year_offset": _offset,
-    "statistic.aggregate_areas": _bool,
-    "points.basis": _choice("claimed", "max"),
-    "status.met_from": _unit,
-    "status.partial_from": _unit,
-    "evidence.status_precedence": _precedence,
-}
-
-
-def rules_path(path: str | Path | None = None) -> Path:
-    """The rules file in use: ``path`` or the packaged ``scoring_rules.yaml``."""
-    return Path(path) if path is not None else package_file("scoring_rules.yaml")
-
-
-def _yaml(path: str | Path) -> dict:
-    doc = read_yaml(path, "rules file")
-    if not isinstance(doc, dict):
-        raise KlaError(f"{path}: expected a mapping with 'rules' and 'sensitivity'")
-    return doc
-
-
-def check_rules(rules: Mapping[str, object], where: str = "rules") -> None:
-    """Raise ``KlaError`` listing every unknown, missing or out-of-range rule value."""
-    problems = [f"unknown rule {k!r}" for k in rules if k not in RULE_CHECKS]
-    problems += [f"rule {k!r} is missing" for k in RULE_CHECKS if k not in rules]
-    for key, check in RULE_CHECKS.items():
-        if key in rules and (msg := check(rules[key])):
-            problems.append(f"rule {key!r} value {rules[key]!r} {msg}")
-    if not problems and rules["status.partial_from"] > rules["status.met_from"]:
-        problems.append("rule 'status.partial_from' must not exceed 'status.met_from'")
-    if problems:
-        raise KlaError(f"{where}: " + "; ".join(problems))
-
-
-def _rules_doc(path: str | Path | None = None) -> dict:
-    p = rules_path(path)
-    doc = _yaml(p)
-    entries = doc.get("rules")
-    if not isinstance(entries, dict):
-        raise KlaError(f"{p}: a 'rules' mapping is required")
-    bad = [k for k, e in entries.items()
-           if not isinstance(e, dict) or "value" not in e or "assumption" not in e
-           or not str(e.get("rationale") or "").strip()]
-    if bad:
-        raise KlaError(f"{p}: rules {', '.join(bad)} need value, assumption and rationale")
-    check_rules({k: e["value"] for k, e in entries.items()}, str(p))
-    return doc
-
-
-def load_rules(path: str | Path | None = None) -> Rules:
-    """The headline rule settings as a flat dict (``'evidence_weight.ada' -> 1.0``, ...).
-
-    Raises ``KlaError`` naming the file and every bad rule if the YAML is invalid.
-    """
-    return {k: e["value"] for k, e in _rules_doc(path)["rules"].items()}
-
-
-def sensitivity_grid(path: str | Path | None = None) -> dict[str, list]:
-    """Alternative values per rule (``{'statistic.weight': [0.25, 0.5, 0.75], ...}``)."""
-    p = rules_path(path)
-    grid = (_rules_doc(path).get("sensitivity") or {}).get("grid") or {}
-    problems = []
-    for key, values in grid.items():
-        if key not in RULE_CHECKS:
-            problems.append(f"unknown rule {key!r}")
-        elif not isinstance(values, list) or not values:
-            problems.append(f"{key!r} needs a list of values")
-        else:
-            problems += [f"{key!r} value {v!r} {m}" for v in values if (m := RULE_CHECKS[key](v))]
-    if problems:
-        raise KlaError(f"{p}: sensitivity grid: " + "; ".join(problems))
-    return {k: list(v) for k, v in grid.items()}
-
-
-def status_labels(lang: str = "id", path: str | Path | None = None) -> dict[str, str]:
-    """Display labels of the indicator status codes (``met``, ``partial``, ...)."""
-    labels = _rules_doc(path).get("status_labels") or {}
-    return dict(labels.get(lang) or {s: s for s in INDICATOR_STATUSES})
-
-
-def methodology_table(lang: str = "id", rules_file: str | Path | None = None,
-                      actions_file: str | Path | None = None) -> pd.DataFrame:
-    """Every rule of the estimate and planner: ``section, rule, value, assumption, rationale``.
-
-    ``section`` is ``estimate``, ``sensitivity`` or ``plan``; ``rationale`` is in ``lang``
-    (``id`` or ``en``). The report prints this table as its methodology appendix.
-    """
-    key = "rationale_id" if lang == "id" else "rationale"
-    doc = _rules_doc(rules_file)
-    rows = [{"section": "estimate", "rule": k, "value": _show(e["value"]),
-             "assumption": bool(e["assumption"]), "rationale": e.get(key) or e["rationale"]}
-            for k, e in doc["rules"].items()]
-    sens = doc.get("sensitivity") or {}
-    rows += [{"section": "sensitivity", "rule": k, "value": _show(v),
-              "assumption": bool(sens.get("assumption", True)),
-              "rationale": sens.get(key) or sens.get("rationale", "")}
-             for k, v in sensitivity_grid(rules_file).items()]
-    from .plan import actions_methodology  # plan imports this module
-
-    out = pd.concat([pd.DataFrame(rows), actions_methodology(lang, actions_file)],
-                    ignore_index=True)
-    return out[["section", "rule", "value", "assumption", "rationale"]]
-
-
-def _show(value: object) -> str:
-    if isinstance(value, list):
-        return ", ".join(_show(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,7 +105,7 @@ def assessment_years(tables: Tables, city: str | None = None) -> list[int]:
     return sorted(int(y) for y in pd.to_numeric(sa["year"]).dropna().unique())
 
 
-def check_year(tables: Tables, year: int, city: str | None = None) -> str:
+def require_self_assessment(tables: Tables, year: int, city: str | None = None) -> str:
     """Return the resolved city; ``KlaError`` if it has no self-assessment for ``year``."""
     city = resolve_city(tables, city)
     years = assessment_years(tables, city)
@@ -336,7 +189,7 @@ def indicator_inputs(tables: Tables, year: int, city: str | None = None,
     when absent; ``statistic_source`` says which area level it came from).
     """
     rules = rules or load_rules()
-    city = check_year(tables, year, city)
+    city = require_self_assessment(tables, year, city)
     cat = catalog if catalog is not None else load_catalog()
     out = cat[["indicator", "cluster", "name_id", "name_en", "opd", "max_points", "measure",
                "unit", "direction", "target"]].copy()
@@ -701,7 +554,7 @@ def one_at_a_time(inputs: pd.DataFrame, rules: Rules | None = None,
         for v in dict.fromkeys([rules[key], *values]):
             r = {**rules, key: v}
             check_rules(r, "sensitivity setting")
-            rows.append({"rule": key, "value": _show(v), "is_headline": v == rules[key],
+            rows.append({"rule": key, "value": show_value(v), "is_headline": v == rules[key],
                          "estimated_total": float(_score_arrays(arrays, r)["backed_points"].sum())})
     out = pd.DataFrame(rows, columns=["rule", "value", "is_headline", "estimated_total"])
     out["estimated_predicate"] = assign_predicates(out["estimated_total"], bands)

@@ -26,9 +26,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import write_bytes
-from .config import ProjectPaths, project_paths
-from .errors import KlaError
+from ..atomic import write_bytes
+from ..config import ProjectPaths, project_paths
+from ..errors import KlaError
 
 CHROMIUM_ENV = "KLA_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"

@@ -19,11 +19,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .atomic import atomic_path
-from .catalog import load_bands, load_catalog, load_evidence_requirements
-from .config import ProjectPaths, project_paths
-from .errors import InputProblems, KlaError
+from ..atomic import atomic_path
+from ..catalog import load_bands, load_catalog, load_evidence_requirements
+from ..config import ProjectPaths, project_paths
+from ..errors import InputProblems, KlaError
 from .specs import load_specs
+from .validate import read_reference
 
 HEADER_ROW = 3  # row 1: title, row 2: a one-line reminder, row 3: headers
 BLANK_ROWS = 500  # rows covered by drop-downs in the open-ended templates
@@ -111,8 +112,6 @@ COMMON_STEPS = [
 
 def _reference(paths: ProjectPaths) -> tuple[dict | None, pd.DataFrame]:
     """Default city and the gazetteer of ``paths.raw`` (must be valid)."""
-    from .validate import read_reference
-
     city, gaz, problems = read_reference(paths)
     if not problems.empty:
         raise InputProblems(problems)

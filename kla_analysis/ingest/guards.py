@@ -31,8 +31,8 @@ from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from .config import env_positive, package_file
-from .yamlfile import read_yaml
+from ..config import env_positive, package_file
+from ..yamlfile import read_yaml
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..atomic import clear_stale_temp
+from ..config import ProjectPaths, project_paths
+from ..errors import KlaError
+from ..tables import TABLES, table_path, write_tables
 from . import interim
-from .atomic import clear_stale_temp
-from .config import ProjectPaths, project_paths
-from .errors import KlaError
-from .tables import TABLES, table_path, write_tables
 from .validate import check_data
 
 

@@ -23,11 +23,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from .atomic import atomic_group, clear_stale_temp
-from .config import PACKAGE_DIR, ProjectPaths, package_files
+from .. import __version__
+from ..atomic import atomic_group, clear_stale_temp
+from ..config import PACKAGE_DIR, ProjectPaths, package_files
+from ..tables import TABLES
 from .guards import max_file_bytes
-from .tables import TABLES
+from .validate import DTYPES
 
 FINGERPRINT = "fingerprint.json"
 
@@ -83,8 +84,6 @@ def save(paths: ProjectPaths, tables: dict[str, pd.DataFrame], fingerprint: str)
 
 def _contract_types(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """Parquet has no datetime64[s]: dates come back in ms; cast back to the contract."""
-    from .validate import DTYPES
-
     cast = {c: t for c, t in DTYPES[name].items() if str(df[c].dtype) != t}
     return df.astype(cast) if cast else df
 

@@ -13,22 +13,21 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from .catalog import load_bands
-from .errors import KlaError
+from ..catalog import load_bands
+from ..errors import KlaError
 from .estimate import (
-    Rules,
     Tables,
     assessment_years,
     city_rows,
     estimate_summary,
     get_table,
-    load_rules,
     resolve_city,
     score_inputs,
     sensitivity,
     sensitivity_range,
 )
 from .estimate import indicator_inputs as _inputs
+from .rules import Rules, load_rules
 from .scoring import (
     BandsLike,
     canonical_predicate,

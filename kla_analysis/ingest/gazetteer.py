@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..yamlfile import loads
 from .cleaning import as_text, city_key, closest, name_key, on_uniques
-from .yamlfile import loads
 
 CITY_FILE = "city.yaml"
 

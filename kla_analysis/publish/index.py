@@ -14,9 +14,11 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .formatting import fmt_number, fmt_points, predicate_label
-from .i18n import LANGS, check_lang, t
-from .runner import TEMPLATE_DIR, TEMPLATE_NAME, ReportJob, publish, read_manifest
+from ..atomic import write_text
+from ..params import LANGS, check_lang
+from ..report.formatting import fmt_estimate, fmt_points, predicate_label
+from ..report.i18n import t
+from .runner import TEMPLATE_DIR, TEMPLATE_NAME, ReportJob, read_manifest
 
 INDEX_NAME = "index.html"
 _REPORT_FILE = re.compile(r"^(\d{4})-([a-z]{2})\.html$")
@@ -46,10 +48,6 @@ def collect_reports(reports_dir: Path) -> list[dict]:
     return sorted(found, key=lambda r: (r["city"].casefold(), -r["year"], LANGS.index(r["lang"])))
 
 
-def _est(value: object, lang: str) -> str:
-    return fmt_number(value, lang, decimals=1, trim=True)
-
-
 def _year_block(entries: list[dict], lang: str) -> Markup:
     """One ``<li>`` for a city-year: headline line and a link per language."""
     year = entries[0]["year"]
@@ -61,15 +59,15 @@ def _year_block(entries: list[dict], lang: str) -> Markup:
         if h.get("estimated_total") is not None:
             lines.append(t("index.year_line", lang, official=official,
                            claimed=fmt_points(h.get("claimed_total"), lang),
-                           estimate=_est(h.get("estimated_total"), lang),
-                           low=_est(h.get("estimated_total_min"), lang),
-                           high=_est(h.get("estimated_total_max"), lang),
+                           estimate=fmt_estimate(h.get("estimated_total"), lang),
+                           low=fmt_estimate(h.get("estimated_total_min"), lang),
+                           high=fmt_estimate(h.get("estimated_total_max"), lang),
                            predicate=predicate_label(h.get("estimated_predicate"), lang)))
             gap = h.get("points_to_target_predicate")
             if h.get("target_predicate") and gap is not None:
                 lines.append(t("index.target_reached", lang, target=h["target_predicate"])
                              if gap <= 0 else
-                             t("index.to_target", lang, points=_est(gap, lang),
+                             t("index.to_target", lang, points=fmt_estimate(gap, lang),
                                target=h["target_predicate"]))
         else:
             lines.append(t("index.year_line_no_estimate", lang, official=official,
@@ -87,8 +85,7 @@ def _year_block(entries: list[dict], lang: str) -> Markup:
 
 def index_html(reports_dir: Path, failures: list[tuple[ReportJob, str]] | None = None,
                lang: str = "id") -> str:
-    """The index page as a string (see ``build_index``)."""
-    lang = check_lang(lang)
+    """The index page as a string (see ``build_index``, which checks ``lang``)."""
     reports = collect_reports(reports_dir)
     body = [Markup("<h1>{}</h1><p>{}</p>").format(t("index.title", lang), t("index.intro", lang))]
     if failures:
@@ -123,5 +120,6 @@ def index_html(reports_dir: Path, failures: list[tuple[ReportJob, str]] | None =
 def build_index(reports_dir: Path, failures: list[tuple[ReportJob, str]] | None = None,
                 lang: str = "id") -> Path:
     """Write ``<reports_dir>/index.html`` atomically and return its path."""
+    lang = check_lang(lang)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    return publish(reports_dir / INDEX_NAME, index_html(reports_dir, failures, lang))
+    return write_text(reports_dir / INDEX_NAME, index_html(reports_dir, failures, lang))

@@ -21,22 +21,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .catalog import load_bands, load_catalog, load_evidence_requirements
-from .config import package_file
-from .errors import KlaError
+from ..catalog import load_bands, load_catalog, load_evidence_requirements
+from ..config import package_file
+from ..errors import KlaError
+from ..yamlfile import read_yaml
+from .calibration import default_target
 from .estimate import (
-    ITEM_STATUSES,
-    Rules,
     Tables,
-    check_year,
     estimate_summary,
     evidence_items,
     indicator_inputs,
-    load_rules,
+    require_self_assessment,
     score_inputs,
 )
+from .rules import ITEM_STATUSES, Rules, load_rules
 from .scoring import BandsLike, canonical_predicate, entry_score, predicate_for
-from .yamlfile import read_yaml
 
 #: Points tolerance when comparing a planned total with an entry score (float sums).
 EPS = 1e-6
@@ -117,32 +116,6 @@ def load_actions(path: str | Path | None = None) -> dict:
     if problems:
         raise KlaError(f"{p}: " + "; ".join(problems))
     return doc
-
-
-def actions_methodology(lang: str = "id", path: str | Path | None = None) -> pd.DataFrame:
-    """Planner assumptions as rows ``section='plan', rule, value, assumption, rationale``."""
-    doc = load_actions(path)
-    key = "rationale_id" if lang == "id" else "rationale"
-    rows = []
-    for name, a in doc["evidence_actions"].items():
-        rows.append((f"effort.{name}", f"{a['effort']}", a, "applies to "
-                     + ", ".join(a.get("applies_to") or [])))
-    for o in doc.get("item_overrides") or []:
-        val = f"{o['effort']}" if "effort" in o else ""
-        if o.get("available") is False:
-            val = "not available"
-        rows.append((f"effort.item.{o['item']}", val, o, ""))
-    stat = doc.get("statistic_action") or {}
-    for group, entries in (("unit", stat.get("by_unit") or {}),
-                           ("measure", stat.get("measure_overrides") or {})):
-        for name, p in entries.items():
-            val = ", ".join(f"{k}={p[k]:g}" for k in ("step", "max_change", "effort_per_step")
-                            if k in p)
-            rows.append((f"statistic.{group}.{name}", val, p, ""))
-    return pd.DataFrame(
-        [{"section": "plan", "rule": r, "value": v, "assumption": bool(e.get("assumption", True)),
-          "rationale": e.get(key) or e.get("rationale", "")} for r, v, e, _ in rows],
-        columns=["section", "rule", "value", "assumption", "rationale"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -449,12 +422,10 @@ def plan_year(tables: Tables, year: int, city: str | None = None, target: str | 
     Raises ``KlaError`` for an unknown city, a year without self-assessment or an unknown
     target name.
     """
-    from .calibration import default_target
-
     rules = rules or load_rules()
     actions = actions or load_actions()
     b = bands if isinstance(bands, pd.DataFrame) else load_bands(bands)
-    city = check_year(tables, year, city)
+    city = require_self_assessment(tables, year, city)
     cat = catalog if catalog is not None else load_catalog()
     inputs = indicator_inputs(tables, year, city, rules, cat)
     scored = score_inputs(inputs, rules)

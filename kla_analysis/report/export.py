@@ -17,8 +17,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from ..atomic import atomic_path
+from ..params import check_lang
 from . import i18n
-from .atomic import atomic_path
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -95,7 +96,6 @@ def sheet_name(name: object, taken: set[str]) -> str:
 def todo_tables(plan: dict, lang: str = "id") -> dict[str, pd.DataFrame]:
     """The workbook's OPD sheets as DataFrames (``{sheet name: table}``), OPDs in
     alphabetical order, rows by indicator. ``plan`` is ``plan.plan_year(...)``."""
-    lang = i18n.check_lang(lang)
     acts = plan["actions"].copy()
     sfx = "id" if lang == "id" else "en"
     acts["indicator_name"] = acts[f"indicator_name_{sfx}"]
@@ -117,7 +117,6 @@ def todo_tables(plan: dict, lang: str = "id") -> dict[str, pd.DataFrame]:
 
 def notes_table(plan: dict, lang: str = "id") -> pd.DataFrame:
     """The notes sheet: the plan's headline numbers and the assumption disclaimer."""
-    lang = i18n.check_lang(lang)
     s = plan["summary"]
     rows = [(label, round(v, 2) if isinstance(v := s.get(key), float) else v)
             for label, key in NOTES[lang]]
@@ -139,8 +138,10 @@ def _cell(value: object) -> object:
 def write_todo_workbook(plan: dict, path: str | Path, lang: str = "id") -> Path:
     """Write the to-do workbook (``.xlsx``) atomically: one sheet per OPD, then a notes sheet.
 
-    Returns the path. Every text cell is passed through ``neutralise``.
+    Returns the path. Every text cell is passed through ``neutralise``. The entry point of
+    the workbook, so ``lang`` is checked here (``params.check_lang``).
     """
+    lang = check_lang(lang)
     tables = todo_tables(plan, lang)
     wb = Workbook()
     wb.remove(wb.active)
@@ -157,7 +158,7 @@ def write_todo_workbook(plan: dict, path: str | Path, lang: str = "id") -> Path:
             width = max([len(str(col))] + [len(str(v)) for v in table.iloc[:, i - 1]
                                            if v is not None])
             ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
-    notes = wb.create_sheet(NOTES_SHEET[i18n.check_lang(lang)])
+    notes = wb.create_sheet(NOTES_SHEET[lang])
     for rec in notes_table(plan, lang).itertuples(index=False):
         notes.append([_cell(v) for v in rec])
     notes.column_dimensions["A"].width = 30

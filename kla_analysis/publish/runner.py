@@ -25,17 +25,15 @@ import re
 import sys
 import tempfile
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import TypeVar
 
-from . import __version__
-from .atomic import TMP_PREFIX, atomic_path
-from .config import (
+from .. import __version__
+from ..atomic import FILE_MODE, TMP_PREFIX, write_text
+from ..config import (
     KERNEL_NAME,
     NOTEBOOKS_DIR,
     PACKAGE_DIR,
@@ -44,8 +42,13 @@ from .config import (
     package_files,
     project_paths,
 )
-from .errors import KlaError
-from .i18n import LANGS, check_lang
+from ..errors import KlaError
+from ..model.estimate import require_self_assessment
+from ..model.scoring import canonical_predicate
+from ..params import HEADLINE_MIME, LANGS, check_lang, city_slug, parse_year
+from ..report.i18n import t
+from ..tables import load_processed
+from .offline import external_references
 
 # nbformat (papermill, nbconvert) imports jsonschema, whose optional "iri" format checker
 # rfc3987-syntax (pulled in by jupyterlab's jupyter-events) compiles ~35 Lark grammars at
@@ -59,9 +62,6 @@ T = TypeVar("T")
 NOTEBOOK = NOTEBOOKS_DIR / "evaluation_report.ipynb"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 TEMPLATE_NAME = "kla_report"
-#: Mimetype of the headline figures the notebook emits for the index (not shown in HTML).
-HEADLINE_MIME = "application/vnd.kla-analysis.headline+json"
-YEAR_MIN, YEAR_MAX = 2006, 2100
 #: Seconds one notebook cell may run before the report fails (``KLA_CELL_TIMEOUT``).
 DEFAULT_CELL_TIMEOUT = 300
 DEFAULT_START_TIMEOUT = 60
@@ -78,27 +78,6 @@ def cell_timeout_default() -> int:
 
 
 # --- parameters ----------------------------------------------------------------------------
-
-def check_year(year: object) -> int:
-    """An evaluation year as int; bools, text and out-of-range numbers are refused."""
-    if isinstance(year, bool) or not isinstance(year, int):
-        if isinstance(year, str) and year.strip().isdigit():
-            year = int(year.strip())
-        else:
-            raise KlaError(f"year must be a whole number such as 2023, got {year!r}")
-    if not YEAR_MIN <= year <= YEAR_MAX:
-        raise KlaError(f"year {year} is out of range ({YEAR_MIN}-{YEAR_MAX})")
-    return year
-
-
-def city_slug(city: str) -> str:
-    """Folder name for a city: ``Kota Banjarbaru`` -> ``kota-banjarbaru`` (ASCII only)."""
-    ascii_ = unicodedata.normalize("NFKD", city).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")
-    if not slug:
-        raise KlaError(f"city name {city!r} gives an empty folder name")
-    return slug
-
 
 def _inside(path: Path, root: Path) -> bool:
     try:
@@ -174,11 +153,7 @@ def prepare_job(year: object, lang: object = "id", paths: ProjectPaths | None = 
     data folder an existing folder with ``processed/`` tables; outputs stay inside the
     reports folder.
     """
-    from .estimate import check_year as check_assessment_year
-    from .scoring import canonical_predicate
-    from .tables import load_processed
-
-    year = check_year(year)
+    year = parse_year(year)
     lang = check_lang(lang)
     paths = paths or project_paths()
     data_dir = _check_dir(paths.data_dir, "data folder")
@@ -191,7 +166,7 @@ def prepare_job(year: object, lang: object = "id", paths: ProjectPaths | None = 
         raise KlaError(f"reports folder {reports_dir} is inside the raw data folder "
                        f"{data_dir / 'raw'}, which code never writes; choose another one")
     tables = tables if tables is not None else load_processed(ProjectPaths(data_dir, reports_dir))
-    city = check_assessment_year(tables, year, city or None)
+    city = require_self_assessment(tables, year, city or None)
     if target:
         try:
             target = canonical_predicate(str(target))
@@ -258,24 +233,11 @@ def _last_started_cell(nb_path: Path) -> str:
     return _cell_name(started[-1][1], started[-1][0]) if started else "an unknown cell"
 
 
-def _readable(path: Path) -> None:
-    """Give a file the usual permissions (0644 minus umask); mkstemp makes it 0600."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o644 & ~umask)
-
-
-def publish(target: Path, text: str) -> Path:
-    """Replace ``target`` atomically with ``text`` (UTF-8), readable like any report file."""
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-        _readable(tmp)
-    return target
-
-
 def _keep(tmp: Path, target: Path) -> None:
+    """Move the executed notebook ``tmp`` to ``target``, readable like any report file
+    (mkstemp made it owner-only)."""
     if tmp.exists():
-        _readable(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, target)
 
 
@@ -298,7 +260,7 @@ def export_html(nb, lang: str, title: str) -> str:
     for cell in nb.cells:  # the headline JSON is for the index, not for readers
         cell["outputs"] = [o for o in cell.get("outputs", [])
                            if HEADLINE_MIME not in o.get("data", {})]
-    body, _ = _exporter(check_lang(lang)).from_notebook_node(
+    body, _ = _exporter(lang).from_notebook_node(
         nb, resources={"metadata": {"name": title}})
     return body
 
@@ -396,8 +358,6 @@ def render(job: ReportJob, *, notebook: Path = NOTEBOOK, cell_timeout: int | Non
             _keep(tmp, job.error_ipynb)
             raise ReportFailed(f"{where}: the notebook could not run: {err}") from None
         nb = nbformat.read(tmp, as_version=4)
-        from .i18n import t
-
         title = t("report.title", job.lang, city=job.city, year=job.year)
         html = export_html(nb, job.lang, title)
         bad = external_references(html)
@@ -405,7 +365,7 @@ def render(job: ReportJob, *, notebook: Path = NOTEBOOK, cell_timeout: int | Non
             _keep(tmp, job.error_ipynb)
             raise ReportFailed(f"{where}: the HTML refers to network addresses "
                                f"({', '.join(bad[:3])}); not published")
-        publish(job.html, html)
+        write_text(job.html, html)
         _keep(tmp, job.ipynb)
         with contextlib.suppress(FileNotFoundError):
             job.error_ipynb.unlink()
@@ -427,7 +387,7 @@ def write_manifest(job: ReportJob, headline: dict, fingerprint: str, seconds: fl
            "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
            "seconds": round(seconds, 2), "version": __version__, "input_hash": fingerprint,
            "headline": headline}
-    publish(job.manifest, json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
+    write_text(job.manifest, json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
     return job.manifest
 
 
@@ -449,64 +409,12 @@ def render_report(year: object, lang: object = "id", paths: ProjectPaths | None 
     return render(job, notebook=notebook, cell_timeout=cell_timeout, log_output=log_output)
 
 
-# --- offline check -------------------------------------------------------------------------
-
-_URL_ATTRS = {"src", "href", "srcset", "poster", "data", "action", "formaction", "background",
-              "xlink:href", "manifest", "cite", "longdesc"}
-_LINK_TAGS = {"a", "area"}
-_CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")\s]+)", re.I)
-_CSS_IMPORT = re.compile(r"@import\s+['\"]([^'\"]+)", re.I)
-
-
-def _is_external(url: str) -> bool:
-    u = url.strip().lower()
-    if u.startswith(("data:", "#", "about:blank")):
-        return False
-    return bool(re.match(r"^(//|[a-z][a-z0-9+.-]*:)", u)) and not u.startswith(("file:", "mailto:"))
-
-
-class _RefCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.refs: list[str] = []
-        self._style = False
-
-    def handle_starttag(self, tag, attrs):
-        for name, value in attrs:
-            if tag in _LINK_TAGS and name == "href":
-                continue  # a link the reader may follow; never fetched when the page opens
-            if value and name in _URL_ATTRS:
-                parts = value.split(",") if name == "srcset" else [value]
-                self.refs += [p.strip().split(" ")[0] for p in parts]
-            if value and name == "style":
-                self.refs += _CSS_URL.findall(value)
-        self._style = tag == "style"
-
-    def handle_endtag(self, tag):
-        if tag == "style":
-            self._style = False
-
-    def handle_data(self, data):
-        if self._style:
-            self.refs += _CSS_URL.findall(data) + _CSS_IMPORT.findall(data)
-
-
-def external_references(html: str) -> list[str]:
-    """Every network URL in ``html`` that a browser would fetch when the page opens.
-
-    ``<a href>`` links (e.g. a source's web address) are not fetched and are not listed.
-    """
-    parser = _RefCollector()
-    parser.feed(html)
-    return [r for r in parser.refs if _is_external(r)]
-
-
 def result_dict(result: RenderResult) -> dict:
     out = asdict(result)
     out["job"] = {k: str(v) for k, v in asdict(result.job).items()}
     return out
 
 
-__all__ = ["LANGS", "ReportFailed", "ReportJob", "RenderResult", "check_year", "city_slug",
-           "external_references", "input_fingerprint", "prepare_job", "render",
+__all__ = ["ReportFailed", "ReportJob", "RenderResult",
+           "input_fingerprint", "prepare_job", "render",
            "render_report", "read_manifest"]

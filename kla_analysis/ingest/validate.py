@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from ..catalog import load_bands, load_catalog, load_evidence_requirements
+from ..config import ProjectPaths, project_paths
+from ..errors import InputProblems, problems_frame
 from . import cleaning as cl
-from .catalog import load_bands, load_catalog, load_evidence_requirements
-from .config import ProjectPaths, project_paths
-from .errors import InputProblems, problems_frame
 from .gazetteer import (
     kecamatan_lookup,
     kelurahan_lookup,

@@ -21,11 +21,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import estimate, plan, report
-from .catalog import load_bands
-from .config import project_paths
-from .errors import KlaError
-from .tables import load_processed
+from ..catalog import load_bands
+from ..config import project_paths
+from ..errors import KlaError
+from ..model import estimate, plan, rules
+from ..tables import load_processed
+from . import sections
 
 #: Share of kelurahan counted as lagging on a statistic (the bottom quarter).
 LAGGING_SHARE = 0.25
@@ -40,11 +41,11 @@ def latest_year(tables: dict, city: str | None = None) -> int:
 
 
 def open_report(year: int | None = None, city: str = "", data_dir: str = "",
-                lang: str = "id", target: str = "") -> report.Report:
-    """``report.load_report`` with the latest evaluation year when ``year`` is None."""
+                lang: str = "id", target: str = "") -> sections.Report:
+    """``sections.load_report`` with the latest evaluation year when ``year`` is None."""
     if year is None:
         year = latest_year(load_processed(project_paths(data_dir or None)), city or None)
-    return report.load_report(year=year, city=city, data_dir=data_dir, target=target, lang=lang)
+    return sections.load_report(year=year, city=city, data_dir=data_dir, target=target, lang=lang)
 
 
 HEADLINE_KEYS = ("official_predicate", "official_status", "claimed_total", "claimed_predicate",
@@ -53,29 +54,29 @@ HEADLINE_KEYS = ("official_predicate", "official_status", "claimed_total", "clai
                  "points_to_next_predicate", "target_predicate", "points_to_target_predicate")
 
 
-def headline_record(rep: report.Report) -> dict:
+def headline_view(rep: sections.Report) -> dict:
     """The headline figures of the year, in reading order (for ``display.style_record``)."""
-    h = report.headline(rep)
+    h = sections.headline(rep)
     return {k: h.get(k) for k in HEADLINE_KEYS}
 
 
-def status_by_cluster(rep: report.Report) -> pd.DataFrame:
+def status_by_cluster(rep: sections.Report) -> pd.DataFrame:
     """Indicators per klaster and status: ``cluster, label, met, partial, not_met, no_data,
     total`` in catalog order."""
-    clusters = report.cluster_table(rep)[["cluster", "label"]]
+    clusters = sections.cluster_table(rep)[["cluster", "label"]]
     counts = pd.crosstab(rep.indicators["cluster"], rep.indicators["status"])
-    counts = counts.reindex(index=clusters["cluster"], columns=list(estimate.INDICATOR_STATUSES),
+    counts = counts.reindex(index=clusters["cluster"], columns=list(rules.INDICATOR_STATUSES),
                             fill_value=0)
     out = clusters.reset_index(drop=True).join(counts.reset_index(drop=True))
     out["total"] = counts.sum(axis=1).to_numpy()
     return out
 
 
-def biggest_losses(rep: report.Report, n: int = 10) -> pd.DataFrame:
+def biggest_losses(rep: sections.Report, n: int = 10) -> pd.DataFrame:
     """The ``n`` indicators whose claim loses the most points against the evidence."""
     cols = ["indicator", "name", "cluster", "opd", "status", "claimed", "backed", "lost",
             "completeness"]
-    ind = report.indicator_table(rep)
+    ind = sections.indicator_table(rep)
     return ind.sort_values(["lost", "indicator"], ascending=[False, True],
                            na_position="last").head(n)[cols].reset_index(drop=True)
 
@@ -84,7 +85,7 @@ GAP_STATUSES = ("tidak_ada", "dalam_proses", "kedaluwarsa", "missing")
 
 
 def gaps_by_opd(gaps: pd.DataFrame) -> pd.DataFrame:
-    """Missing data dukung (``report.evidence_gaps``) per responsible OPD.
+    """Missing data dukung (``sections.evidence_gaps``) per responsible OPD.
 
     Columns ``opd, items, tidak_ada, dalam_proses, kedaluwarsa, missing, indicators, gain``
     (``indicators``: the indicator numbers concerned; ``gain``: the estimate's points
@@ -118,7 +119,7 @@ def _standing(values: pd.Series, direction: object) -> pd.Series:
 
 
 def kelurahan_long(views: list[dict]) -> pd.DataFrame:
-    """``report.kelurahan_views`` as one tidy table, with each kelurahan's standing.
+    """``sections.kelurahan_views`` as one tidy table, with each kelurahan's standing.
 
     Columns ``measure, label, indicator, unit, target, direction, data_year, kecamatan,
     kelurahan, value, short_of_target, standing``. ``short_of_target`` is True/False where
@@ -197,7 +198,7 @@ def kelurahan_ranking(long: pd.DataFrame, lagging: float = LAGGING_SHARE) -> pd.
 
 # --- planner --------------------------------------------------------------------------------
 
-def open_target(rep: report.Report) -> str | None:
+def open_target(rep: sections.Report) -> str | None:
     """The report's target predikat, or, when the estimate already reaches it, the lowest
     predikat above the estimate (None when the estimate is in the top band)."""
     bands = load_bands()
@@ -209,13 +210,13 @@ def open_target(rep: report.Report) -> str | None:
     return str(above["predicate"].iloc[0]) if len(above) else None
 
 
-def plan_for(rep: report.Report, target: str | None = None) -> dict:
+def plan_for(rep: sections.Report, target: str | None = None) -> dict:
     """``plan.plan_year`` for ``target`` (default: ``open_target``)."""
     return plan.plan_year(rep.tables, rep.year, rep.city, target or open_target(rep),
                           rules=rep.rules, bands=rep.bands)
 
 
-def target_options(rep: report.Report) -> pd.DataFrame:
+def target_options(rep: sections.Report) -> pd.DataFrame:
     """The cheapest plan (``plan.plan_year``) for every predikat above the estimate.
 
     Columns ``target_predicate, target_entry, points_needed, reachable, total_effort,

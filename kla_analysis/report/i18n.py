@@ -3,7 +3,8 @@
 ``t("section.headline", "en")`` returns one string; placeholders are filled with
 ``str.format`` (the caller escapes values that come from data). Domain words (klaster,
 predikat, data dukung, OPD, kelurahan, penilaian mandiri, Gugus Tugas) stay Indonesian in
-both languages and are explained in ``glossary(lang)``.
+both languages and are explained in ``glossary(lang)``. ``lang`` is checked once where a
+run starts (``params.check_lang`` in ``load_report``, ``render``, ``build_index``), not here.
 """
 
 from __future__ import annotations
@@ -13,24 +14,14 @@ from functools import lru_cache
 
 import pandas as pd
 
-from .config import package_file
-from .errors import KlaError
-from .yamlfile import read_yaml
-
-LANGS = ("id", "en")
-DEFAULT_LANG = "id"
+from ..config import package_file
+from ..params import DEFAULT_LANG
+from ..yamlfile import read_yaml
 
 
 @lru_cache(maxsize=1)
 def _doc() -> dict:
     return read_yaml(package_file("i18n.yaml"), "report strings")
-
-
-def check_lang(lang: object) -> str:
-    """Return ``lang`` if it is a supported report language, else raise a KlaError."""
-    if not isinstance(lang, str) or lang not in LANGS:
-        raise KlaError(f"unknown report language {lang!r}; choose one of: {', '.join(LANGS)}")
-    return lang
 
 
 def keys() -> list[str]:
@@ -45,7 +36,7 @@ def t(key: str, lang: str = DEFAULT_LANG, /, **values: object) -> str:
     an empty heading in a report.
     """
     entry = _doc()["strings"][key]
-    text = entry[check_lang(lang)]
+    text = entry[lang]
     return text.format(**values) if values else text
 
 
@@ -56,7 +47,6 @@ def placeholders(key: str, lang: str) -> set[str]:
 
 def glossary(lang: str = DEFAULT_LANG) -> pd.DataFrame:
     """Domain words with their meaning: columns ``term, meaning``."""
-    check_lang(lang)
     return pd.DataFrame([{"term": g["term"], "meaning": g[lang]} for g in _doc()["glossary"]])
 
 
@@ -67,9 +57,9 @@ def measure_label(measure: str, lang: str = DEFAULT_LANG) -> str:
     """
     entry = (_doc().get("measures") or {}).get(measure)
     if entry:
-        return entry[check_lang(lang)]
+        return entry[lang]
     return str(measure).replace("_", " ").strip().capitalize()
 
 
 def language_name(lang: str) -> str:
-    return _doc()["languages"][check_lang(lang)]
+    return _doc()["languages"][lang]
