@@ -33,9 +33,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from kla_analysis.catalog import load_catalog, load_evidence_requirements
+from kla_analysis.catalog import load_evidence_requirements
 from kla_analysis.model.estimate import sensitivity_settings
-from kla_analysis.model.rules import load_rules
+from kla_analysis.model.settings import load_settings
 
 MACROS = r"""
 CREATE MACRO num_comma(t) AS TRY_CAST(replace(replace(replace(replace(trim(t), '%', ''),
@@ -275,11 +275,12 @@ def _run(con: duckdb.DuckDBPyConnection, raw: Path, tc: Transcoder, t0: float) -
     t_sa = time.perf_counter()
 
     # scoring: the estimate's inputs per city-year-indicator, then every sensitivity setting
-    rules = load_rules()
-    cat = load_catalog()[["indicator", "max_points", "measure", "unit", "direction", "target"]]
+    config = load_settings()
+    rules = config.rules
+    cat = config.catalog[["indicator", "max_points", "measure", "unit", "direction", "target"]]
     cat = cat.astype({"target": float, "measure": object, "unit": object, "direction": object})
     req = load_evidence_requirements()[["indicator", "item"]]
-    settings = sensitivity_settings(None, rules)
+    settings = sensitivity_settings(config.grid, rules)
     full = pd.DataFrame([{**rules, **rec} for rec in settings.drop(columns="is_headline")
                          .to_dict("records")])
     grid = pd.DataFrame({

@@ -77,6 +77,7 @@ def profile_pipeline(scale: str) -> None:
     from kla_analysis.config import project_paths
     from kla_analysis.ingest.build import build
     from kla_analysis.model.bulk import score_all
+    from kla_analysis.model.settings import load_settings
 
     data = generate.dataset(scale)
     paths = project_paths(data)
@@ -85,7 +86,7 @@ def profile_pipeline(scale: str) -> None:
     t0 = time.perf_counter()
     tables = build(paths)
     t1 = time.perf_counter()
-    scores = score_all(tables)
+    scores = score_all(tables, settings=load_settings())
     t2 = time.perf_counter()
     prof.stop()
     print(f"build {t1 - t0:.1f} s, score_all {t2 - t1:.1f} s ({len(scores)} city-years); "

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kla_analysis.config import project_paths
 from kla_analysis.model.bulk import load_for_scoring, score_all
+from kla_analysis.model.settings import load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     tables = load_for_scoring(project_paths(args.data_dir))
     loaded = time.perf_counter()
-    scores = score_all(tables)
+    scores = score_all(tables, settings=load_settings())
     done = time.perf_counter()
     if args.out:
         scores.to_parquet(args.out, index=False)

@@ -137,16 +137,18 @@ def predicate_cmd(
     reports_dir: ReportsDir = None,
 ) -> None:
     """Show the predicate a total score falls in and the points to the next one."""
-    from .model.scoring import next_predicate, points_to_next_predicate, predicate_for
+    from .catalog import load_bands
+    from .report.text import predicate_lines
 
     try:
-        pred = predicate_for(score, bands)
-    except ValueError as err:
+        _echo(predicate_lines(score, load_bands(bands)))
+    except ValueError as err:  # a score off the scale, or an unknown band set name
         raise KlaError(str(err)) from None
-    typer.echo(f"score {score:g}: {pred or 'Belum berpredikat (below Pratama)'}")
-    nxt = next_predicate(score, bands)
-    if nxt:
-        typer.echo(f"{points_to_next_predicate(score, bands):g} points to {nxt}")
+
+
+def _echo(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line)
 
 
 @command("validate")
@@ -297,10 +299,6 @@ RulesFile = Annotated[Path | None, typer.Option(
                                     "scoring_rules.yaml; every rule is an assumption).")]
 
 
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:,.2f}"
-
-
 @command("score")
 def score_cmd(
     year: Year,
@@ -317,42 +315,18 @@ def score_cmd(
 
     from .config import project_paths
     from .model.calibration import score_year
-    from .model.rules import load_rules
+    from .model.settings import load_settings
     from .report.export import jsonable
+    from .report.text import score_lines
     from .tables import load_processed
 
+    settings = load_settings(rules_file=rules)
     tables = load_processed(project_paths(data_dir, reports_dir))
-    s = score_year(tables, year, city, target, load_rules(rules))
+    s = score_year(tables, year, city, target, settings=settings)
     if as_json:
         typer.echo(json.dumps(jsonable(s), ensure_ascii=False))
         return
-    below = "Belum berpredikat"
-    typer.echo(f"{s['city']}, evaluation year {s['year']} -- ESTIMATE from assumption-based "
-               "rules, not an official result")
-    typer.echo(f"  claimed (penilaian mandiri): {_fmt(s['claimed_total']):>9}  "
-               f"{s['claimed_predicate'] or below}")
-    if s["estimated_total"] is None:
-        typer.echo("  estimated (evidence-backed):       n/a  no data dukung inventory "
-                   "for this year")
-    else:
-        preds = " .. ".join(p or below for p in s["estimated_predicates"][::max(
-            1, len(s["estimated_predicates"]) - 1)])
-        typer.echo(f"  estimated (evidence-backed): {_fmt(s['estimated_total']):>9}  "
-                   f"{s['estimated_predicate'] or below}")
-        typer.echo(f"  range over {s['n_settings']} rule settings: "
-                   f"{_fmt(s['estimated_total_min'])} - {_fmt(s['estimated_total_max'])}  "
-                   f"({preds})")
-        typer.echo(f"  indicators: {s['n_met']} met, {s['n_partial']} partial, "
-                   f"{s['n_not_met']} not met, {s['n_no_data']} no data; "
-                   f"{_fmt(s['points_lost'])} claimed points not backed")
-    official = s["official_predicate"]
-    typer.echo(f"  official predikat: {official + ' (' + str(s['official_status']) + ')' if official else 'not known'}")
-    if s["next_predicate"]:
-        typer.echo(f"  next predikat: {s['next_predicate']}, "
-                   f"{_fmt(s['points_to_next_predicate'])} points away (estimate)")
-    if s["points_to_target_predicate"] is not None:
-        typer.echo(f"  target predikat: {s['target_predicate']}, "
-                   f"{_fmt(s['points_to_target_predicate'])} points away (estimate)")
+    _echo(score_lines(s))
 
 
 @command("plan")
@@ -377,49 +351,26 @@ def plan_cmd(
     import json
 
     from .config import project_paths
-    from .model.plan import load_actions, plan_year
-    from .model.rules import load_rules
+    from .model.plan import plan_year
+    from .model.settings import load_settings
     from .params import check_lang
     from .report.export import jsonable, write_todo_workbook
+    from .report.text import plan_lines
     from .tables import load_processed
 
     check_lang(lang)
     if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
         raise KlaError(f"--xlsx must name an .xlsx file, got {xlsx}")
+    settings = load_settings(rules_file=rules, actions_file=actions)
     tables = load_processed(project_paths(data_dir, reports_dir))
-    res = plan_year(tables, year, city, target, load_rules(rules), load_actions(actions))
+    res = plan_year(tables, year, city, target, settings=settings)
     if xlsx is not None:
         write_todo_workbook(res, xlsx, lang)
-    s = res["summary"]
     if as_json:
         typer.echo(json.dumps(jsonable({**res, "xlsx": str(xlsx) if xlsx else None}),
                               ensure_ascii=False))
         return
-    typer.echo(f"{s['city']} {s['year']}: estimate {_fmt(s['current_total'])} "
-               f"({s['current_predicate'] or 'Belum berpredikat'}); target "
-               f"{s['target_predicate']} from {s['target_entry']:g} points "
-               f"(ESTIMATE; efforts are assumptions)")
-    if not s["evidence_available"]:
-        typer.echo("note: no data dukung inventory for this year; every item counts as missing")
-    if not s["reachable"]:
-        typer.echo(f"Target {s['target_predicate']} is NOT reachable with the available "
-                   f"actions: at most {_fmt(s['max_reachable_total'])} points. Best reachable "
-                   f"predikat: {s['best_reachable_predicate'] or 'Belum berpredikat'}.")
-        if s["planned_predicate"] is None:
-            return
-        typer.echo(f"Plan below aims at {s['planned_predicate']} instead.")
-    if s["n_actions"] == 0:
-        typer.echo(f"Already at {s['planned_predicate']}: no action needed "
-                   f"(margin {_fmt(s['margin'])}).")
-    else:
-        typer.echo(f"{s['n_actions']} actions, {s['total_effort']} effort units -> "
-                   f"{_fmt(s['total_after'])} ({s['predicate_after']}), margin "
-                   f"{_fmt(s['margin'])} over {s['planned_entry']:g}")
-        for r in res["actions"].itertuples():
-            what = (f"{r.item} {r.from_status}" if isinstance(r.item, str)
-                    else f"{r.measure} {r.from_value:g} -> {r.to_value:g}")
-            typer.echo(f"  [{r.opd}] ind {r.indicator}: {r.label_en}: {what}; effort "
-                       f"{r.effort}, +{r.points_gained:.2f} points")
+    _echo(plan_lines(res))
     if xlsx is not None:
         typer.echo(f"to-do workbook: {xlsx}")
 

@@ -29,9 +29,10 @@ LAYOUT = {
     "": {"cli", "config", "errors", "atomic", "yamlfile", "tables", "catalog", "params"},
     "ingest": {"guards", "readers", "cleaning", "gazetteer", "specs", "validate", "interim",
                "build", "xlsx_templates"},
-    "model": {"rules", "scoring", "estimate", "calibration", "plan", "methodology", "bulk"},
+    "model": {"rules", "settings", "actions", "scoring", "estimate", "calibration", "plan",
+              "methodology", "bulk"},
     "report": {"sections", "html", "plots", "svg", "formatting", "i18n", "display", "explore",
-               "export"},
+               "export", "text", "distributions"},
     "publish": {"runner", "offline", "batch", "index", "screenshots"},
 }
 

@@ -136,17 +136,101 @@ def test_a_failing_year_keeps_its_previous_html_and_the_run_exits_non_zero(rende
     assert not list(paths.reports_dir.rglob(".tmp-*"))
 
 
+def _descendants(pid: int) -> set[int]:
+    """Live processes below ``pid`` (its batch workers and their kernels), from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # the process ended while we looked
+            continue
+        if fields[0] != "Z":
+            parents[int(stat.parent.name)] = int(fields[1])
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        kids = [c for c, ppid in parents.items() if ppid == parent and c not in found]
+        found.update(kids)
+        todo.extend(kids)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    """Those of ``pids`` still running (a zombie has stopped; only its reaper is missing)."""
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+def _wait_for(what: str, check, timeout: float, proc: subprocess.Popen | None = None):
+    """Poll ``check()`` until it returns something truthy; fail clearly after ``timeout`` s
+    (or as soon as ``proc`` has exited, when given: the awaited state can no longer come)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if proc is not None and proc.poll() is not None:
+            pytest.fail(f"the run exited (code {proc.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def _executing(city_dir: Path) -> list[Path]:
+    """Temp executed notebooks of renders whose kernel is running a cell.
+
+    ``runner.render`` creates ``.tmp-<year>-<lang>.*.ipynb`` (under the lock) and papermill
+    rewrites it at every cell start, with that cell's status ``running``, until the cell
+    completes. The file may be half-written or already renamed when read; then it does
+    not count (yet).
+    """
+    found = []
+    for p in city_dir.glob(".tmp-*.ipynb"):
+        try:
+            if '"status": "running"' in p.read_text(encoding="utf-8", errors="replace"):
+                found.append(p)
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="reads /proc; workers die with their parent on Linux only")
 def test_sigkill_during_a_run_leaves_previous_reports_intact(rendered, tmp_path):  # noqa: F811
+    """SIGKILL of ``kla report --all`` while a notebook is executing: every HTML is still
+    the previous one or a complete new one, the workers and kernels stop, and the next run
+    clears the killed run's temp files and renders normally."""
     paths = copy_rendered(rendered, tmp_path)
+    city_dir = paths.reports_dir / "kota-contoh"
     before = {k: v for k, v in _digests(paths.reports_dir).items() if k.endswith(".html")}
+    assert {f"kota-contoh/{y}-{lang}.html" for y in YEARS for lang in ("id", "en")} <= set(before)
+    assert not list(paths.reports_dir.rglob(".tmp-*"))  # any temp file below is this run's
     env = {**os.environ, "KLA_DATA_DIR": "", "KLA_REPORTS_DIR": ""}
     proc = subprocess.Popen([sys.executable, "-m", "kla_analysis",
                              *_args(paths, "--all", "--force", "--jobs", "2")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    time.sleep(4)  # workers are importing or kernels running by now
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    time.sleep(2)  # let workers notice their parent died
+    try:
+        _wait_for("a kernel executing a report cell (a .tmp-*.ipynb in the city folder "
+                  "with a cell marked running)", lambda: _executing(city_dir),
+                  timeout=180, proc=proc)
+        renderers = _descendants(proc.pid)
+        assert renderers, "no worker or kernel process below the run"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL  # killed, not finished
+    _wait_for("the killed run's workers and kernels to exit (they must die with the parent)",
+              lambda: not _alive(renderers), timeout=60)
+    # the killed renders' temp notebooks stay behind (SIGTERM skips their clean-up), so the
+    # last check below proves the next run removes them
+    assert list(city_dir.glob(".tmp-*.ipynb")), "the killed run left no temp notebook"
     for name, digest in before.items():
         path = paths.reports_dir / name
         html = path.read_text(encoding="utf-8")

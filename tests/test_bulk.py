@@ -22,7 +22,9 @@ from estimate_fixtures import (
 from kla_analysis.catalog import load_catalog, load_evidence_requirements
 from kla_analysis.errors import KlaError
 from kla_analysis.model import bulk, calibration, estimate
-from kla_analysis.model.rules import load_rules
+from kla_analysis.model.settings import load_settings
+
+S = load_settings()
 
 COMPARED = ["claimed_total", "claimed_predicate", "estimated_total", "estimated_total_min",
             "estimated_total_max", "estimated_predicate", "official_predicate",
@@ -39,17 +41,16 @@ def _same(a, b) -> bool:
 
 
 def assert_matches_estimate(tables) -> pd.DataFrame:
-    rules = load_rules()
-    inputs = bulk.indicator_inputs_all(tables, rules)
-    scores = bulk.score_all(tables, rules)
+    inputs = bulk.indicator_inputs_all(tables, settings=S)
+    scores = bulk.score_all(tables, settings=S)
     pairs = [(c, y) for c in estimate.cities(tables)
              for y in estimate.assessment_years(tables, c)]
     assert list(zip(scores["city"], scores["year"], strict=True)) == pairs
     for city, year in pairs:
-        ref = estimate.indicator_inputs(tables, year, city, rules)
+        ref = estimate.indicator_inputs(tables, year, city, settings=S)
         mine = inputs[(inputs["city"] == city) & (inputs["year"] == year)]
         pd.testing.assert_frame_equal(mine.reset_index(drop=True), ref, check_dtype=False)
-        want = calibration.score_year(tables, year, city, rules=rules)
+        want = calibration.score_year(tables, year, city, settings=S)
         got = scores[(scores["city"] == city) & (scores["year"] == year)].iloc[0]
         for col in COMPARED:
             assert _same(got[col], want[col]), (city, year, col, got[col], want[col])
@@ -123,7 +124,7 @@ def test_random_multi_city_tables_match(seed):
 
 
 def test_without_sensitivity_the_range_stays_empty():
-    scores = bulk.score_all(full_tables(), sensitivity=False)
+    scores = bulk.score_all(full_tables(), settings=S, sensitivity=False)
     assert scores["estimated_total_min"].isna().all() and (scores["n_settings"] == 0).all()
     assert scores["estimated_total"].notna().any()
 
@@ -132,6 +133,6 @@ def test_bad_evidence_status_and_empty_tables():
     tables = small_tables()
     tables["evidence"] = tables["evidence"].assign(status="hilang")
     with pytest.raises(KlaError, match="unknown status 'hilang'"):
-        bulk.score_all(tables)
+        bulk.score_all(tables, settings=S)
     empty = dict(small_tables(), self_assessment=self_assessment({}))
-    assert bulk.score_all(empty).empty
+    assert bulk.score_all(empty, settings=S).empty

@@ -17,11 +17,14 @@ from estimate_fixtures import full_tables, official
 from kla_analysis.errors import KlaError
 from kla_analysis.model import calibration as C
 from kla_analysis.model.estimate import indicator_inputs
+from kla_analysis.model.settings import load_settings
+
+S = load_settings()
 
 
 @pytest.fixture(scope="module")
 def cal() -> pd.DataFrame:
-    return C.calibrate(full_tables()).set_index("year")
+    return C.calibrate(full_tables(), settings=S).set_index("year")
 
 
 def test_rows_and_notes(cal):
@@ -52,14 +55,14 @@ def test_summary(cal):
 
 
 def test_distance_to_band_edges():
-    assert C.distance_to_band(600.5, "Madya") == 0  # (600, 700]: 600.5 is Madya
-    assert C.distance_to_band(600, "Madya") == -1  # Pratama; published Madya starts at 601
-    assert C.distance_to_band(700.25, "Madya") == pytest.approx(0.25)
-    assert math.isnan(C.distance_to_band(None, "Madya"))
+    assert C.distance_to_band(600.5, "Madya", S.bands) == 0  # (600, 700]: 600.5 is Madya
+    assert C.distance_to_band(600, "Madya", S.bands) == -1  # Pratama; published Madya starts at 601
+    assert C.distance_to_band(700.25, "Madya", S.bands) == pytest.approx(0.25)
+    assert math.isnan(C.distance_to_band(None, "Madya", S.bands))
 
 
 def test_score_year_headline():
-    s = C.score_year(full_tables(), 2023)
+    s = C.score_year(full_tables(), 2023, settings=S)
     assert (s["claimed_total"], s["estimated_total"]) == (960, 640)
     assert (s["claimed_predicate"], s["estimated_predicate"]) == ("KLA", "Madya")
     assert s["official_predicate"] == "Madya" and s["official_status"] == "published"
@@ -67,35 +70,35 @@ def test_score_year_headline():
     assert s["target_predicate"] == "Nindya" and s["points_to_target_predicate"] == 61
     assert (s["estimated_total_min"], s["estimated_total_max"]) == (340, 640)
     assert s["estimated_predicates"] == [None, "Pratama", "Madya"] and s["is_estimate"]
-    assert C.score_year(full_tables(), 2023, target="utama")["points_to_target_predicate"] == 161
+    assert C.score_year(full_tables(), 2023, target="utama", settings=S)["points_to_target_predicate"] == 161
     # inputs the caller already has give the same numbers (the report passes them)
-    inputs = indicator_inputs(full_tables(), 2023)
-    assert C.score_year(full_tables(), 2023, inputs=inputs) == s
+    inputs = indicator_inputs(full_tables(), 2023, settings=S)
+    assert C.score_year(full_tables(), 2023, inputs=inputs, settings=S) == s
     half = inputs.assign(claimed_points=inputs["claimed_points"] / 2)
-    assert C.score_year(full_tables(), 2023, inputs=half)["claimed_total"] == 480  # used
+    assert C.score_year(full_tables(), 2023, inputs=half, settings=S)["claimed_total"] == 480  # used
 
 
 def test_score_year_without_inventory_and_errors():
-    s = C.score_year(full_tables(), 2021)
+    s = C.score_year(full_tables(), 2021, settings=S)
     assert s["claimed_total"] == 960 and s["estimated_total"] is None
     assert s["points_to_next_predicate"] is None and s["official_predicate"] == "Pratama"
     with pytest.raises(KlaError, match="unknown predicate"):
-        C.score_year(full_tables(), 2023, target="Emas")
+        C.score_year(full_tables(), 2023, target="Emas", settings=S)
     with pytest.raises(KlaError, match="no self-assessment for Kota Contoh in 2025"):
-        C.score_year(full_tables(), 2025)
+        C.score_year(full_tables(), 2025, settings=S)
 
 
 def test_default_target():
     t = full_tables()
-    assert C.default_target(t) == "Nindya"  # latest official (2025) Madya
+    assert C.default_target(t, bands=S.bands) == "Nindya"  # latest official (2025) Madya
     none = {**t, "official_results": official([])}
-    assert C.default_target(none, estimated_total=640) == "Nindya"
-    assert C.default_target(none) == "Pratama"
+    assert C.default_target(none, bands=S.bands, estimated_total=640) == "Nindya"
+    assert C.default_target(none, bands=S.bands) == "Pratama"
     top = {**t, "official_results": official([(2023, "KLA")])}
-    assert C.default_target(top) == "KLA"
+    assert C.default_target(top, bands=S.bands) == "KLA"
 
 
 def test_unknown_official_predicate_is_a_clear_error():
     bad = {**full_tables(), "official_results": official([(2023, "Emas")])}
     with pytest.raises(KlaError, match="official_results, Kota Contoh 2023"):
-        C.calibrate(bad)
+        C.calibrate(bad, settings=S)

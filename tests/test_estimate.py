@@ -24,6 +24,8 @@ The 2023 birth-certificate row (value 50) is ignored: 2023 uses data year 2022.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,11 +38,14 @@ from kla_analysis.errors import KlaError
 from kla_analysis.model import estimate as E
 from kla_analysis.model import methodology
 from kla_analysis.model import rules as R
+from kla_analysis.model.settings import load_settings
+
+S = load_settings()
 
 
 @pytest.fixture(scope="module")
 def ind() -> pd.DataFrame:
-    return E.estimate_indicators(small_tables(), 2023).set_index("indicator")
+    return E.estimate_indicators(small_tables(), 2023, settings=S).set_index("indicator")
 
 
 def test_per_indicator_numbers_match_hand_computation(ind):
@@ -80,13 +85,13 @@ def test_no_data_is_distinct_from_zero(ind):
 
 
 def test_totals_and_clusters(ind):
-    summ = E.estimate_summary(ind.reset_index())
+    summ = E.estimate_summary(ind.reset_index(), S.bands)
     assert summ["claimed_total"] == pytest.approx(178)
     assert summ["estimated_total"] == pytest.approx(109.625)
     assert summ["points_lost"] == pytest.approx(68.375)
     assert summ["estimated_predicate"] is None  # below Pratama
     assert (summ["n_met"], summ["n_partial"], summ["n_not_met"], summ["n_no_data"]) == (2, 2, 2, 18)
-    cl = E.estimate_clusters(ind.reset_index()).set_index("cluster")
+    cl = E.estimate_clusters(ind.reset_index(), S.catalog, S.clusters).set_index("cluster")
     assert cl.loc["KLB", "claimed_points"] == 82 and cl.loc["KLB", "backed_points"] == pytest.approx(43.125)
     assert cl.loc["I", "backed_points"] == pytest.approx(28.5)
     assert cl.loc["III", "backed_points"] == pytest.approx(38)
@@ -106,47 +111,46 @@ def test_totals_and_clusters(ind):
     ({"statistic.data_year_offset": 0}, 30 + 13.125 + 22.5 + 0 + 20 + 0),
 ])
 def test_rule_variants(override, total):
-    rules = {**R.load_rules(), **override}
-    ind = E.estimate_indicators(small_tables(), 2023, rules=rules)
+    ind = E.estimate_indicators(small_tables(), 2023, settings=S.with_rules(**override))
     assert ind["backed_points"].sum() == pytest.approx(total)
 
 
 def test_sensitivity_grid_hand_computed():
     """dp in {0, 1} x statistic weight in {0.5, 1}, plus the headline (0.5, 0.5):
     (0, .5) 99.625; (1, .5) 119.625; (0, 1) 20+13.125+27+0+20+36 = 116.125; (1, 1) 136.125."""
-    inputs = E.indicator_inputs(small_tables(), 2023)
+    inputs = E.indicator_inputs(small_tables(), 2023, settings=S)
     grid = {"evidence_weight.dalam_proses": [0.0, 1.0], "statistic.weight": [0.5, 1.0]}
-    sens = E.sensitivity(inputs, grid=grid)
+    sens = E.sensitivity(inputs, replace(S, grid=grid))
     got = {(r["evidence_weight.dalam_proses"], r["statistic.weight"]): r["estimated_total"]
            for r in sens.to_dict("records")}
     assert got == pytest.approx({(0.0, 0.5): 99.625, (1.0, 0.5): 119.625,
                                  (0.0, 1.0): 116.125, (1.0, 1.0): 136.125, (0.5, 0.5): 109.625})
     assert sens.loc[sens["is_headline"], "estimated_total"].item() == pytest.approx(109.625)
-    rng = E.sensitivity_range(sens)
+    rng = E.sensitivity_range(sens, S.bands)
     assert (rng["estimated_total_min"], rng["estimated_total_max"]) == (99.625, 136.125)
     assert rng["n_settings"] == 5 and rng["predicates"] == [None]
 
 
 def test_sensitivity_predicates_span_bands():
-    inputs = E.indicator_inputs(full_tables(), 2023)
-    sens = E.sensitivity(inputs)  # packaged grid
-    rng = E.sensitivity_range(sens)
+    inputs = E.indicator_inputs(full_tables(), 2023, settings=S)
+    sens = E.sensitivity(inputs, S)  # packaged grid
+    rng = E.sensitivity_range(sens, S.bands)
     # statistic.missing=zero with statistic weight 0.75 keeps a quarter of the 10 measured
     # indicators among 1-16 (no statistics in the fixture): 6 x 40 + 10 x 10
     assert (rng["estimated_total_min"], rng["estimated_total_max"]) == (340, 640)
     assert rng["predicates"] == [None, "Pratama", "Madya"]  # weight 0.25: 240 + 10 x 30
     assert rng["predicate_min"] is None and rng["predicate_max"] == "Madya"
-    oat = E.one_at_a_time(inputs).set_index(["rule", "value"])
+    oat = E.one_at_a_time(inputs, S).set_index(["rule", "value"])
     assert oat.loc[("statistic.missing", "zero"), "estimated_total"] == 440
     assert oat.loc[("statistic.missing", "evidence_only"), "is_headline"]
 
 
 def test_packaged_rules_are_all_flagged_assumptions_with_rationale():
-    table = methodology.methodology_table("en")
+    table = methodology.methodology_table(S, "en")
     assert set(table["section"]) == {"estimate", "sensitivity", "plan"}
     assert table["assumption"].all() and (table["rationale"].str.len() > 10).all()
     assert set(R.RULE_CHECKS) <= set(table["rule"])
-    assert methodology.methodology_table("id")["rationale"].iloc[0] != table["rationale"].iloc[0]
+    assert methodology.methodology_table(S, "id")["rationale"].iloc[0] != table["rationale"].iloc[0]
 
 
 def test_bad_rules_file_lists_every_problem(tmp_path):
@@ -168,26 +172,26 @@ def test_bad_rules_file_lists_every_problem(tmp_path):
 def test_city_and_year_errors():
     t = small_tables()
     with pytest.raises(KlaError, match="years with a self-assessment: 2023"):
-        E.estimate_indicators(t, 2019)
+        E.estimate_indicators(t, 2019, settings=S)
     with pytest.raises(KlaError, match="cities in the data: Kota Contoh"):
-        E.estimate_indicators(t, 2023, city="Kota Lain")
+        E.estimate_indicators(t, 2023, city="Kota Lain", settings=S)
     assert E.resolve_city(t, "  kota   CONTOH ") == CITY
     two = {**t, "self_assessment": pd.concat([t["self_assessment"],
                                               self_assessment({1: 5}, city="Kota Lain")])}
     with pytest.raises(KlaError, match="several cities"):
-        E.estimate_indicators(two, 2023)
-    assert E.estimate_indicators(two, 2023, city="Kota Lain")["claimed_points"].sum() == 5
+        E.estimate_indicators(two, 2023, settings=S)
+    assert E.estimate_indicators(two, 2023, city="Kota Lain", settings=S)["claimed_points"].sum() == 5
 
 
 def test_unknown_evidence_status_is_a_clear_error():
     t = small_tables()
     t["evidence"] = pd.concat([t["evidence"], evidence([(1, "1.1", "hilang")])])
     with pytest.raises(KlaError, match="unknown status 'hilang'"):
-        E.estimate_indicators(t, 2023)
+        E.estimate_indicators(t, 2023, settings=S)
 
 
 def test_year_without_inventory_has_no_estimate():
-    summ = E.estimate_summary(E.estimate_indicators(full_tables(), 2021))
+    summ = E.estimate_summary(E.estimate_indicators(full_tables(), 2021, settings=S), S.bands)
     assert summ["claimed_total"] == 960 and summ["evidence_available"] is False
     assert summ["estimated_total"] is None and summ["estimated_predicate"] is None
 
@@ -201,7 +205,7 @@ def test_statistics_without_indicator_are_ignored():
     pop["indicator"] = None
     t["statistics"] = pd.concat([t["statistics"], statistics([pop])], ignore_index=True)
     t["statistics"]["indicator"] = t["statistics"]["indicator"].astype("Int64")
-    ind = E.estimate_indicators(t, 2023)
+    ind = E.estimate_indicators(t, 2023, settings=S)
     assert ind["backed_points"].sum() == pytest.approx(109.625)
 
 
@@ -210,7 +214,7 @@ def test_sensitivity_in_one_array_pass_equals_scoring_each_setting(seed):
     """The whole grid is scored as one (settings x indicators) array; each line must equal
     ``score_inputs`` under that setting alone (random counts, claims, statistics, gaps)."""
     rng = np.random.default_rng(seed)
-    inputs = E.indicator_inputs(full_tables(), 2023)
+    inputs = E.indicator_inputs(full_tables(), 2023, settings=S)
     n = len(inputs)
     for s in R.ITEM_STATUSES:
         inputs[f"n_{s}"] = rng.integers(0, 3, n)
@@ -219,7 +223,7 @@ def test_sensitivity_in_one_array_pass_equals_scoring_each_setting(seed):
     inputs["claimed_points"] = np.where(rng.random(n) < 0.2, np.nan, rng.uniform(0, 42, n))
     inputs["statistic_value"] = np.where(rng.random(n) < 0.3, np.nan, rng.uniform(0, 120, n))
     grid = {**R.sensitivity_grid(), "status.met_from": [0.8, 0.9]}
-    sens = E.sensitivity(inputs, grid=grid)
+    sens = E.sensitivity(inputs, replace(S, grid=grid))
     varied = list(grid)
     assert len(sens) == 2 * 288
     for rec in sens.to_dict("records"):
@@ -241,8 +245,9 @@ def test_input_counts_agree_with_evidence_items(seed):
     tables = {**full_tables(), "evidence": evidence(rows)}
     precedence = [str(s) for s in rng.permutation(R.EVIDENCE_STATUSES)]
     rules = {**R.load_rules(), "evidence.status_precedence": precedence}
-    items = E.evidence_items(tables, 2023, rules=rules)
-    inputs = E.indicator_inputs(tables, 2023, rules=rules).set_index("indicator")
+    items = E.evidence_items(tables, 2023, settings=S.with_rules(**rules))
+    inputs = E.indicator_inputs(tables, 2023, settings=S.with_rules(**rules)).set_index(
+        "indicator")
 
     def per_indicator(s: pd.Series) -> list[int]:
         return s.reindex(inputs.index, fill_value=0).tolist()
@@ -312,7 +317,7 @@ def test_headline_statistics_match_per_group_reference(seed):
                     for (i, unit), g in st.groupby(["indicator", "unit_catalog"])]
         expected = pd.DataFrame([r for r in expected if r[1] is not None],
                                 columns=["indicator", "statistic_value", "statistic_source"])
-        got = E.headline_statistics(tables, 2022, CITY, rules)
+        got = E.headline_statistics(tables, 2022, CITY, rules, S.catalog)
         pd.testing.assert_frame_equal(got, expected.astype({"statistic_source": object}),
                                       check_exact=True)
         assert got["statistic_source"].str.contains("aggregated").any() == aggregate

@@ -8,6 +8,7 @@ import pytest
 from estimate_fixtures import evidence, full_tables
 
 from kla_analysis.model import plan as P
+from kla_analysis.model.settings import load_settings
 from kla_analysis.report import export as X
 
 
@@ -38,7 +39,7 @@ def _hostile_plan():
     ev.loc[ev["indicator"] >= 21, "opd"] = "@Dinkes"
     ev["title"] = "=cmd|' /C calc'!A0"
     t["evidence"] = pd.concat([t["evidence"], ev], ignore_index=True)
-    return P.plan_year(t, 2023)
+    return P.plan_year(t, 2023, settings=load_settings())
 
 
 def test_workbook_one_sheet_per_opd_and_no_formula(tmp_path):
@@ -69,7 +70,7 @@ def test_workbook_one_sheet_per_opd_and_no_formula(tmp_path):
 
 
 def test_english_workbook_and_failed_write_keeps_old_file(tmp_path, monkeypatch):
-    plan = P.plan_year(full_tables(), 2023)
+    plan = P.plan_year(full_tables(), 2023, settings=load_settings())
     path = X.write_todo_workbook(plan, tmp_path / "todo.xlsx", lang="en")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[-1] == "Notes" and wb.worksheets[0]["A1"].value == "Indicator"

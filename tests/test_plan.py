@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import random
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,17 @@ from kla_analysis.catalog import load_bands, load_evidence_requirements
 from kla_analysis.errors import KlaError
 from kla_analysis.model import estimate as E
 from kla_analysis.model import plan as P
+from kla_analysis.model.actions import load_actions
+from kla_analysis.model.rules import load_rules
+from kla_analysis.model.settings import load_settings
+
+S = load_settings()
+
+
+def _settings(rules, actions=None, bands=None):
+    """The packaged settings with this case's rules, actions and bands."""
+    return replace(S, rules=rules, actions=actions if actions is not None else S.actions,
+                   bands=bands if bands is not None else S.bands)
 
 # --- the solver alone: random option sets vs enumeration of every combination --------------
 
@@ -87,9 +99,9 @@ def _random_case(seed: int):
               "statistics": statistics([statistic(4, "birth_certificate_coverage",
                                                   rng.choice([85.0, 92.5, 96.0]))]),
               "official_results": official([])}
-    rules = {**E.load_rules(), "points.basis": rng.choice(["claimed", "max"]),
+    rules = {**load_rules(), "points.basis": rng.choice(["claimed", "max"]),
              "evidence_weight.kedaluwarsa": rng.choice([0.25, 0.5])}
-    actions = P.load_actions()
+    actions = dict(S.actions)
     actions = {**actions, "statistic_action": {**actions["statistic_action"], "by_unit": {
         "percent": {"step": 2.5, "max_change": 5, "effort_per_step": rng.randint(1, 3),
                     "assumption": True, "rationale": "test"}}}}
@@ -113,8 +125,8 @@ def _apply_to_tables(tables, cands: pd.DataFrame):
 
 
 def _brute_plan(tables, rules, actions, target):
-    items = E.evidence_items(tables, 2023, rules=rules)
-    inputs = E.indicator_inputs(tables, 2023, rules=rules)
+    items = E.evidence_items(tables, 2023, settings=_settings(rules))
+    inputs = E.indicator_inputs(tables, 2023, settings=_settings(rules))
     cands = P.candidate_actions(items, inputs, rules, actions)
     # unclaimed indicators back 0 points whatever is done (under both points bases)
     cands = cands[cands["indicator"].isin(inputs.loc[inputs["claimed_points"] > 0, "indicator"])]
@@ -136,7 +148,7 @@ def _brute_plan(tables, rules, actions, target):
         if best_effort is not None and effort > best_effort:
             break
         total = E.estimate_indicators(_apply_to_tables(tables, chosen), 2023,
-                                      rules=rules)["backed_points"].sum()
+                                      settings=_settings(rules))["backed_points"].sum()
         max_total = max(max_total, total)
         if total >= entry - P.EPS:
             best_effort = effort
@@ -150,8 +162,8 @@ BRUTE_SEEDS = range(5)
 @functools.cache
 def _solved(seed: int):
     tables, rules, actions, target = _random_case(seed)
-    res = P.plan_year(tables, 2023, target=target, rules=rules, actions=actions,
-                      bands=SMALL_BANDS)
+    res = P.plan_year(tables, 2023, target=target,
+                      settings=_settings(rules, actions, SMALL_BANDS))
     return tables, rules, res, _brute_plan(tables, rules, actions, target)
 
 
@@ -166,7 +178,8 @@ def test_plan_matches_brute_force_on_raw_tables(seed):
     assert s["reachable"] and s["total_effort"] == best_effort
     assert s["total_after"] == pytest.approx(best_total)
     # the chosen actions, applied to the raw tables, give exactly the reported total
-    after = E.estimate_indicators(_apply_to_tables(tables, res["actions"]), 2023, rules=rules)
+    after = E.estimate_indicators(_apply_to_tables(tables, res["actions"]), 2023,
+                                  settings=_settings(rules))
     assert after["backed_points"].sum() == pytest.approx(s["total_after"])
     assert s["current_total"] + res["actions"]["points_gained"].sum() == pytest.approx(
         s["total_after"])
@@ -187,9 +200,9 @@ def test_option_and_action_gains_equal_scoring_apply_actions(seed):
     """Options and the plan's ``points_gained`` are scored from records in one batch; each
     must equal scoring ``apply_actions`` of the same actions exactly."""
     tables, rules, actions, target = _random_case(seed)
-    inputs = E.indicator_inputs(tables, 2023, rules=rules)
-    cands = P.candidate_actions(E.evidence_items(tables, 2023, rules=rules), inputs, rules,
-                                actions).set_index("action_id")
+    inputs = E.indicator_inputs(tables, 2023, settings=_settings(rules))
+    cands = P.candidate_actions(E.evidence_items(tables, 2023, settings=_settings(rules)),
+                                inputs, rules, actions).set_index("action_id")
 
     def backed(ind: int, action_ids) -> float:
         after = P.apply_actions(inputs, cands.loc[list(action_ids)].reset_index())
@@ -198,8 +211,8 @@ def test_option_and_action_gains_equal_scoring_apply_actions(seed):
     opts = P.indicator_options(inputs, cands.reset_index(), rules)
     for o in opts[opts["option"] > 0].itertuples():
         assert o.gain == backed(o.indicator, o.action_ids) - backed(o.indicator, ())
-    res = P.plan_year(tables, 2023, target=target, rules=rules, actions=actions,
-                      bands=SMALL_BANDS)
+    res = P.plan_year(tables, 2023, target=target,
+                      settings=_settings(rules, actions, SMALL_BANDS))
     for ind, grp in res["actions"].groupby("indicator"):
         ids = grp["action_id"].tolist()
         prefix = [backed(ind, ids[:k]) for k in range(len(ids) + 1)]
@@ -215,7 +228,7 @@ def test_option_and_action_gains_equal_scoring_apply_actions(seed):
 
 
 def test_default_target_is_one_above_latest_official():
-    res = P.plan_year(full_tables(), 2023)
+    res = P.plan_year(full_tables(), 2023, settings=S)
     s = res["summary"]
     assert s["target_predicate"] == "Nindya" and s["target_entry"] == 701
     # need 61: each missing item of 17-24 backs 20 points for 3 effort units -> 4 items
@@ -227,27 +240,28 @@ def test_default_target_is_one_above_latest_official():
 
 
 def test_unreachable_target_reports_best_reachable_predicate():
-    actions = P.load_actions()
+    actions = dict(S.actions)
     blocked = [{"item": r.item, "available": False, "assumption": True, "rationale": "t"}
                for r in load_evidence_requirements().itertuples() if 17 <= r.indicator <= 22]
     actions = {**actions, "item_overrides": blocked}
-    s = P.plan_year(full_tables(), 2023, target="kla", actions=actions)["summary"]
+    s = P.plan_year(full_tables(), 2023, target="kla",
+                    settings=replace(S, actions=actions))["summary"]
     assert s["target_predicate"] == "KLA" and not s["reachable"]
     assert s["max_reachable_total"] == 720 and s["best_reachable_predicate"] == "Nindya"
     assert s["planned_predicate"] == "Nindya" and s["total_effort"] == 12
 
 
 def test_target_already_reached_needs_no_action():
-    res = P.plan_year(full_tables(), 2023, target="Pratama")
+    res = P.plan_year(full_tables(), 2023, target="Pratama", settings=S)
     assert res["actions"].empty and res["summary"]["margin"] == 140
     assert res["summary"]["total_effort"] == 0
 
 
 def test_unknown_target_and_year_are_clear_errors():
     with pytest.raises(KlaError, match="unknown predicate 'Emas'"):
-        P.plan_year(full_tables(), 2023, target="Emas")
+        P.plan_year(full_tables(), 2023, target="Emas", settings=S)
     with pytest.raises(KlaError, match="no self-assessment"):
-        P.plan_year(full_tables(), 2024)
+        P.plan_year(full_tables(), 2024, settings=S)
 
 
 def test_statistic_levels():
@@ -266,6 +280,6 @@ def test_bad_actions_file_is_a_clear_error(tmp_path):
     path.write_text("evidence_actions:\n  x: {applies_to: [hilang], effort: 1.5}\n"
                     "item_overrides: [{item: '99.9', effort: 1}]\n", encoding="utf-8")
     with pytest.raises(KlaError) as err:
-        P.load_actions(path)
+        load_actions(path, S.catalog, S.requirements)
     msg = str(err.value)
     assert "hilang" in msg and "whole number" in msg and "unknown evidence item" in msg

@@ -15,7 +15,7 @@ from kla_analysis.report import sections
 
 def _check(rep: sections.Report, tables=None) -> pd.DataFrame:
     cal, summary = sections.calibration_table(rep)
-    want = calibration.calibrate(tables or rep.tables, rep.city, rep.rules, bands=rep.bands)
+    want = calibration.calibrate(tables or rep.tables, rep.city, settings=rep.settings)
     pd.testing.assert_frame_equal(cal, want)
     assert summary == calibration.calibration_summary(want)
     return cal

@@ -24,6 +24,7 @@ from report_fixtures import (  # noqa: F401 - fixtures
 
 from kla_analysis import params
 from kla_analysis.model import calibration
+from kla_analysis.model.settings import load_settings
 from kla_analysis.publish.runner import HEADLINE_MIME, NOTEBOOK
 from kla_analysis.report import i18n
 from kla_analysis.report.formatting import fmt_number, fmt_points
@@ -65,7 +66,7 @@ def _html(run: dict, year: int, lang: str) -> str:
 @pytest.fixture(scope="module")
 def score(report_data):  # noqa: F811
     tables = load_processed(report_data)
-    return {y: calibration.score_year(tables, y, CITY) for y in YEARS}
+    return {y: calibration.score_year(tables, y, CITY, settings=load_settings()) for y in YEARS}
 
 
 def test_batch_run_succeeded_and_kept_executed_notebooks(rendered):  # noqa: F811

@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..catalog import load_bands, load_catalog, load_evidence_requirements
 from ..config import ProjectPaths
 from ..errors import KlaError
 from ..tables import table_path
@@ -29,8 +28,9 @@ from .estimate import (
     score_inputs,
     sensitivity_settings,
 )
-from .rules import EVIDENCE_STATUSES, INDICATOR_STATUSES, ITEM_STATUSES, Rules, load_rules
-from .scoring import BandsLike, assign_predicates
+from .rules import EVIDENCE_STATUSES, INDICATOR_STATUSES, ITEM_STATUSES, Rules
+from .scoring import assign_predicates
+from .settings import Settings
 
 #: Columns of ``score_all``, one row per city and evaluation year.
 SCORE_COLUMNS = [
@@ -126,11 +126,12 @@ def _claims(tables: Tables, cy: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _evidence(tables: Tables, rules: Rules) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _evidence(tables: Tables, rules: Rules,
+              requirements: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per (city key, year, indicator): required items by status (``n_<status>``,
     ``n_required``), inventory rows (``evidence_rows``) and items outside the catalog
     (``extra_items``) -- what ``estimate.evidence_items`` and ``indicator_inputs`` count."""
-    req = load_evidence_requirements()[["indicator", "item"]]
+    req = requirements[["indicator", "item"]]
     ev = get_table(tables, "evidence")
     keys = ["ck", "year", "indicator"]
     if ev.empty:
@@ -222,25 +223,22 @@ def _statistics(tables: Tables, cy: pd.DataFrame, catalog: pd.DataFrame,
     return out[cols]
 
 
-def indicator_inputs_all(tables: Tables, rules: Rules | None = None,
-                         catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+def indicator_inputs_all(tables: Tables, *, settings: Settings) -> pd.DataFrame:
     """``estimate.indicator_inputs`` for every city and year with a self-assessment
     (one row per catalog indicator each, ``INPUT_COLUMNS``), sorted by city, year and
     catalog order."""
-    rules = rules or load_rules()
-    return _inputs_all(tables, city_years(tables), rules, catalog)
+    return _inputs_all(tables, city_years(tables), settings)
 
 
-def _inputs_all(tables: Tables, cy: pd.DataFrame, rules: Rules,
-                catalog: pd.DataFrame | None) -> pd.DataFrame:
+def _inputs_all(tables: Tables, cy: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Rows in ``cy`` order, then catalog order (left merges keep the left order)."""
-    cat = catalog if catalog is not None else load_catalog()
+    rules, cat = settings.rules, settings.catalog
     base = cat[["indicator", "cluster", "name_id", "name_en", "opd", "max_points", "measure",
                 "unit", "direction", "target"]]
     out = cy.merge(base, how="cross")
     keys = ["ck", "year", "indicator"]
     out = out.merge(_claims(tables, cy), on=keys, how="left")
-    ev, req = _evidence(tables, rules)
+    ev, req = _evidence(tables, rules, settings.requirements)
     out["n_required"] = out["indicator"].map(req.groupby("indicator").size()).fillna(0)
     out = out.merge(ev, on=keys, how="left")
     counted = sum(out[f"n_{s}"].fillna(0) for s in EVIDENCE_STATUSES)
@@ -272,20 +270,18 @@ def _official(tables: Tables, cy: pd.DataFrame, bands: pd.DataFrame) -> pd.DataF
     return df.drop_duplicates(["ck", "year"])[cols]
 
 
-def score_all(tables: Tables, rules: Rules | None = None, catalog: pd.DataFrame | None = None,
-              bands: BandsLike = None, grid=None, sensitivity: bool = True) -> pd.DataFrame:
+def score_all(tables: Tables, *, settings: Settings, sensitivity: bool = True) -> pd.DataFrame:
     """Headline estimate of every city-year: ``SCORE_COLUMNS`` (as ``calibration.score_year``
     gives them: totals, predicates, sensitivity range, official predicate, status counts).
 
     ``estimated_*`` are NaN/None when the year has no evidence inventory; with
     ``sensitivity=False`` the range columns stay empty (faster).
     """
-    rules = rules or load_rules()
-    b = bands if isinstance(bands, pd.DataFrame) else load_bands(bands)
+    rules, b = settings.rules, settings.bands
     cy = city_years(tables)
     if cy.empty:
         return pd.DataFrame(columns=SCORE_COLUMNS)
-    inputs = _inputs_all(tables, cy, rules, catalog)
+    inputs = _inputs_all(tables, cy, settings)
     group = np.repeat(np.arange(len(cy)), len(inputs) // len(cy))  # city-year of each row
     out = cy.copy()
     # plain NumPy-backed columns: score_inputs converts them once per call, 288 calls
@@ -311,8 +307,8 @@ def score_all(tables: Tables, rules: Rules | None = None, catalog: pd.DataFrame 
     out["predicate_min"] = out["predicate_max"] = None
     out["n_settings"] = 0
     if sensitivity:
-        settings = sensitivity_settings(grid, rules)
-        varied = [c for c in settings.columns if c != "is_headline"]
+        grid = sensitivity_settings(settings.grid, rules)
+        varied = [c for c in grid.columns if c != "is_headline"]
         # identical input rows score identically: rerun the grid on distinct rows only
         # (at national scale half the rows; most indicators without a statistic repeat)
         row = slim.groupby(list(slim.columns), dropna=False, sort=False).ngroup().to_numpy()
@@ -320,13 +316,13 @@ def score_all(tables: Tables, rules: Rules | None = None, catalog: pd.DataFrame 
         distinct = slim.iloc[first].reset_index(drop=True)
         totals = np.vstack([
             total(score_inputs(distinct, {**rules, **rec})["backed_points"].to_numpy()[row])
-            for rec in settings[varied].to_dict("records")])
+            for rec in grid[varied].to_dict("records")])
         lo, hi = totals.min(axis=0), totals.max(axis=0)
         out["estimated_total_min"] = np.where(available, lo, np.nan)
         out["estimated_total_max"] = np.where(available, hi, np.nan)
         out["predicate_min"] = assign_predicates(out["estimated_total_min"], b).to_numpy()
         out["predicate_max"] = assign_predicates(out["estimated_total_max"], b).to_numpy()
-        out["n_settings"] = np.where(available, len(settings), 0)
+        out["n_settings"] = np.where(available, len(grid), 0)
     out = out.merge(_official(tables, cy, b), on=["ck", "year"], how="left")
     out["official_predicate"] = out["official_predicate"].astype(object).where(
         out["official_predicate"].notna(), None)

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from ..catalog import load_bands
 from ..errors import KlaError
 from .estimate import (
     Tables,
@@ -27,25 +26,20 @@ from .estimate import (
     sensitivity_range,
 )
 from .estimate import indicator_inputs as _inputs
-from .rules import Rules, load_rules
 from .scoring import (
-    BandsLike,
     canonical_predicate,
     next_predicate,
     points_to_predicate,
     predicate_for,
 )
+from .settings import Settings
 
 OFFICIAL_COLUMNS = ["city", "year", "predicate", "status", "score", "source_url", "band_entry",
                     "band_upper", "rank"]
 
 
-def _b(bands: BandsLike) -> pd.DataFrame:
-    return bands if isinstance(bands, pd.DataFrame) else load_bands(bands)
-
-
-def official_predicates(tables: Tables, city: str | None = None,
-                        bands: BandsLike = None) -> pd.DataFrame:
+def official_predicates(tables: Tables, city: str | None = None, *,
+                        bands: pd.DataFrame) -> pd.DataFrame:
     """Years of the city with an official predicate, ascending: ``OFFICIAL_COLUMNS``.
 
     ``predicate`` is spelled as in the band table; ``band_entry``/``band_upper`` are its
@@ -53,7 +47,7 @@ def official_predicates(tables: Tables, city: str | None = None,
     Raises ``KlaError`` for a predicate name the band table does not know.
     """
     city = resolve_city(tables, city)
-    b = _b(bands)
+    b = bands
     off = city_rows(get_table(tables, "official_results"), city)
     named = off["predicate"].astype("string").str.strip()
     off, named = off[named.notna() & (named != "")], named[named.notna() & (named != "")]
@@ -82,18 +76,18 @@ def official_predicates(tables: Tables, city: str | None = None,
     return out.sort_values("year").reset_index(drop=True)
 
 
-def official_predicate(tables: Tables, year: int, city: str | None = None,
-                       bands: BandsLike = None) -> str | None:
+def official_predicate(tables: Tables, year: int, city: str | None = None, *,
+                       bands: pd.DataFrame) -> str | None:
     """The official predicate of ``year`` (None if no result is recorded)."""
-    off = official_predicates(tables, city, bands)
+    off = official_predicates(tables, city, bands=bands)
     hit = off.loc[off["year"] == int(year), "predicate"]
     return None if hit.empty else str(hit.iloc[0])
 
 
-def latest_official(tables: Tables, city: str | None = None,
-                    bands: BandsLike = None) -> dict | None:
+def latest_official(tables: Tables, city: str | None = None, *,
+                    bands: pd.DataFrame) -> dict | None:
     """The most recent official result (``year, predicate, status``), or None."""
-    off = official_predicates(tables, city, bands)
+    off = official_predicates(tables, city, bands=bands)
     if off.empty:
         return None
     last = off.iloc[-1]
@@ -101,16 +95,16 @@ def latest_official(tables: Tables, city: str | None = None,
             "status": last["status"]}
 
 
-def default_target(tables: Tables, city: str | None = None, bands: BandsLike = None,
+def default_target(tables: Tables, city: str | None = None, *, bands: pd.DataFrame,
                    estimated_total: float | None = None) -> str:
     """The predicate to aim for: one above the latest official predicate (Madya -> Nindya).
 
     Without any official result: one above the predicate of ``estimated_total`` (the lowest
     predicate if that is None). The top predicate stays the target once reached.
     """
-    b = _b(bands)
+    b = bands
     names = list(b["predicate"])
-    last = latest_official(tables, city, b)
+    last = latest_official(tables, city, bands=b)
     if last is not None:
         i = names.index(last["predicate"])
         return names[min(i + 1, len(names) - 1)]
@@ -119,16 +113,18 @@ def default_target(tables: Tables, city: str | None = None, bands: BandsLike = N
     return next_predicate(estimated_total, b) or names[-1]
 
 
-def distance_to_band(total: float | None, predicate: str, bands: BandsLike = None) -> float:
+def distance_to_band(total: float | None, predicate: str, bands: pd.DataFrame) -> float:
     """Signed points from ``total`` to the published band of ``predicate``: 0 inside it,
     ``total - upper`` above (positive), ``total - entry`` below (negative); NaN if no total.
 
-    >>> distance_to_band(946.45, "Madya"), distance_to_band(650, "Madya")
+    >>> from kla_analysis.catalog import load_bands
+    >>> b = load_bands()
+    >>> distance_to_band(946.45, "Madya", b), distance_to_band(650, "Madya", b)
     (246.45, 0.0)
     """
     if total is None or (isinstance(total, float) and math.isnan(total)):
         return math.nan
-    b = _b(bands)
+    b = bands
     pred = canonical_predicate(predicate, b)
     if predicate_for(total, b) == pred:
         return 0.0
@@ -146,9 +142,7 @@ CALIBRATION_COLUMNS = [
 ]
 
 
-def calibrate(tables: Tables, city: str | None = None, rules: Rules | None = None,
-              grid=None, catalog: pd.DataFrame | None = None,
-              bands: BandsLike = None,
+def calibrate(tables: Tables, city: str | None = None, *, settings: Settings,
               score_of: Callable[[int], dict | None] | None = None) -> pd.DataFrame:
     """One row per year with an official predicate: ``CALIBRATION_COLUMNS``.
 
@@ -162,17 +156,15 @@ def calibrate(tables: Tables, city: str | None = None, rules: Rules | None = Non
     be scored (read as "no self-assessment"). By default each year is scored here; the
     report passes the scores it already computed, so no year runs the grid twice.
     """
-    rules = rules or load_rules()
-    b = _b(bands)
+    b = settings.bands
     city = resolve_city(tables, city)
     years_sa = set(assessment_years(tables, city))
     if score_of is None:
         def score_of(year: int) -> dict:
-            return score_year(tables, year, city, rules=rules, grid=grid, catalog=catalog,
-                              bands=b)
+            return score_year(tables, year, city, settings=settings)
     ranks = dict(zip(b["predicate"], b["rank"], strict=True))
     rows = []
-    for off in official_predicates(tables, city, b).to_dict("records"):
+    for off in official_predicates(tables, city, bands=b).to_dict("records"):
         year, pred = off["year"], off["predicate"]
         row = {"city": city, "year": year, "official_predicate": pred,
                "official_status": off["status"], "band_entry": off["band_entry"],
@@ -232,8 +224,7 @@ def calibration_summary(cal: pd.DataFrame) -> dict:
 
 
 def score_year(tables: Tables, year: int, city: str | None = None, target: str | None = None,
-               rules: Rules | None = None, grid=None, catalog: pd.DataFrame | None = None,
-               bands: BandsLike = None, inputs: pd.DataFrame | None = None) -> dict:
+               *, settings: Settings, inputs: pd.DataFrame | None = None) -> dict:
     """Headline numbers of one year (what ``kla score`` prints).
 
     Keys: ``city, year, claimed_total, claimed_predicate, estimated_total,
@@ -249,11 +240,10 @@ def score_year(tables: Tables, year: int, city: str | None = None, target: str |
     needs them for other sections too).
     Raises ``KlaError`` for an unknown city, year without self-assessment or unknown target.
     """
-    rules = rules or load_rules()
-    b = _b(bands)
+    rules, b = settings.rules, settings.bands
     city = resolve_city(tables, city)
     if inputs is None:
-        inputs = _inputs(tables, year, city, rules, catalog)
+        inputs = _inputs(tables, year, city, settings=settings)
     summ = estimate_summary(score_inputs(inputs, rules), b)
     est = summ["estimated_total"]
     if target is not None:
@@ -262,8 +252,8 @@ def score_year(tables: Tables, year: int, city: str | None = None, target: str |
         except ValueError as err:
             raise KlaError(str(err)) from None
     else:
-        target = default_target(tables, city, b, est)
-    off = official_predicates(tables, city, b)
+        target = default_target(tables, city, bands=b, estimated_total=est)
+    off = official_predicates(tables, city, bands=b)
     off = off[off["year"] == int(year)]
     out = {"city": city, "year": int(year), "claimed_total": summ["claimed_total"],
            "claimed_predicate": summ["claimed_predicate"], "estimated_total": est,
@@ -277,7 +267,7 @@ def score_year(tables: Tables, year: int, city: str | None = None, target: str |
            **{k: v for k, v in summ.items() if k.startswith("n_")}, "n_settings": 0,
            "is_estimate": True}
     if est is not None:
-        rng = sensitivity_range(sensitivity(inputs, rules, grid, b), b)
+        rng = sensitivity_range(sensitivity(inputs, settings), b)
         nxt = next_predicate(est, b)
         out.update(estimated_total_min=rng["estimated_total_min"],
                    estimated_total_max=rng["estimated_total_max"],

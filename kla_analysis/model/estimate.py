@@ -7,11 +7,13 @@ the ``backed_points`` and the ``points_lost`` (claimed minus backed). The rules 
 ``kla_analysis/data/scoring_rules.yaml`` (every one flagged as an assumption with a
 rationale); ``sensitivity`` recomputes the total under every plausible setting of them.
 
-Typical use (``tables`` is ``kla_analysis.tables.load_processed()``)::
+Typical use (``tables`` is ``kla_analysis.tables.load_processed()``, ``s`` is
+``kla_analysis.model.settings.load_settings()``, loaded once where the run starts)::
 
-    ind = estimate_indicators(tables, 2023)            # one row per indicator
-    estimate_clusters(ind); estimate_summary(ind)       # cluster and overall totals
-    sensitivity_range(sensitivity(indicator_inputs(tables, 2023)))
+    ind = estimate_indicators(tables, 2023, settings=s)          # one row per indicator
+    estimate_clusters(ind, s.catalog, s.clusters)                 # cluster subtotals
+    estimate_summary(ind, s.bands)                                # overall totals
+    sensitivity_range(sensitivity(indicator_inputs(tables, 2023, settings=s), s), s.bands)
 
 KemenPPPA publishes no per-indicator weights or scoring formula; these numbers show where
 claims are not backed by evidence and must never be presented as an official result.
@@ -27,7 +29,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..catalog import load_bands, load_catalog, load_evidence_requirements, predicate_names
+from ..catalog import predicate_names
 from ..errors import KlaError
 from .rules import (
     EVIDENCE_STATUSES,
@@ -36,11 +38,10 @@ from .rules import (
     TOL,
     Rules,
     check_rules,
-    load_rules,
-    sensitivity_grid,
     show_value,
 )
-from .scoring import BandsLike, assign_predicates, cluster_totals, predicate_for
+from .scoring import assign_predicates, cluster_totals, predicate_for
+from .settings import Settings
 
 Tables = Mapping[str, pd.DataFrame]
 
@@ -123,8 +124,8 @@ ITEM_COLUMNS = ["city", "year", "indicator", "item", "name_id", "name_en", "stat
                 "opd", "document_date", "link", "inventory_rows"]
 
 
-def evidence_items(tables: Tables, year: int, city: str | None = None,
-                   rules: Rules | None = None) -> pd.DataFrame:
+def evidence_items(tables: Tables, year: int, city: str | None = None, *,
+                   settings: Settings) -> pd.DataFrame:
     """Every required evidence item of the catalog with its status in the year's inventory.
 
     Columns ``ITEM_COLUMNS``: ``status`` is ``ada``, ``dalam_proses``, ``kedaluwarsa``,
@@ -132,9 +133,9 @@ def evidence_items(tables: Tables, year: int, city: str | None = None,
     most advanced status (rule ``evidence.status_precedence``); ``opd`` is the inventory's
     OPD, else the indicator's lead OPD in the catalog; ``inventory_rows`` counts the rows.
     """
-    rules = rules or load_rules()
+    rules = settings.rules
     city = resolve_city(tables, city)
-    req = load_evidence_requirements()
+    req = settings.requirements
     ev = _inventory(tables, year, city)
     cols = ["indicator", "item", "status", "title", "opd", "document_date", "link"]
     best = ev.iloc[sorted(_best_rows(ev, rules).values())]
@@ -176,9 +177,8 @@ INPUT_COLUMNS = [
 ]
 
 
-def indicator_inputs(tables: Tables, year: int, city: str | None = None,
-                     rules: Rules | None = None,
-                     catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+def indicator_inputs(tables: Tables, year: int, city: str | None = None, *,
+                     settings: Settings) -> pd.DataFrame:
     """What the estimate needs per indicator (24 rows), before any scoring rule is applied.
 
     Columns ``INPUT_COLUMNS``: ``claimed_points`` (NaN: the indicator has no self-assessment
@@ -188,9 +188,8 @@ def indicator_inputs(tables: Tables, year: int, city: str | None = None,
     statistic of data year ``year - statistic.data_year_offset`` (``statistic_value`` NaN
     when absent; ``statistic_source`` says which area level it came from).
     """
-    rules = rules or load_rules()
+    rules, cat = settings.rules, settings.catalog
     city = require_self_assessment(tables, year, city)
-    cat = catalog if catalog is not None else load_catalog()
     out = cat[["indicator", "cluster", "name_id", "name_en", "opd", "max_points", "measure",
                "unit", "direction", "target"]].copy()
     out.insert(0, "year", int(year))
@@ -199,7 +198,7 @@ def indicator_inputs(tables: Tables, year: int, city: str | None = None,
 
     # counted in plain Python from the requirements and the inventory: the same statuses as
     # evidence_items, without building its table (24 indicators, a few hundred rows)
-    req = load_evidence_requirements()
+    req = settings.requirements
     ev = _inventory(tables, year, city)
     required = list(zip(req["indicator"], req["item"], strict=True))
     best, status = _best_rows(ev, rules), ev["status"].tolist()
@@ -251,9 +250,8 @@ def _claims(tables: Tables, year: int, city: str) -> pd.Series:
                      index=ind.to_numpy())
 
 
-def headline_statistics(tables: Tables, data_year: int, city: str,
-                        rules: Rules | None = None,
-                        catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+def headline_statistics(tables: Tables, data_year: int, city: str, rules: Rules,
+                        catalog: pd.DataFrame) -> pd.DataFrame:
     """The catalog statistic of each indicator for ``data_year``: ``indicator,
     statistic_value, statistic_source``.
 
@@ -261,8 +259,7 @@ def headline_statistics(tables: Tables, data_year: int, city: str,
     ``statistic.aggregate_areas`` is true, a percentage is rebuilt from the kecamatan (else
     kelurahan) rows as 100 * sum(numerator) / sum(denominator), and a count is their sum.
     """
-    rules = rules or load_rules()
-    cat = catalog if catalog is not None else load_catalog()
+    cat = catalog
     st = city_rows(get_table(tables, "statistics"), city, data_year=data_year)
     rows = []
     st = st[pd.to_numeric(st["indicator"], errors="coerce").notna()] if not st.empty else st
@@ -358,14 +355,13 @@ def _achievements(value, target, direction) -> tuple[np.ndarray, np.ndarray]:
             np.where(missing, np.nan, met.astype(float)))
 
 
-def score_inputs(inputs: pd.DataFrame, rules: Rules | None = None) -> pd.DataFrame:
+def score_inputs(inputs: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     """Apply the rules to ``indicator_inputs`` rows: adds ``SCORE_COLUMNS``.
 
     Works on any rows with the input columns (the planner passes hypothetical states).
     ``backed_points`` and ``points_lost`` treat a missing claim as 0; ``status`` is one of
     ``met, partial, not_met, no_data``.
     """
-    rules = rules or load_rules()
     check_rules(rules)
     out = inputs.copy()
     for col, values in _score_arrays(_arrays(inputs), rules).items():
@@ -423,24 +419,23 @@ def _score_arrays(a: dict, rules: Mapping[str, object]) -> dict[str, np.ndarray]
             "status": status}
 
 
-def estimate_indicators(tables: Tables, year: int, city: str | None = None,
-                        rules: Rules | None = None,
-                        catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+def estimate_indicators(tables: Tables, year: int, city: str | None = None, *,
+                        settings: Settings) -> pd.DataFrame:
     """Per-indicator estimate of one city and year: ``INPUT_COLUMNS + SCORE_COLUMNS``.
 
     Raises ``KlaError`` for an unknown city or a year without a self-assessment.
     """
-    rules = rules or load_rules()
-    return indicator_inputs(tables, year, city, rules, catalog).pipe(score_inputs, rules)
+    return indicator_inputs(tables, year, city, settings=settings).pipe(score_inputs,
+                                                                       settings.rules)
 
 
-def estimate_clusters(indicators: pd.DataFrame,
-                      catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+def estimate_clusters(indicators: pd.DataFrame, catalog: pd.DataFrame,
+                      clusters: pd.DataFrame) -> pd.DataFrame:
     """Cluster subtotals in report order: ``cluster, name_id, name_en, max_points,
     claimed_points, backed_points, points_lost, backing`` (``backing`` = backed / claimed)."""
     ind = indicators.assign(claimed_points=indicators["claimed_points"].fillna(0))
-    claimed = cluster_totals(ind, catalog, points_col="claimed_points")
-    backed = cluster_totals(ind, catalog, points_col="backed_points")
+    claimed = cluster_totals(ind, catalog, clusters, points_col="claimed_points")
+    backed = cluster_totals(ind, catalog, clusters, points_col="backed_points")
     out = claimed.rename(columns={"points": "claimed_points"})
     out["backed_points"] = backed["points"].to_numpy()
     out["points_lost"] = out["claimed_points"] - out["backed_points"]
@@ -450,7 +445,7 @@ def estimate_clusters(indicators: pd.DataFrame,
                 "backed_points", "points_lost", "backing"]]
 
 
-def _predicate(total: float, bands: BandsLike) -> str | None:
+def _predicate(total: float, bands: pd.DataFrame) -> str | None:
     if total is None or (isinstance(total, float) and math.isnan(total)):
         return None
     try:
@@ -459,7 +454,7 @@ def _predicate(total: float, bands: BandsLike) -> str | None:
         raise KlaError(f"total {total:g} cannot be placed in a predicate band: {err}") from None
 
 
-def estimate_summary(indicators: pd.DataFrame, bands: BandsLike = None) -> dict:
+def estimate_summary(indicators: pd.DataFrame, bands: pd.DataFrame) -> dict:
     """Overall numbers of one year's estimate.
 
     Keys: ``city, year, claimed_total, claimed_predicate, estimated_total,
@@ -488,14 +483,12 @@ def estimate_summary(indicators: pd.DataFrame, bands: BandsLike = None) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def sensitivity_settings(grid: Mapping[str, list] | None = None,
-                         rules: Rules | None = None) -> pd.DataFrame:
+def sensitivity_settings(grid: Mapping[str, list], rules: Rules) -> pd.DataFrame:
     """Every combination of the grid's values, one row per setting (the headline included).
 
     Columns: one per varied rule, plus ``is_headline`` (the row equal to ``rules``).
     """
-    rules = rules or load_rules()
-    grid = dict(grid if grid is not None else sensitivity_grid())
+    grid = dict(grid)
     combos = [dict(zip(grid, vals, strict=True)) for vals in itertools.product(*grid.values())]
     headline = {k: rules[k] for k in grid}
     if headline not in combos:
@@ -505,33 +498,33 @@ def sensitivity_settings(grid: Mapping[str, list] | None = None,
     return df
 
 
-def sensitivity(inputs: pd.DataFrame, rules: Rules | None = None,
-                grid: Mapping[str, list] | None = None, bands: BandsLike = None) -> pd.DataFrame:
+def sensitivity(inputs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Estimated total and predicate of one year under every grid setting.
 
     ``inputs`` is ``indicator_inputs(...)`` of one city and year. Columns: the varied rules,
-    ``is_headline``, ``estimated_total``, ``estimated_predicate``.
+    ``is_headline``, ``estimated_total``, ``estimated_predicate``. The rules, grid and bands
+    are those of ``settings``.
     """
-    rules = rules or load_rules()
-    settings = sensitivity_settings(grid, rules)
-    varied = [c for c in settings.columns if c != "is_headline"]
-    for rec in settings[varied].to_dict("records"):
+    rules = settings.rules
+    grid = sensitivity_settings(settings.grid, rules)
+    varied = [c for c in grid.columns if c != "is_headline"]
+    for rec in grid[varied].to_dict("records"):
         check_rules({**rules, **rec}, "sensitivity setting")
     # every setting at once: each varied rule becomes a column of values, shape (S, 1)
-    columns = {k: settings[k].to_numpy()[:, None] for k in varied}
+    columns = {k: grid[k].to_numpy()[:, None] for k in varied}
     backed = _score_arrays(_arrays(inputs), {**rules, **columns})["backed_points"]
-    settings["estimated_total"] = np.broadcast_to(backed, (len(settings), len(inputs))).sum(
+    grid["estimated_total"] = np.broadcast_to(backed, (len(grid), len(inputs))).sum(
         axis=1).astype(float)
-    settings["estimated_predicate"] = assign_predicates(settings["estimated_total"], bands)
-    return settings
+    grid["estimated_predicate"] = assign_predicates(grid["estimated_total"], settings.bands)
+    return grid
 
 
-def sensitivity_range(sens: pd.DataFrame, bands: BandsLike = None) -> dict:
+def sensitivity_range(sens: pd.DataFrame, bands: pd.DataFrame) -> dict:
     """Range over the grid: ``estimated_total_min/max``, ``predicate_min/max`` (predicates of
     those totals), ``predicates`` (distinct ones, lowest first; None = below the lowest band)
     and ``n_settings``."""
     lo, hi = float(sens["estimated_total"].min()), float(sens["estimated_total"].max())
-    names = predicate_names(bands if isinstance(bands, pd.DataFrame) else load_bands(bands))
+    names = predicate_names(bands)
     preds = sorted(set(sens["estimated_predicate"]),
                    key=lambda p: names.index(p) if p in names else -1)
     return {"estimated_total_min": lo, "estimated_total_max": hi,
@@ -539,15 +532,12 @@ def sensitivity_range(sens: pd.DataFrame, bands: BandsLike = None) -> dict:
             "predicates": preds, "n_settings": int(len(sens))}
 
 
-def one_at_a_time(inputs: pd.DataFrame, rules: Rules | None = None,
-                  grid: Mapping[str, list] | None = None,
-                  bands: BandsLike = None) -> pd.DataFrame:
+def one_at_a_time(inputs: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Vary one rule at a time (others at their headline value): which assumption matters.
 
     Columns: ``rule, value, is_headline, estimated_total, estimated_predicate``.
     """
-    rules = rules or load_rules()
-    grid = dict(grid if grid is not None else sensitivity_grid())
+    rules, grid = settings.rules, settings.grid
     arrays = _arrays(inputs)
     rows = []
     for key, values in grid.items():
@@ -557,5 +547,5 @@ def one_at_a_time(inputs: pd.DataFrame, rules: Rules | None = None,
             rows.append({"rule": key, "value": show_value(v), "is_headline": v == rules[key],
                          "estimated_total": float(_score_arrays(arrays, r)["backed_points"].sum())})
     out = pd.DataFrame(rows, columns=["rule", "value", "is_headline", "estimated_total"])
-    out["estimated_predicate"] = assign_predicates(out["estimated_total"], bands)
+    out["estimated_predicate"] = assign_predicates(out["estimated_total"], settings.bands)
     return out

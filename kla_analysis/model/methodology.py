@@ -7,25 +7,25 @@ the other for the other's half of the table.
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Mapping
 
 import pandas as pd
 
-from .plan import load_actions
-from .rules import rules_document, sensitivity_grid, show_value
+from .rules import show_value
+from .settings import Settings
 
 COLUMNS = ["section", "rule", "value", "assumption", "rationale"]
 
 
-def methodology_table(lang: str = "id", rules_file: str | Path | None = None,
-                      actions_file: str | Path | None = None) -> pd.DataFrame:
+def methodology_table(settings: Settings, lang: str = "id") -> pd.DataFrame:
     """Every rule of the estimate and planner: ``section, rule, value, assumption, rationale``.
 
     ``section`` is ``estimate``, ``sensitivity`` or ``plan``; ``rationale`` is in ``lang``
-    (``id`` or ``en``). The report prints this table as its methodology appendix.
+    (``id`` or ``en``). The rules, grid and actions are those of ``settings`` (the files the
+    run was given). The report prints this table as its methodology appendix.
     """
     key = "rationale_id" if lang == "id" else "rationale"
-    doc = rules_document(rules_file)
+    doc = settings.rules_document
     rows = [{"section": "estimate", "rule": k, "value": show_value(e["value"]),
              "assumption": bool(e["assumption"]), "rationale": e.get(key) or e["rationale"]}
             for k, e in doc["rules"].items()]
@@ -33,15 +33,15 @@ def methodology_table(lang: str = "id", rules_file: str | Path | None = None,
     rows += [{"section": "sensitivity", "rule": k, "value": show_value(v),
               "assumption": bool(sens.get("assumption", True)),
               "rationale": sens.get(key) or sens.get("rationale", "")}
-             for k, v in sensitivity_grid(rules_file).items()]
-    out = pd.concat([pd.DataFrame(rows), actions_methodology(lang, actions_file)],
+             for k, v in settings.grid.items()]
+    out = pd.concat([pd.DataFrame(rows), actions_methodology(settings.actions, lang)],
                     ignore_index=True)
     return out[COLUMNS]
 
 
-def actions_methodology(lang: str = "id", path: str | Path | None = None) -> pd.DataFrame:
-    """Planner assumptions as rows ``section='plan', rule, value, assumption, rationale``."""
-    doc = load_actions(path)
+def actions_methodology(doc: Mapping, lang: str = "id") -> pd.DataFrame:
+    """Planner assumptions of the actions document ``doc`` (``actions.load_actions``) as rows
+    ``section='plan', rule, value, assumption, rationale``."""
     key = "rationale_id" if lang == "id" else "rationale"
     rows = []
     for name, a in doc["evidence_actions"].items():

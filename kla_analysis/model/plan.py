@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from ..catalog import load_bands, load_catalog, load_evidence_requirements
-from ..config import package_file
 from ..errors import KlaError
-from ..yamlfile import read_yaml
 from .calibration import default_target
 from .estimate import (
     Tables,
@@ -34,89 +31,14 @@ from .estimate import (
     require_self_assessment,
     score_inputs,
 )
-from .rules import ITEM_STATUSES, Rules, load_rules
-from .scoring import BandsLike, canonical_predicate, entry_score, predicate_for
+from .rules import Rules
+from .scoring import canonical_predicate, entry_score, predicate_for
+from .settings import Settings
 
 #: Points tolerance when comparing a planned total with an entry score (float sums).
 EPS = 1e-6
 #: Evidence status classes in the order actions are applied within an indicator.
 FIX_ORDER = ("missing", "tidak_ada", "kedaluwarsa", "dalam_proses")
-
-# ---------------------------------------------------------------------------------------------
-# Actions as data
-# ---------------------------------------------------------------------------------------------
-
-
-def _whole(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
-
-
-def _positive(v: object) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and v > 0
-
-
-def actions_path(path: str | Path | None = None) -> Path:
-    """The actions file in use: ``path`` or the packaged ``actions.yaml``."""
-    return Path(path) if path is not None else package_file("actions.yaml")
-
-
-def load_actions(path: str | Path | None = None) -> dict:
-    """The validated actions document. ``KlaError`` lists every problem in one message."""
-    p = actions_path(path)
-    doc = read_yaml(p, "actions file")
-    doc = doc if isinstance(doc, dict) else {}
-    problems: list[str] = []
-    ev = doc.get("evidence_actions")
-    if not isinstance(ev, dict) or not ev:
-        problems.append("'evidence_actions' must map action names to settings")
-        ev = {}
-    covered: dict[str, str] = {}
-    for name, a in ev.items():
-        if not isinstance(a, dict):
-            problems.append(f"evidence action {name!r} must be a mapping")
-            continue
-        for s in a.get("applies_to") or []:
-            if s not in ITEM_STATUSES or s == "ada":
-                problems.append(f"evidence action {name!r}: unknown status {s!r} in applies_to")
-            elif s in covered:
-                problems.append(f"status {s!r} is covered by both {covered[s]!r} and {name!r}")
-            covered[s] = name
-        if not _whole(a.get("effort")):
-            problems.append(f"evidence action {name!r}: effort {a.get('effort')!r} must be a "
-                            "whole number >= 0")
-        if not str(a.get("rationale") or "").strip() or "assumption" not in a:
-            problems.append(f"evidence action {name!r} needs assumption and rationale")
-    items = set(load_evidence_requirements()["item"])
-    for o in doc.get("item_overrides") or []:
-        if not isinstance(o, dict) or str(o.get("item")) not in items:
-            problems.append(f"item override {o!r}: unknown evidence item")
-            continue
-        if "effort" in o and not _whole(o["effort"]):
-            problems.append(f"item override {o['item']!r}: effort must be a whole number >= 0")
-        if "available" in o and not isinstance(o["available"], bool):
-            problems.append(f"item override {o['item']!r}: available must be true or false")
-    stat = doc.get("statistic_action") or {}
-    measures = set(load_catalog()["measure"].dropna())
-    for where, params in [*((f"unit {u!r}", p) for u, p in (stat.get("by_unit") or {}).items()),
-                          *((f"measure {m!r}", p)
-                            for m, p in (stat.get("measure_overrides") or {}).items())]:
-        if where.startswith("measure") and where.split("'")[1] not in measures:
-            problems.append(f"statistic override for unknown {where}")
-        p = params if isinstance(params, dict) else {}
-        if "step" in p and not _positive(p["step"]):
-            problems.append(f"statistic {where}: step must be > 0")
-        if "max_change" in p and not (_positive(p["max_change"]) or p["max_change"] == 0):
-            problems.append(f"statistic {where}: max_change must be >= 0")
-        if "effort_per_step" in p and not _whole(p["effort_per_step"]):
-            problems.append(f"statistic {where}: effort_per_step must be a whole number >= 0")
-    for unit, p in (stat.get("by_unit") or {}).items():
-        missing = {"step", "max_change", "effort_per_step"} - set(p or {})
-        if missing:
-            problems.append(f"statistic unit {unit!r} lacks {', '.join(sorted(missing))}")
-    if problems:
-        raise KlaError(f"{p}: " + "; ".join(problems))
-    return doc
-
 
 # ---------------------------------------------------------------------------------------------
 # Candidate actions and per-indicator options
@@ -129,8 +51,8 @@ CANDIDATE_COLUMNS = [
 ]
 
 
-def candidate_actions(items: pd.DataFrame, inputs: pd.DataFrame, rules: Rules | None = None,
-                      actions: dict | None = None) -> pd.DataFrame:
+def candidate_actions(items: pd.DataFrame, inputs: pd.DataFrame, rules: Rules,
+                      actions: Mapping) -> pd.DataFrame:
     """Every single action possible from a year's state: ``CANDIDATE_COLUMNS``.
 
     ``items`` is ``evidence_items(...)`` and ``inputs`` is ``indicator_inputs(...)`` of the
@@ -139,8 +61,6 @@ def candidate_actions(items: pd.DataFrame, inputs: pd.DataFrame, rules: Rules | 
     are left out) and one row per reachable statistic level (``steps`` 1..k; levels of one
     indicator are alternatives, not cumulative). ``action_id`` is a stable text key.
     """
-    rules = rules or load_rules()
-    actions = actions or load_actions()
     by_status = {s: (name, a) for name, a in actions["evidence_actions"].items()
                  for s in a.get("applies_to") or []}
     overrides = {str(o["item"]): o for o in actions.get("item_overrides") or []}
@@ -258,10 +178,9 @@ def _records_by_indicator(actions: pd.DataFrame) -> dict[int, list[dict]]:
 
 
 def single_action_gains(inputs: pd.DataFrame, candidates: pd.DataFrame,
-                        rules: Rules | None = None) -> np.ndarray:
+                        rules: Rules) -> np.ndarray:
     """Backed points each row of ``candidates`` would regain if it were the only action
     taken (its indicator's state with that one action, scored in one call for all)."""
-    rules = rules or load_rules()
     if candidates.empty:
         return np.zeros(0)
     recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
@@ -273,7 +192,7 @@ def single_action_gains(inputs: pd.DataFrame, candidates: pd.DataFrame,
 
 
 def indicator_options(inputs: pd.DataFrame, candidates: pd.DataFrame,
-                      rules: Rules | None = None) -> pd.DataFrame:
+                      rules: Rules) -> pd.DataFrame:
     """Every distinct option per indicator with its exact effort and gain.
 
     Columns: ``indicator, option`` (0 = do nothing), ``effort`` (int), ``gain`` (backed points
@@ -282,7 +201,6 @@ def indicator_options(inputs: pd.DataFrame, candidates: pd.DataFrame,
     per status, so cheaper items of the same status are always as good) and picks at most one
     statistic level. Options that gain nothing are dropped (except option 0).
     """
-    rules = rules or load_rules()
     base = score_inputs(inputs, rules).set_index("indicator")
     recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
     states, meta = [], []
@@ -401,8 +319,7 @@ PLAN_INDICATOR_COLUMNS = ["indicator", "name_id", "name_en", "effort", "backed_b
 
 
 def plan_year(tables: Tables, year: int, city: str | None = None, target: str | None = None,
-              rules: Rules | None = None, actions: dict | None = None,
-              catalog: pd.DataFrame | None = None, bands: BandsLike = None) -> dict:
+              *, settings: Settings) -> dict:
     """Cheapest actions lifting ``year``'s estimated total to ``target``'s entry score.
 
     ``target`` defaults to one predicate above the city's latest official one
@@ -422,23 +339,20 @@ def plan_year(tables: Tables, year: int, city: str | None = None, target: str | 
     Raises ``KlaError`` for an unknown city, a year without self-assessment or an unknown
     target name.
     """
-    rules = rules or load_rules()
-    actions = actions or load_actions()
-    b = bands if isinstance(bands, pd.DataFrame) else load_bands(bands)
+    rules, actions, b, cat = settings.rules, settings.actions, settings.bands, settings.catalog
     city = require_self_assessment(tables, year, city)
-    cat = catalog if catalog is not None else load_catalog()
-    inputs = indicator_inputs(tables, year, city, rules, cat)
+    inputs = indicator_inputs(tables, year, city, settings=settings)
     scored = score_inputs(inputs, rules)
     summ = estimate_summary(scored, b)
     current = float(scored["backed_points"].sum())
     if target is None:
-        target = default_target(tables, city, b, current)
+        target = default_target(tables, city, bands=b, estimated_total=current)
     try:
         target = canonical_predicate(target, b)
     except ValueError as err:
         raise KlaError(str(err)) from None
     entry = entry_score(target, b)
-    items = evidence_items(tables, year, city, rules)
+    items = evidence_items(tables, year, city, settings=settings)
     cands = candidate_actions(items, inputs, rules, actions)
     opts = indicator_options(inputs, cands, rules)
     dp = None if opts.empty else max_gain_by_effort(opts)

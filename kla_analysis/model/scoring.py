@@ -1,6 +1,7 @@
 """Scoring core: indicator points -> cluster subtotals -> total -> predicate and gaps.
 
-Pure functions on DataFrames and numbers. Bands come from ``catalog.load_bands``.
+Pure functions on DataFrames and numbers. The bands, catalog and clusters are passed in
+(``catalog.load_bands`` / ``load_catalog`` / ``load_clusters``, read where the run starts).
 """
 
 from __future__ import annotations
@@ -10,14 +11,6 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-
-from ..catalog import load_bands, load_catalog, load_clusters
-
-BandsLike = pd.DataFrame | str | None
-
-
-def _bands(bands: BandsLike) -> pd.DataFrame:
-    return bands if isinstance(bands, pd.DataFrame) else load_bands(bands)
 
 
 def _check_score(score: object, bands: pd.DataFrame) -> float:
@@ -30,23 +23,25 @@ def _check_score(score: object, bands: pd.DataFrame) -> float:
     return value
 
 
-def predicate_for(score: float, bands: BandsLike = None) -> str | None:
+def predicate_for(score: float, bands: pd.DataFrame) -> str | None:
     """Predicate name for a total score, or None below the lowest band.
 
     Raises ValueError for a score that is not a number or lies outside 0-1000.
 
-    >>> predicate_for(600), predicate_for(600.01), predicate_for(499.9)
+    >>> from kla_analysis.catalog import load_bands
+    >>> b = load_bands()
+    >>> predicate_for(600, b), predicate_for(600.01, b), predicate_for(499.9, b)
     ('Pratama', 'Madya', None)
     """
-    b = _bands(bands)
+    b = bands
     value = _check_score(score, b)
     reached = (value > b["lower"]) | (b["lower_inclusive"] & (value == b["lower"]))
     return str(b.loc[reached, "predicate"].iloc[-1]) if reached.any() else None
 
 
-def assign_predicates(scores: pd.Series, bands: BandsLike = None) -> pd.Series:
+def assign_predicates(scores: pd.Series, bands: pd.DataFrame) -> pd.Series:
     """Vectorised ``predicate_for``: missing scores stay missing, invalid ones raise."""
-    b = _bands(bands)
+    b = bands
     s = pd.to_numeric(scores, errors="raise").astype(float)
     bad = s.notna() & ~s.between(b.attrs.get("scale_min", 0), b.attrs.get("scale_max", 1000))
     if bad.any():
@@ -66,15 +61,14 @@ class PointsError(ValueError):
     """Indicator points outside [0, max points]; the message names every offending indicator."""
 
 
-def validate_points(points: pd.DataFrame, catalog: pd.DataFrame | None = None,
+def validate_points(points: pd.DataFrame, catalog: pd.DataFrame,
                     points_col: str = "points") -> pd.DataFrame:
     """Return ``points`` unchanged if every indicator's points lie in [0, max]; else raise.
 
     ``points`` has an ``indicator`` column and ``points_col``. Unknown indicator numbers
     and non-numeric points are errors too. All problems are listed in one message.
     """
-    cat = catalog if catalog is not None else load_catalog()
-    maxp = cat.set_index("indicator")["max_points"]
+    maxp = catalog.set_index("indicator")["max_points"]
     values = pd.to_numeric(points[points_col], errors="coerce")
     known = points["indicator"].isin(maxp.index)
     limit = points["indicator"].map(maxp)
@@ -91,7 +85,7 @@ def validate_points(points: pd.DataFrame, catalog: pd.DataFrame | None = None,
     return points
 
 
-def cluster_totals(points: pd.DataFrame, catalog: pd.DataFrame | None = None,
+def cluster_totals(points: pd.DataFrame, catalog: pd.DataFrame, clusters: pd.DataFrame,
                    points_col: str = "points") -> pd.DataFrame:
     """Cluster subtotals in report order: ``cluster, name_id, name_en, points, max_points``.
 
@@ -99,13 +93,11 @@ def cluster_totals(points: pd.DataFrame, catalog: pd.DataFrame | None = None,
     Extra key columns in ``points`` (e.g. ``year``) are not grouped: pass one year at a time,
     or use ``groupby(...).apply`` / ``pipe`` per group.
     """
-    cat = catalog if catalog is not None else load_catalog()
-    merged = cat[["indicator", "cluster", "max_points"]].merge(
+    merged = catalog[["indicator", "cluster", "max_points"]].merge(
         points[["indicator", points_col]], on="indicator", how="left")
     sums = merged.groupby("cluster", sort=False).agg(
         points=(points_col, lambda s: s.fillna(0).sum()), max_points=("max_points", "sum"))
-    clusters = load_clusters().set_index("cluster")
-    out = clusters.join(sums, how="inner").sort_values("order").reset_index()
+    out = clusters.set_index("cluster").join(sums, how="inner").sort_values("order").reset_index()
     return out[["cluster", "name_id", "name_en", "points", "max_points"]]
 
 
@@ -114,25 +106,25 @@ def total_score(points: pd.DataFrame, points_col: str = "points") -> float:
     return float(pd.to_numeric(points[points_col]).fillna(0).sum())
 
 
-def entry_score(predicate: str, bands: BandsLike = None) -> float:
+def entry_score(predicate: str, bands: pd.DataFrame) -> float:
     """Published lower bound of a predicate (the score to aim for), e.g. 701 for Nindya."""
-    b = _bands(bands)
+    b = bands
     row = b[b["predicate"].str.casefold() == str(predicate).casefold()]
     if row.empty:
         raise ValueError(f"unknown predicate {predicate!r}; known: {', '.join(b['predicate'])}")
     return float(row["entry"].iloc[0])
 
 
-def canonical_predicate(name: str, bands: BandsLike = None) -> str:
+def canonical_predicate(name: str, bands: pd.DataFrame) -> str:
     """Spelling of a predicate as in the band table (case-insensitive lookup)."""
-    b = _bands(bands)
+    b = bands
     entry_score(name, b)  # raises for unknown names
     return str(b.loc[b["predicate"].str.casefold() == name.casefold(), "predicate"].iloc[0])
 
 
-def points_to_predicate(score: float, target: str, bands: BandsLike = None) -> float:
+def points_to_predicate(score: float, target: str, bands: pd.DataFrame) -> float:
     """Points still needed to reach ``target``'s published lower bound (0 if reached)."""
-    b = _bands(bands)
+    b = bands
     value = _check_score(score, b)
     current = predicate_for(value, b)
     ranks = dict(zip(b["predicate"], b["rank"], strict=True))
@@ -142,9 +134,9 @@ def points_to_predicate(score: float, target: str, bands: BandsLike = None) -> f
     return round(max(0.0, entry_score(target, b) - value), 6)
 
 
-def next_predicate(score: float, bands: BandsLike = None) -> str | None:
+def next_predicate(score: float, bands: pd.DataFrame) -> str | None:
     """The predicate one above the score's current one (None at the top)."""
-    b = _bands(bands)
+    b = bands
     current = predicate_for(score, b)
     names = list(b["predicate"])
     if current is None:
@@ -153,16 +145,16 @@ def next_predicate(score: float, bands: BandsLike = None) -> str | None:
     return names[i + 1] if i + 1 < len(names) else None
 
 
-def points_to_next_predicate(score: float, bands: BandsLike = None) -> float | None:
+def points_to_next_predicate(score: float, bands: pd.DataFrame) -> float | None:
     """Points to the next predicate's published lower bound; None at the top band."""
     nxt = next_predicate(score, bands)
     return None if nxt is None else points_to_predicate(score, nxt, bands)
 
 
-def score_summary(points: pd.DataFrame, points_col: str = "points",
-                  target: str | None = None, bands: BandsLike = None) -> dict:
+def score_summary(points: pd.DataFrame, bands: pd.DataFrame, points_col: str = "points",
+                  target: str | None = None) -> dict:
     """Headline numbers for one year's indicator points."""
-    b = _bands(bands)
+    b = bands
     total = total_score(points, points_col)
     out = {"total": total, "predicate": predicate_for(total, b),
            "next_predicate": next_predicate(total, b),

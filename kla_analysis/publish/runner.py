@@ -33,6 +33,7 @@ from typing import TypeVar
 
 from .. import __version__
 from ..atomic import FILE_MODE, TMP_PREFIX, write_text
+from ..catalog import load_bands
 from ..config import (
     KERNEL_NAME,
     NOTEBOOKS_DIR,
@@ -169,7 +170,7 @@ def prepare_job(year: object, lang: object = "id", paths: ProjectPaths | None = 
     city = require_self_assessment(tables, year, city or None)
     if target:
         try:
-            target = canonical_predicate(str(target))
+            target = canonical_predicate(str(target), load_bands())
         except ValueError as err:
             raise KlaError(str(err)) from None
     job = ReportJob(year, lang, city, target or None, data_dir, reports_dir)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..catalog import load_bands
 from ..config import project_paths
 from ..errors import KlaError
 from ..model import estimate, plan, rules
@@ -201,7 +200,7 @@ def kelurahan_ranking(long: pd.DataFrame, lagging: float = LAGGING_SHARE) -> pd.
 def open_target(rep: sections.Report) -> str | None:
     """The report's target predikat, or, when the estimate already reaches it, the lowest
     predikat above the estimate (None when the estimate is in the top band)."""
-    bands = load_bands()
+    bands = rep.bands
     current = rep.score["estimated_total"]
     entry = dict(zip(bands["predicate"], bands["entry"], strict=True))
     if current is None or current < entry[rep.target]:
@@ -213,7 +212,7 @@ def open_target(rep: sections.Report) -> str | None:
 def plan_for(rep: sections.Report, target: str | None = None) -> dict:
     """``plan.plan_year`` for ``target`` (default: ``open_target``)."""
     return plan.plan_year(rep.tables, rep.year, rep.city, target or open_target(rep),
-                          rules=rep.rules, bands=rep.bands)
+                          settings=rep.settings)
 
 
 def target_options(rep: sections.Report) -> pd.DataFrame:
@@ -222,13 +221,13 @@ def target_options(rep: sections.Report) -> pd.DataFrame:
     Columns ``target_predicate, target_entry, points_needed, reachable, total_effort,
     n_actions, total_after, predicate_after``; efforts are the planner's assumptions.
     """
-    bands = load_bands()
+    bands = rep.bands
     current = rep.score["estimated_total"]
     above = bands[bands["entry"] > (current if current is not None else -np.inf)]
     rows = []
     for name in above["predicate"]:
-        s = plan.plan_year(rep.tables, rep.year, rep.city, name, rules=rep.rules,
-                           bands=rep.bands)["summary"]
+        s = plan.plan_year(rep.tables, rep.year, rep.city, name,
+                           settings=rep.settings)["summary"]
         reached = bool(s["reachable"])
         rows.append({"target_predicate": name, "target_entry": s["target_entry"],
                      "points_needed": s["points_needed"], "reachable": reached,

@@ -18,11 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..catalog import load_bands, load_catalog
 from ..config import ProjectPaths, project_paths
 from ..errors import KlaError
 from ..model import calibration, estimate, methodology, plan
-from ..model.rules import load_rules
+from ..model.settings import Settings, load_settings
 from ..params import check_lang, parse_year
 from ..tables import load_processed
 from ..yamlfile import loads
@@ -40,14 +39,25 @@ class Report:
     province: str | None
     paths: ProjectPaths
     tables: dict[str, pd.DataFrame]
-    rules: dict
-    bands: pd.DataFrame
-    catalog: pd.DataFrame
+    #: The model's configuration (catalog, bands, rules, actions), loaded once per report.
+    settings: Settings
     score: dict
     indicators: pd.DataFrame
     #: Other years whose data could not be scored: year -> error message.
     problems: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def rules(self) -> dict:
+        return self.settings.rules
+
+    @property
+    def bands(self) -> pd.DataFrame:
+        return self.settings.bands
+
+    @property
+    def catalog(self) -> pd.DataFrame:
+        return self.settings.catalog
 
     def name(self, df: pd.DataFrame, base: str = "name") -> pd.Series:
         """The ``<base>_id`` or ``<base>_en`` column, by report language."""
@@ -60,8 +70,12 @@ def _blank(value: object) -> bool:
 
 
 def load_report(year: object, city: str | None = "", data_dir: str | Path | None = "",
-                target: str | None = "", lang: str = "id") -> Report:
+                target: str | None = "", lang: str = "id",
+                settings: Settings | None = None) -> Report:
     """Read the data of one report; blank ``city``/``data_dir``/``target`` take defaults.
+
+    The entry point of a report (the notebook's first cell), so ``settings`` is loaded here
+    from the packaged configuration when not given, and the parameters are checked here.
 
     Raises ``KlaError`` for a bad year or language, missing processed tables, an unknown
     city or target, or a year without a self-assessment.
@@ -71,16 +85,14 @@ def load_report(year: object, city: str | None = "", data_dir: str | Path | None
     paths = project_paths(data_dir or None)
     tables = load_processed(paths)
     city = estimate.require_self_assessment(tables, year, None if _blank(city) else city)
-    rules = load_rules()
-    bands = load_bands()
-    catalog = load_catalog()
-    inputs = estimate.indicator_inputs(tables, year, city, rules, catalog)  # computed once
+    settings = settings if settings is not None else load_settings()
+    inputs = estimate.indicator_inputs(tables, year, city, settings=settings)  # computed once
     score = calibration.score_year(tables, year, city, None if _blank(target) else target,
-                                   rules=rules, bands=bands, catalog=catalog, inputs=inputs)
+                                   settings=settings, inputs=inputs)
     return Report(year=year, city=city, lang=lang, target=score["target_predicate"],
                   province=_province(tables, city, paths), paths=paths, tables=tables,
-                  rules=rules, bands=bands, catalog=catalog, score=score,
-                  indicators=estimate.score_inputs(inputs, rules))
+                  settings=settings, score=score,
+                  indicators=estimate.score_inputs(inputs, settings.rules))
 
 
 def _province(tables: dict, city: str, paths: ProjectPaths) -> str | None:
@@ -103,8 +115,7 @@ def other_year_score(rep: Report, year: int) -> dict | None:
     if key not in rep._cache:
         try:
             rep._cache[key] = calibration.score_year(rep.tables, year, rep.city, rep.target,
-                                                     rules=rep.rules, bands=rep.bands,
-                                                     catalog=rep.catalog)
+                                                     settings=rep.settings)
         except KlaError as err:
             rep.problems[year] = str(err)
             rep._cache[key] = None
@@ -162,7 +173,7 @@ def index_headline(rep: Report) -> dict:
 
 def cluster_table(rep: Report) -> pd.DataFrame:
     """Per cluster: ``cluster, label, name, claimed, backed, lost, max_points``."""
-    cl = estimate.estimate_clusters(rep.indicators, rep.catalog)
+    cl = estimate.estimate_clusters(rep.indicators, rep.catalog, rep.settings.clusters)
     names = rep.name(cl)
     return pd.DataFrame({
         "cluster": cl["cluster"], "label": names.str.split(":").str[0].str.strip(),
@@ -201,13 +212,13 @@ def evidence_gaps(rep: Report) -> pd.DataFrame:
     """
     if "gaps" in rep._cache:
         return rep._cache["gaps"]
-    items = estimate.evidence_items(rep.tables, rep.year, rep.city, rep.rules)
+    items = estimate.evidence_items(rep.tables, rep.year, rep.city, settings=rep.settings)
     gaps = items[items["status"] != "ada"].copy()
     cols = ["opd", "indicator", "item", "item_name", "status", "title", "gain"]
     if gaps.empty:
         return pd.DataFrame(columns=cols)
     inputs = rep.indicators[estimate.INPUT_COLUMNS]
-    cands = plan.candidate_actions(gaps, inputs, rep.rules)
+    cands = plan.candidate_actions(gaps, inputs, rep.rules, rep.settings.actions)
     cands = cands[cands["action"] != "raise_statistic"].reset_index(drop=True)
     gains = {(ind, item): float(g) for ind, item, g in zip(
         cands["indicator"], cands["item"], plan.single_action_gains(inputs, cands, rep.rules),
@@ -235,7 +246,7 @@ def trend_table(rep: Report) -> pd.DataFrame:
     """
     if "trend" in rep._cache:
         return rep._cache["trend"]
-    off = calibration.official_predicates(rep.tables, rep.city, rep.bands)
+    off = calibration.official_predicates(rep.tables, rep.city, bands=rep.bands)
     rows = {int(y): {"year": int(y), "official_predicate": p, "official_status": s}
             for y, p, s in zip(off["year"], off["predicate"], off["status"], strict=True)}
     for y in estimate.assessment_years(rep.tables, rep.city):
@@ -314,7 +325,7 @@ def plan_result(rep: Report) -> dict:
     """``plan.plan_year`` for the report's year and target (``summary, actions, indicators``)."""
     if "plan" not in rep._cache:
         rep._cache["plan"] = plan.plan_year(rep.tables, rep.year, rep.city, rep.target,
-                                            rules=rep.rules, bands=rep.bands)
+                                            settings=rep.settings)
     return rep._cache["plan"]
 
 
@@ -329,7 +340,7 @@ def calibration_table(rep: Report) -> tuple[pd.DataFrame, dict]:
     reads "no self-assessment", as if its rows were left out).
     """
     cal = calibration.calibrate(
-        rep.tables, rep.city, rules=rep.rules, bands=rep.bands,
+        rep.tables, rep.city, settings=rep.settings,
         score_of=lambda y: rep.score if y == rep.year else other_year_score(rep, y))
     return cal, calibration.calibration_summary(cal)
 
@@ -337,7 +348,7 @@ def calibration_table(rep: Report) -> tuple[pd.DataFrame, dict]:
 def methodology_table(rep: Report) -> pd.DataFrame:
     """Every rule of the estimate, sensitivity and planner (``section, rule, value,
     assumption, rationale``), rationale in the report language."""
-    return methodology.methodology_table(rep.lang)
+    return methodology.methodology_table(rep.settings, rep.lang)
 
 
 def sources_table(rep: Report) -> pd.DataFrame:
@@ -368,7 +379,7 @@ def quality_notes(rep: Report) -> list[str]:
         ["illustrative", "mixed"]).sum())
     if illustrative:
         notes.append(t("quality.illustrative", rep.lang, n=illustrative))
-    off = calibration.official_predicates(rep.tables, rep.city, rep.bands)
+    off = calibration.official_predicates(rep.tables, rep.city, bands=rep.bands)
     unconfirmed = off.loc[off["status"].astype("string").str.strip() != "published", "year"]
     if len(unconfirmed):
         notes.append(t("quality.official_unconfirmed", rep.lang,

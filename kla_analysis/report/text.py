@@ -1,0 +1,96 @@
+"""Plain-text renderings for the terminal: what ``kla score``, ``kla plan`` and
+``kla predicate`` print (the commands only parse, call and print these lines).
+
+The terminal speaks English with the users' own words (predikat, penilaian mandiri, data
+dukung); a score below the lowest band reads as ``label.below_lowest`` of the report
+strings ("Belum berpredikat"). Estimates are always called estimates.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..model.scoring import next_predicate, points_to_next_predicate, predicate_for
+from .formatting import predicate_label
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:,.2f}"
+
+
+def _pred(name: object) -> str:
+    return predicate_label(name, "id")
+
+
+def predicate_lines(score: float, bands: pd.DataFrame) -> list[str]:
+    """The predikat of a total score and the points to the next one (raises ValueError
+    for a score that is not on the scale)."""
+    pred = predicate_for(score, bands) or f"{_pred(None)} (below {bands['predicate'].iloc[0]})"
+    lines = [f"score {score:g}: {pred}"]
+    nxt = next_predicate(score, bands)
+    if nxt:
+        lines.append(f"{points_to_next_predicate(score, bands):g} points to {nxt}")
+    return lines
+
+
+def score_lines(s: dict) -> list[str]:
+    """``calibration.score_year``'s figures of one year as terminal lines."""
+    lines = [f"{s['city']}, evaluation year {s['year']} -- ESTIMATE from assumption-based "
+             "rules, not an official result",
+             f"  claimed (penilaian mandiri): {_fmt(s['claimed_total']):>9}  "
+             f"{_pred(s['claimed_predicate'])}"]
+    if s["estimated_total"] is None:
+        lines.append("  estimated (evidence-backed):       n/a  no data dukung inventory "
+                     "for this year")
+    else:
+        preds = " .. ".join(_pred(p) for p in s["estimated_predicates"][::max(
+            1, len(s["estimated_predicates"]) - 1)])
+        lines += [
+            f"  estimated (evidence-backed): {_fmt(s['estimated_total']):>9}  "
+            f"{_pred(s['estimated_predicate'])}",
+            f"  range over {s['n_settings']} rule settings: "
+            f"{_fmt(s['estimated_total_min'])} - {_fmt(s['estimated_total_max'])}  ({preds})",
+            f"  indicators: {s['n_met']} met, {s['n_partial']} partial, "
+            f"{s['n_not_met']} not met, {s['n_no_data']} no data; "
+            f"{_fmt(s['points_lost'])} claimed points not backed"]
+    official = s["official_predicate"]
+    lines.append("  official predikat: "
+                 + (f"{official} ({s['official_status']})" if official else "not known"))
+    if s["next_predicate"]:
+        lines.append(f"  next predikat: {s['next_predicate']}, "
+                     f"{_fmt(s['points_to_next_predicate'])} points away (estimate)")
+    if s["points_to_target_predicate"] is not None:
+        lines.append(f"  target predikat: {s['target_predicate']}, "
+                     f"{_fmt(s['points_to_target_predicate'])} points away (estimate)")
+    return lines
+
+
+def plan_lines(res: dict) -> list[str]:
+    """``plan.plan_year``'s result as terminal lines: the summary, then one line per action."""
+    s = res["summary"]
+    lines = [f"{s['city']} {s['year']}: estimate {_fmt(s['current_total'])} "
+             f"({_pred(s['current_predicate'])}); target {s['target_predicate']} from "
+             f"{s['target_entry']:g} points (ESTIMATE; efforts are assumptions)"]
+    if not s["evidence_available"]:
+        lines.append("note: no data dukung inventory for this year; every item counts as "
+                     "missing")
+    if not s["reachable"]:
+        lines.append(f"Target {s['target_predicate']} is NOT reachable with the available "
+                     f"actions: at most {_fmt(s['max_reachable_total'])} points. Best "
+                     f"reachable predikat: {_pred(s['best_reachable_predicate'])}.")
+        if s["planned_predicate"] is None:
+            return lines
+        lines.append(f"Plan below aims at {s['planned_predicate']} instead.")
+    if s["n_actions"] == 0:
+        lines.append(f"Already at {s['planned_predicate']}: no action needed "
+                     f"(margin {_fmt(s['margin'])}).")
+        return lines
+    lines.append(f"{s['n_actions']} actions, {s['total_effort']} effort units -> "
+                 f"{_fmt(s['total_after'])} ({s['predicate_after']}), margin "
+                 f"{_fmt(s['margin'])} over {s['planned_entry']:g}")
+    for r in res["actions"].itertuples():
+        what = (f"{r.item} {r.from_status}" if isinstance(r.item, str)
+                else f"{r.measure} {r.from_value:g} -> {r.to_value:g}")
+        lines.append(f"  [{r.opd}] ind {r.indicator}: {r.label_en}: {what}; effort "
+                     f"{r.effort}, +{r.points_gained:.2f} points")
+    return lines
