@@ -47,7 +47,7 @@ def _bool(v: object) -> str | None:
 
 
 def _precedence(v: object) -> str | None:
-    ok = isinstance(v, list) and sorted(v) == sorted(EVIDENCE_STATUSES)
+    ok = isinstance(v, list | tuple) and sorted(v) == sorted(EVIDENCE_STATUSES)
     return None if ok else f"must list each of {', '.join(EVIDENCE_STATUSES)} once"
 
 
@@ -73,7 +73,7 @@ def rules_path(path: str | Path | None = None) -> Path:
 
 def _yaml(path: str | Path) -> dict:
     doc = read_yaml(path, "rules file")
-    if not isinstance(doc, dict):
+    if not isinstance(doc, Mapping):
         raise KlaError(f"{path}: expected a mapping with 'rules' and 'sensitivity'")
     return doc
 
@@ -97,10 +97,10 @@ def rules_document(path: str | Path | None = None) -> dict:
     p = rules_path(path)
     doc = _yaml(p)
     entries = doc.get("rules")
-    if not isinstance(entries, dict):
+    if not isinstance(entries, Mapping):
         raise KlaError(f"{p}: a 'rules' mapping is required")
     bad = [k for k, e in entries.items()
-           if not isinstance(e, dict) or "value" not in e or "assumption" not in e
+           if not isinstance(e, Mapping) or "value" not in e or "assumption" not in e
            or not str(e.get("rationale") or "").strip()]
     if bad:
         raise KlaError(f"{p}: rules {', '.join(bad)} need value, assumption and rationale")
@@ -124,7 +124,7 @@ def sensitivity_grid(path: str | Path | None = None) -> dict[str, list]:
     for key, values in grid.items():
         if key not in RULE_CHECKS:
             problems.append(f"unknown rule {key!r}")
-        elif not isinstance(values, list) or not values:
+        elif not isinstance(values, list | tuple) or not values:
             problems.append(f"{key!r} needs a list of values")
         else:
             problems += [f"{key!r} value {v!r} {m}" for v in values if (m := RULE_CHECKS[key](v))]
@@ -141,7 +141,7 @@ def status_labels(lang: str = "id", path: str | Path | None = None) -> dict[str,
 
 def show_value(value: object) -> str:
     """A rule value as the methodology table prints it (``0.5``, ``true``, ``a, b``)."""
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return ", ".join(show_value(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
