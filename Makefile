@@ -7,6 +7,9 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 # Jobs for `make report` (default: one per core, decided by kla itself).
 JOBS   ?=
+# pytest-xdist workers for `make test` (auto: one per core); --dist loadfile keeps the cells
+# of one notebook (nbval) in one worker, and each module's fixtures are built once.
+TEST_JOBS ?= auto
 # Extra arguments for `make lab`, e.g. LAB_ARGS="--no-browser --port 8890" on a server.
 LAB_ARGS ?=
 
@@ -38,8 +41,8 @@ report: $(STAMP) ## Set up, build the processed data and render every evaluation
 	$(BIN)/kla screenshots
 	@echo "Reports: file://$(abspath $(or $(KLA_REPORTS_DIR),reports))/index.html (open it in any browser, offline)"
 
-test: $(STAMP) ## Set up and run the whole test suite
-	$(BIN)/python -m pytest
+test: $(STAMP) ## Set up and run the whole test suite (tests, doctests, notebooks), in parallel
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 lab: $(STAMP) ## Open JupyterLab with the package importable and its kernel selected
 	$(BIN)/jupyter lab --notebook-dir=notebooks --MultiKernelManager.default_kernel_name=kla-analysis \
