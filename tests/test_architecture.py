@@ -226,3 +226,15 @@ def test_the_import_reader_sees_relative_lazy_and_submodule_imports(tmp_path, mo
 ])
 def test_the_direction_rule_refuses_upward_imports(module, dep, ok):
     assert (part_of(dep) == part_of(module) or part_of(dep) in ALLOWED[part_of(module)]) is ok
+
+
+def test_the_notebook_surface_of_report_resolves_every_name():
+    """``from kla_analysis import report`` then ``report.load_report`` etc.: every re-exported
+    name exists in its module, and an unknown name is an AttributeError, not None."""
+    from kla_analysis import report
+
+    for name in report.__all__:
+        assert getattr(report, name) is not None, name
+    assert set(report.__all__) <= set(dir(report))
+    with pytest.raises(AttributeError):
+        report.no_such_function  # noqa: B018

@@ -1,8 +1,8 @@
 """Report stage: the numbers of each section (``sections``), their HTML (``html``), charts
 (``plots``, ``svg``), number formatting, strings in Bahasa Indonesia and English (``i18n``),
-notebook tables (``display``), analyst views (``explore``) and the to-do workbook
-(``export``). It reads the model's results and the processed tables; it never imports
-``ingest`` or ``publish``.
+terminal text (``text``), notebook tables (``display``), analyst views (``explore``,
+``distributions``) and the to-do workbook (``export``). It reads the model's results and
+the processed tables; it never imports ``ingest`` or ``publish``.
 
 The notebooks call this small surface, re-exported here on purpose (see
 ``docs/architecture.md``)::
