@@ -26,7 +26,8 @@ ALLOWED = {
 }
 TOP = {"cli", "__main__"}
 LAYOUT = {
-    "": {"cli", "config", "errors", "atomic", "yamlfile", "tables", "catalog", "params"},
+    "": {"cli", "config", "errors", "atomic", "yamlfile", "tables", "catalog", "params",
+         "chars"},
     "ingest": {"guards", "readers", "cleaning", "gazetteer", "specs", "validate", "interim",
                "build", "xlsx_templates"},
     "model": {"rules", "settings", "actions", "scoring", "estimate", "calibration", "plan",

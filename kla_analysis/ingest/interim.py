@@ -83,7 +83,8 @@ def save(paths: ProjectPaths, tables: dict[str, pd.DataFrame], fingerprint: str)
 
 
 def _contract_types(name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Parquet has no datetime64[s]: dates come back in ms; cast back to the contract."""
+    """Cast back to the contract where Parquet gave another dtype (e.g. text read back as
+    a different string type)."""
     cast = {c: t for c, t in DTYPES[name].items() if str(df[c].dtype) != t}
     return df.astype(cast) if cast else df
 

@@ -13,12 +13,13 @@ not_an_integer, not_a_year, year_out_of_range, not_a_date, not_a_url, not_allowe
 out_of_range, unknown_city, unknown_kecamatan, unknown_kelurahan, kecamatan_mismatch,
 unknown_indicator, unknown_item, item_indicator_mismatch, missing_document, missing_indicator,
 unknown_measure, unit_mismatch, numerator_above_denominator, value_mismatch, duplicate_key,
-ambiguous_variant; before a file is read (:mod:`kla_analysis.guards`): outside_data_folder,
+ambiguous_variant, future_date, after_deadline; before a file is read (:mod:`kla_analysis.guards`): outside_data_folder,
 file_too_large, password_protected, formula_without_value.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,8 +28,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 from ..catalog import load_bands, load_catalog, load_evidence_requirements
-from ..config import ProjectPaths, project_paths
+from ..chars import BIDI, CONTROL
+from ..config import ProjectPaths, package_file, project_paths
 from ..errors import InputProblems, problems_frame
+from ..yamlfile import read_yaml
 from . import cleaning as cl
 from .gazetteer import (
     kecamatan_lookup,
@@ -66,7 +69,7 @@ DTYPES = {
                         "points_claimed": "float64", **_P},
     "evidence": {"city": "str", "year": "int64", "indicator": "int64", "item": "str",
                  "title": "str", "status": "str", "opd": "str",
-                 "document_date": "datetime64[s]", "link": "str", **_P},
+                 "document_date": "datetime64[ms]", "link": "str", **_P},
     "statistics": {"city": "str", "data_year": "int64", "indicator": "Int64", "measure": "str",
                    "area_level": "str", "kecamatan": "str", "area": "str", "value": "float64",
                    "numerator": "float64", "denominator": "float64", "unit": "str", **_P},
@@ -87,6 +90,8 @@ class Validation:
     tables: dict[str, pd.DataFrame]
     problems: pd.DataFrame
     files: list[str] = field(default_factory=list)
+    #: One-line notices that are not problems (ignored system files, expired documents).
+    notices: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -103,6 +108,11 @@ class Context:
     gazetteer: pd.DataFrame | None = None
     problems: list = field(default_factory=list)
     files: list = field(default_factory=list)
+    notices: list = field(default_factory=list)
+    #: The dates rules of data dukung documents (``data/evidence_dates.yaml``).
+    evidence_dates: dict | None = None
+    #: The day validation runs (documents dated after it are in the future).
+    today: pd.Timestamp = field(default_factory=lambda: pd.Timestamp.today().normalize())
 
     def add(self, rows: pd.DataFrame | dict | list | None) -> None:
         if rows is None:
@@ -406,6 +416,7 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
         def parse(fn, name=f.name, prep=prep):
             return raw.parse(name, fn, prep)
 
+        _check_characters(raw, f.name, f.header, ctx)
         missing = parse(lambda x: cl.missing_mask(x, marks).to_frame("m"))["m"].astype(bool)
         if f.required:
             ctx.add(raw.problems(missing, f.name, "missing_value",
@@ -481,6 +492,44 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
         cat = [c for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)]
         out = out.astype(dict.fromkeys(cat, "str"))
     return out
+
+
+_UNSAFE_IN = re.compile(f"[{CONTROL}{BIDI}]")
+_NAMES = {"\u202a": "left-to-right embedding", "\u202b": "right-to-left embedding",
+          "\u202c": "pop directional formatting", "\u202d": "left-to-right override",
+          "\u202e": "right-to-left override", "\u2066": "left-to-right isolate",
+          "\u2067": "right-to-left isolate", "\u2068": "first strong isolate",
+          "\u2069": "pop directional isolate", "\u200e": "left-to-right mark",
+          "\u200f": "right-to-left mark", "\u061c": "Arabic letter mark"}
+
+
+def _unsafe_found(u: pd.Series) -> pd.DataFrame:
+    """Per distinct cell text: the first control or bidirectional character, as
+    ``U+XXXX (name)``, else NA."""
+    def first(v: object) -> object:
+        m = _UNSAFE_IN.search(v) if isinstance(v, str) else None
+        if m is None:
+            return pd.NA
+        c = m.group()
+        return f"U+{ord(c):04X} ({_NAMES.get(c, 'control character')})"
+    return pd.DataFrame({"c": [first(v) for v in u]}, index=u.index, dtype=object)
+
+
+def _check_characters(raw: Raw, name: str, header: str, ctx: Context) -> None:
+    """Control and bidirectional characters in a text cell are a problem: a control byte
+    makes an XLSX or SVG unreadable and a right-to-left override shows a name reversed in
+    the report, the CSV and a sheet name. Reported with file, row and column, never passed
+    on (the writers strip them too, as a second line)."""
+    if name not in raw.cells:
+        return
+    found = cl.on_uniques(raw.cells[name], _unsafe_found)["c"]
+    bad = found.notna()
+    if bad.any():
+        ctx.add(raw.problems(bad, name, "unsafe_character", (
+            "the cell holds the invisible character " + found.astype("str")
+            + "; delete it (retype the text, or paste it as plain text)"),
+            value=raw.shown(raw.cells.index, name).str.replace(
+                _UNSAFE_IN, lambda m: f"\\u{ord(m.group()):04x}", regex=True)))
 
 
 def _parse_numbers(raw: Raw, name: str, count: bool, ctx: Context) -> pd.Series:
@@ -647,8 +696,63 @@ def _evidence(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     ctx.add(raw.problems(no_doc, "status", "missing_document",
                          "status 'ada' needs the document title or its link / file name"))
     clean = clean.assign(indicator=given.fillna(owner).astype("Int64"))
+    clean = _evidence_dates(raw, clean, ctx)
     _duplicates(raw, clean, ["city", "year", "item"], "item", ctx)
     return clean
+
+
+def evidence_date_rules() -> dict:
+    """Deadline and validity window of data dukung documents (assumptions, as data)."""
+    doc = read_yaml(package_file("evidence_dates.yaml"), "evidence date rules")
+    validity = doc["validity"]
+    return {"deadline": (int(doc["deadline"]["month"]), int(doc["deadline"]["day"])),
+            "default_years": int(validity["default_years"]),
+            "no_expiry": {str(i) for i in validity.get("no_expiry") or ()},
+            "items": {str(k): int(v) for k, v in (validity.get("items") or {}).items()}}
+
+
+def _evidence_dates(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Document dates against the evaluation round: in the future or after the round's
+    deadline is a problem; before the item's validity window the item counts as
+    ``kedaluwarsa`` (``data/evidence_dates.yaml``), listed as a notice."""
+    rules = ctx.evidence_dates or evidence_date_rules()
+    when = pd.to_datetime(clean["document_date"])
+    year = pd.to_numeric(clean["year"], errors="coerce")
+    dated = when.notna() & year.notna()
+    if not dated.any():
+        return clean
+    future = dated & (when > ctx.today)
+    ctx.add(raw.problems(future, "document_date", "future_date",
+                         f"the document is dated after today ({ctx.today:%Y-%m-%d}); "
+                         "write the date it was signed or published"))
+    month, day = rules["deadline"]
+    deadline = pd.to_datetime(pd.DataFrame({"year": year.fillna(2000).astype(int),
+                                            "month": month, "day": day}))
+    late = dated & ~future & (when > deadline)
+    ctx.add(raw.problems(late, "document_date", "after_deadline", (
+        f"dated after the round's deadline ({day} {_MONTHS[month - 1]} of the evaluation "
+        "year, kla_analysis/data/evidence_dates.yaml): the evaluators cannot have seen it; "
+        "check the date or the evaluation year (Tahun) of the row")))
+    items = clean["item"].astype("str")
+    years = items.map(rules["items"]).fillna(rules["default_years"])
+    start = pd.to_datetime(pd.DataFrame({"year": (year.fillna(2000) - years).astype(int),
+                                         "month": 1, "day": 1}))
+    current = clean["status"].isin(["ada", "dalam_proses"])
+    expired = (dated & current & (when < start) & ~items.isin(rules["no_expiry"])
+               ).fillna(False).astype(bool)
+    if expired.any():
+        rows = clean[expired]
+        listed = ", ".join(f"{i} ({d:%Y-%m-%d}, {int(y)})" for i, d, y in zip(
+            rows["item"], when[expired], year[expired], strict=True))
+        ctx.notices.append(f"{int(expired.sum())} data dukung dated before its validity "
+                           f"window counted as kedaluwarsa (kla_analysis/data/"
+                           f"evidence_dates.yaml): {listed}")
+        clean = clean.assign(status=clean["status"].where(~expired, "kedaluwarsa"))
+    return clean
+
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"]
 
 
 _text = cl.as_text
@@ -802,7 +906,8 @@ def validate_data(paths: ProjectPaths | None = None,
                               if ctx.problems else None)
     if problems.empty:
         tables = {name: _typed(df, DTYPES[name]) for name, df in tables.items()}
-    return Validation(tables=tables, problems=problems, files=sorted(ctx.files))
+    return Validation(tables=tables, problems=problems, files=sorted(ctx.files),
+                      notices=ctx.notices)
 
 
 def read_reference(paths: ProjectPaths | None = None) -> tuple[dict | None, pd.DataFrame,

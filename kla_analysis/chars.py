@@ -1,0 +1,53 @@
+"""Characters that must not travel from an input cell to an output: one definition for the
+readers (which flag them, with file, row and column) and for every writer (HTML, CSV, XLSX,
+SVG, terminal), which remove them on their own as a second line of defence.
+
+- control characters: C0 (U+0000-U+001F) except tab, line feed and carriage return, DEL and
+  C1 (U+007F-U+009F). XML 1.0 forbids most of them (an XLSX or SVG holding one is
+  unreadable) and a terminal runs some as commands;
+- bidirectional formatting characters (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F,
+  U+061C): they make a name display reversed or out of order ("Trojan Source");
+- invisible characters inside names: zero-width space, joiners and the byte-order mark
+  (U+200B-U+200D, U+2060, U+FEFF), which make two equal-looking names differ.
+"""
+
+from __future__ import annotations
+
+import re
+
+CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+BIDI = "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+INVISIBLE = "\u200b-\u200d\u2060\ufeff"
+
+#: Any character no output may carry.
+UNSAFE = re.compile(f"[{CONTROL}{BIDI}{INVISIBLE}]")
+#: Also line breaks: for one-line outputs (sheet names, terminal table cells, SVG labels).
+UNSAFE_ONE_LINE = re.compile(f"[{CONTROL}{BIDI}{INVISIBLE}\t\n\r\u2028\u2029]")
+
+
+def strip_unsafe(text: str, one_line: bool = False) -> str:
+    """``text`` without control, bidirectional and invisible characters.
+
+    >>> strip_unsafe("Dinas\\x07 \\u202eKesehatan\\u202c")
+    'Dinas Kesehatan'
+    """
+    return (UNSAFE_ONE_LINE if one_line else UNSAFE).sub("", text)
+
+
+def unsafe_kind(text: str) -> str | None:
+    """What kind of unsafe character ``text`` holds first ("control", "bidirectional",
+    "invisible"), or None when it holds none."""
+    m = UNSAFE.search(text)
+    if m is None:
+        return None
+    c = m.group()
+    if re.match(f"[{CONTROL}]", c):
+        return "control"
+    return "bidirectional" if re.match(f"[{BIDI}]", c) else "invisible"
+
+
+def describe(text: str) -> str:
+    """The first unsafe character of ``text`` as a code point a user can search for
+    (``U+202E``), for problem messages."""
+    m = UNSAFE.search(text)
+    return "" if m is None else f"U+{ord(m.group()):04X}"
