@@ -14,7 +14,7 @@ TEST_JOBS ?= auto
 LAB_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help report test lab env data validate bench lint clean browser
+.PHONY: help report test fuzz lab env data validate bench lint clean browser
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,13 @@ report: $(STAMP) ## Set up, build the processed data and render every evaluation
 
 test: $(STAMP) ## Set up and run the whole test suite (tests, doctests, notebooks), in parallel
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
+
+# Examples per dataset for `make fuzz` (make test runs 20, always the same ones).
+FUZZ_EXAMPLES ?= 500
+
+fuzz: $(STAMP) ## Long random fuzzing of the raw-file readers (FUZZ_EXAMPLES per dataset)
+	KLA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) KLA_FUZZ_RANDOM=1 $(BIN)/python -m pytest -q \
+		-p no:cacheprovider tests/test_fuzz_inputs.py
 
 lab: $(STAMP) ## Open JupyterLab with the package importable and its kernel selected
 	$(BIN)/jupyter lab --notebook-dir=notebooks --MultiKernelManager.default_kernel_name=kla-analysis \

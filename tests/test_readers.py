@@ -85,8 +85,11 @@ def test_ragged_csv_rows_do_not_break_reading(tmp_path):
                       "Judul\nKelurahan;Tahun;APK PAUD\nPalam;2022;55,5;;extra;\n")
     [tbl] = tables(path, tmp_path / "raw")
     data, unknown = tidy_table(tbl, SPECS)
-    assert list(data.index) == [3] and tbl.problems == []
-    assert unknown == [""]  # the extra cell sits under no header
+    assert list(data.index) == [3] and unknown == []
+    # the extra cell sits under no header: reported by its cell reference, not as a column
+    [p] = tbl.problems
+    assert (p["rule"], p["row"], p["column"], p["value"]) == ("outside_table", 3, "", "extra")
+    assert "E3" in p["hint"]
 
 
 def test_excel_title_merged_two_row_header_numbering_total_and_notes(tmp_path):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from kla_analysis.config import ProjectPaths
-from kla_analysis.ingest.build import build
 from kla_analysis.errors import InputProblems
+from kla_analysis.ingest.build import build
 from kla_analysis.ingest.validate import validate_data
 
 BASE = Path(__file__).parent / "fixtures" / "bad_inputs" / "base" / "raw"
@@ -31,11 +31,13 @@ def test_a_control_or_bidi_character_in_a_text_cell_is_a_problem(tmp_path, char,
     paths = _folder(tmp_path, "Bagian Hukum", f"Bagian {char}Hukum")
     result = validate_data(paths)
     bad = result.problems
-    assert bad["rule"].tolist() == ["unsafe_character"]
+    # C0 control bytes of a CSV are found by the reader (control_character), the others when
+    # the cell is parsed (unsafe_character): one problem either way
+    assert len(bad) == 1 and bad["rule"].iloc[0] in ("unsafe_character", "control_character")
     row = bad.iloc[0]
     assert (row["file"], row["row"], row["column"]) == (
         "evidence/data_dukung_2023.csv", 2, "OPD Penanggung Jawab")
-    assert code in row["hint"]
+    assert code in row["hint"] or repr(char)[1:-1] in row["hint"]
     assert char not in row["value"] and "Hukum" in row["value"]  # shown escaped
 
 

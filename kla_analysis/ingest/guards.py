@@ -19,6 +19,11 @@ column, rule, value, hint`` dicts); a file with any is not read at all. Rules:
   instead each cell is named (sheet, row, column letter, formula). Formulas WITH a saved
   result are read as that result, which is what the agency saw when it saved the file.
   Hidden sheets are not checked (they are not read either).
+
+System files that operating systems and office programs drop into folders (``Thumbs.db``,
+``desktop.ini``, ``.DS_Store``, ``._*``, ``~$*`` Excel owner files, ``.~lock.*#`` LibreOffice
+lock files, anything under ``__MACOSX/`` or a hidden folder) are not data:
+:func:`system_file_kind` names them so the listing can skip them with a one-line notice.
 """
 
 from __future__ import annotations
@@ -43,6 +48,53 @@ ZIP_EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 # Any element named f (a cell formula), with or without a namespace prefix.
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 _CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+
+
+# Exact names (compared in lower case: Windows names ignore case) -> what the file is.
+SYSTEM_FILES = {
+    "thumbs.db": "a Windows thumbnail cache",
+    "ehthumbs.db": "a Windows thumbnail cache",
+    "ehthumbs_vista.db": "a Windows thumbnail cache",
+    "desktop.ini": "a Windows folder-settings file",
+    ".ds_store": "a macOS folder-settings file",
+    ".localized": "a macOS folder-settings file",
+    "icon\r": "a macOS folder icon",
+}
+# Folders whose whole content is system data (zip archives made on a Mac, version control).
+SYSTEM_FOLDERS = {"__macosx"}
+
+
+def system_file_kind(rel: str | Path) -> str | None:
+    """What kind of system (not data) file ``rel`` is -- a path relative to the data folder
+    -- or None when it may hold data.
+
+    >>> system_file_kind("statistics/Thumbs.db")
+    'a Windows thumbnail cache'
+    >>> system_file_kind("statistics/~$dinkes.xlsx")
+    'an Excel owner file (left while the workbook is open in Excel)'
+    >>> system_file_kind("statistics/dinkes.xlsx") is None
+    True
+    """
+    parts = Path(rel).parts
+    name = parts[-1] if parts else ""
+    low = name.lower()
+    if low in SYSTEM_FILES:
+        return SYSTEM_FILES[low]
+    if name.startswith("~$"):
+        return "an Excel owner file (left while the workbook is open in Excel)"
+    if name.startswith(".~lock.") and name.endswith("#"):
+        return "a LibreOffice lock file (left while the file is open in LibreOffice)"
+    if name.startswith("._"):
+        return "a macOS resource-fork file"
+    if any(p.lower() in SYSTEM_FOLDERS for p in parts[:-1]):
+        return "a macOS archive folder entry (__MACOSX)"
+    if any(p.startswith(".") for p in parts[:-1]):
+        return "a file in a hidden folder"
+    if name.startswith("."):
+        return "a hidden file"
+    if name.endswith("~") or (len(name) > 1 and name.startswith("#") and name.endswith("#")):
+        return "an editor's backup or autosave file"
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -114,8 +166,8 @@ def link_problems(folder: Path, raw_dir: Path) -> list[dict]:
     for dirpath, dirnames, filenames in os.walk(folder):  # does not enter linked folders
         for name in sorted(dirnames + filenames):
             p = Path(dirpath) / name
-            # hidden names are not data (an editor's lock file ".#x.csv" is a broken link)
-            if name.startswith((".", "~$")) or not p.is_symlink():
+            # system files are not data (an editor's lock file ".#x.csv" is a broken link)
+            if system_file_kind(p.relative_to(folder)) or not p.is_symlink():
                 continue
             rel = p.relative_to(raw_dir).as_posix()
             try:
@@ -150,8 +202,9 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _visible_sheets(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Worksheet part name -> sheet name, for visible sheets."""
+def visible_sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part name (``xl/worksheets/sheet1.xml``) -> sheet name, for the visible
+    sheets of an .xlsx/.xlsm (from ``xl/workbook.xml`` and its relationships)."""
     try:
         wb = ET.fromstring(zf.read("xl/workbook.xml"))
         rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
@@ -169,6 +222,9 @@ def _visible_sheets(zf: zipfile.ZipFile) -> dict[str, str]:
         part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
         out[posixpath.normpath(part)] = el.get("name", "")
     return out
+
+
+_visible_sheets = visible_sheet_parts
 
 
 def _has_formula(zf: zipfile.ZipFile, part: str, chunk: int = 1 << 20) -> bool:

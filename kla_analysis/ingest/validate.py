@@ -19,6 +19,7 @@ file_too_large, password_protected, formula_without_value.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,7 +43,17 @@ from .gazetteer import (
     split_variants,
 )
 from .guards import file_problems, link_problems
-from .readers import VAL, Table, list_files, problem, read_tables, tidy_rows
+from .readers import (
+    VAL,
+    Table,
+    cell_ref,
+    ignored_notice,
+    is_excel_error,
+    list_files,
+    problem,
+    read_tables,
+    tidy_rows,
+)
 from .specs import MEASURE_PREFIX, DatasetSpec, Specs, load_specs
 
 PROVENANCE = ["source_file", "source_sheet", "source_row"]
@@ -134,6 +145,11 @@ class Raw:
 
     cells: pd.DataFrame
     headers: list[dict]  # per segment: field -> header as written
+    #: per segment: field -> 0-based sheet column (for cell references such as ``H6``)
+    positions: list[dict] = field(default_factory=list)
+    #: per field: rows already reported for a cause found first (an Excel error, a TRUE
+    #: cell); later checks of the same cells stay quiet, so one cause gives one problem
+    reported: dict = field(default_factory=dict)
 
     def other(self, name: str) -> pd.Series | None:
         col = name + VAL
@@ -170,6 +186,14 @@ class Raw:
             text = text.fillna(cl.display(self.cells.loc[index, name + VAL].astype(object)))
         return text.fillna("").astype("str")
 
+    def cell_refs(self, index: pd.Index, name: str) -> pd.Series:
+        """References (``H6``) of the cells of field ``name`` in rows ``index``."""
+        seg = self.cells.loc[index, "_seg"].to_numpy()
+        rows = self.cells.loc[index, "source_row"].to_numpy()
+        return pd.Series([cell_ref(int(r), self.positions[s][name])
+                          if s < len(self.positions) and name in self.positions[s] else ""
+                          for s, r in zip(seg, rows, strict=True)], index=index, dtype="str")
+
     def header(self, index: pd.Index, name: str) -> pd.Series:
         names = pd.Series([h.get(name, "") for h in self.headers], dtype="str")
         return names.take(self.cells.loc[index, "_seg"].to_numpy()).set_axis(index)
@@ -178,6 +202,8 @@ class Raw:
                  hint: str | pd.Series | Callable[[pd.Series], pd.Series],
                  value: pd.Series | None = None) -> pd.DataFrame | None:
         mask = mask.fillna(False).astype(bool)
+        if name in self.reported:
+            mask &= ~self.reported[name].reindex(mask.index, fill_value=False)
         if not mask.any():
             return None
         sel = self.cells.loc[mask, ["source_file", "source_sheet", "source_row"]]
@@ -274,13 +300,15 @@ def _segments(cells: pd.DataFrame, tables: list[Table], spec: DatasetSpec) -> tu
     plain = [c for c in cells.columns if not c.startswith(MEASURE_PREFIX)]
     if spec.name != "statistics":
         heads = [dict(t.headers) for t in tables]
-        return cells[plain].assign(_seg=cells["_t"]), heads
-    parts, heads = [], []
+        return cells[plain].assign(_seg=cells["_t"]), heads, [dict(t.positions)
+                                                             for t in tables]
+    parts, heads, places = [], [], []
     long_t = [i for i, t in enumerate(tables) if "measure" in t.headers]
     if long_t:
         part = cells.loc[cells["_t"].isin(long_t), plain]
         seg = {t: len(heads) + k for k, t in enumerate(long_t)}
         heads += [dict(tables[t].headers) for t in long_t]
+        places += [dict(tables[t].positions) for t in long_t]
         parts.append(part.assign(_seg=part["_t"].map(seg)))
     wide = sorted({c.split(":")[1] for c in cells.columns if c.startswith(MEASURE_PREFIX)})
     base = [c for c in plain if c.split("#")[0] not in ("value", "numerator", "denominator",
@@ -297,20 +325,27 @@ def _segments(cells: pd.DataFrame, tables: list[Table], spec: DatasetSpec) -> tu
         seg = {}
         for t in has:
             h = {k: v for k, v in tables[t].headers.items() if not k.startswith(MEASURE_PREFIX)}
+            pos = {k: v for k, v in tables[t].positions.items()
+                   if not k.startswith(MEASURE_PREFIX)}
             for role in ("value", "numerator", "denominator"):
                 if f"{MEASURE_PREFIX}{m}:{role}" in tables[t].headers:
                     h[role] = tables[t].headers[f"{MEASURE_PREFIX}{m}:{role}"]
+                    pos[role] = tables[t].positions.get(f"{MEASURE_PREFIX}{m}:{role}")
             h["measure"] = h.get("value") or h.get("numerator") or m
+            pos["measure"] = pos.get("value", pos.get("numerator"))
             seg[t] = len(heads)
             heads.append(h)
+            places.append({k: v for k, v in pos.items() if v is not None})
         parts.append(part.assign(_seg=part["_t"].map(seg)))
-    return (_concat(parts) if parts else cells[plain].assign(_seg=cells["_t"])), heads
+    return (_concat(parts) if parts else cells[plain].assign(_seg=cells["_t"])), heads, places
 
 
 def load_raw(spec: DatasetSpec, ctx: Context) -> Raw:
     """Read every file of a dataset's folder into one :class:`Raw` (problems go to ``ctx``)."""
     raw_dir = ctx.paths.raw
-    files, other = list_files(raw_dir / spec.folder)
+    listing = list_files(raw_dir / spec.folder)
+    files, other = listing
+    ctx.notices += [ignored_notice(p, raw_dir) for p in listing.ignored]
     ctx.add(link_problems(raw_dir / spec.folder, raw_dir))
     for p in other:
         ctx.add(problem(p.relative_to(raw_dir).as_posix(), rule="unsupported_file",
@@ -366,7 +401,7 @@ def load_raw(spec: DatasetSpec, ctx: Context) -> Raw:
     for c in cells.columns:
         if isinstance(cells[c].dtype, pd.CategoricalDtype):
             cells[c] = _drop_unused_categories(cells[c])
-    cells, heads = _segments(cells, tables, spec)
+    cells, heads, places = _segments(cells, tables, spec)
     for c in spec.fields:
         if c not in cells:
             cells[c] = pd.Series(np.nan, index=cells.index, dtype="str")
@@ -377,7 +412,7 @@ def load_raw(spec: DatasetSpec, ctx: Context) -> Raw:
         cats = pd.Categorical(values)
         cells[c] = pd.Categorical.from_codes(cats.codes[codes], cats.categories) if len(
             values) else pd.Categorical([], categories=[])
-    return Raw(cells.reset_index(drop=True), heads)
+    return Raw(cells.reset_index(drop=True), heads, places)
 
 
 def _drop_unused_categories(s: pd.Series) -> pd.Series:
@@ -417,6 +452,7 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
             return raw.parse(name, fn, prep)
 
         _check_characters(raw, f.name, f.header, ctx)
+        _check_cell_types(raw, f.name, f.type, ctx)
         missing = parse(lambda x: cl.missing_mask(x, marks).to_frame("m"))["m"].astype(bool)
         if f.required:
             ctx.add(raw.problems(missing, f.name, "missing_value",
@@ -492,6 +528,64 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
         cat = [c for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)]
         out = out.astype(dict.fromkeys(cat, "str"))
     return out
+
+
+#: Field types whose cells must hold a value of their own kind: an Excel error, a TRUE/FALSE,
+#: a time or a duration cell has no reading there. Free text shows such a cell as text.
+_TYPED = {"number", "count", "year", "indicator", "item", "date", "choice", "url", "city",
+          "city_name", "kecamatan", "kelurahan", "measure"}
+
+
+def _cell_kind(v: object) -> str | None:
+    """What makes a non-text Excel cell unusable: ``"boolean"``, ``"time"``, ``"duration"``."""
+    if isinstance(v, bool | np.bool_):
+        return "boolean"
+    if isinstance(v, dt.timedelta | pd.Timedelta):
+        return "duration"
+    if isinstance(v, dt.time):
+        return "time"
+    return None
+
+
+def _check_cell_types(raw: Raw, name: str, kind: str, ctx: Context) -> None:
+    """Every cell type has a meaning in every field: an Excel error value (``#DIV/0!``,
+    ``#N/A``...) is a problem in any field; a TRUE/FALSE, time or duration cell is one in a
+    field that expects a number, year, date, code, choice or name. Each names its cell
+    (``H6``), and the cell then counts as reported: no second problem for it."""
+    if name not in raw.cells:
+        return
+    text = raw.cells[name]
+    errors = cl.on_uniques(text, lambda u: pd.DataFrame(
+        {"e": [is_excel_error(v) for v in u]}, index=u.index))["e"].astype(bool)
+    other = raw.other(name)
+    odd = pd.Series(False, index=raw.cells.index)
+    what = pd.Series("", index=raw.cells.index, dtype=object)
+    if other is not None and len(other) and kind in _TYPED:
+        kinds = other.map(_cell_kind)
+        hit = kinds.dropna()
+        odd[hit.index] = True
+        what[hit.index] = hit
+    if not (errors.any() or odd.any()):
+        return
+    refs = raw.cell_refs(raw.cells.index, name)
+    if errors.any():
+        shown = raw.shown(raw.cells.index, name)
+        ctx.add(raw.problems(errors, name, "excel_error", (
+            "cell " + refs + " holds the Excel error " + shown.str.strip()
+            + ": the formula behind it failed; fix the formula or type the value")))
+    if odd.any():
+        label = {"boolean": "a TRUE/FALSE value", "time": "a time of day",
+                 "duration": "a duration"}
+        ctx.add(raw.problems(odd, name, "wrong_cell_type", (
+            "cell " + refs + " holds " + what.map(label).fillna("")
+            + f", not a {kind.replace('_', ' ')}; type the value itself (format the cell "
+            "as Number or Text in Excel)")))
+    bad = errors | odd
+    raw.reported[name] = bad | raw.reported.get(name, pd.Series(False, index=bad.index))
+    # the cells hold no usable value: parsers see them as empty (and stay quiet, above)
+    raw.cells.loc[bad, name] = pd.NA
+    if other is not None and name + VAL in raw.cells:
+        raw.cells.loc[bad, name + VAL] = pd.NA
 
 
 _UNSAFE_IN = re.compile(f"[{CONTROL}{BIDI}]")
@@ -693,6 +787,9 @@ def _evidence(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
                          "item " + clean["item"].fillna("") + " belongs to indicator "
                          + owner.astype("str").fillna("")))
     no_doc = (clean["status"] == "ada") & clean["title"].isna() & clean["link"].isna()
+    for cause in ("title", "link"):  # an error cell there is already reported: root cause
+        if cause in raw.reported:
+            no_doc &= ~raw.reported[cause].reindex(no_doc.index, fill_value=False)
     ctx.add(raw.problems(no_doc, "status", "missing_document",
                          "status 'ada' needs the document title or its link / file name"))
     clean = clean.assign(indicator=given.fillna(owner).astype("Int64"))
@@ -852,9 +949,9 @@ FINISH: dict[str, Callable] = {
 def _typed(df: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
     """Columns cast to the contract types (categoricals expanded to text quickly)."""
     out = {}
-    for c, dt in dtypes.items():
+    for c, dtype in dtypes.items():
         s = df[c]
-        out[c] = cl.as_text(s) if dt == "str" else s.astype(dt)
+        out[c] = cl.as_text(s) if dtype == "str" else s.astype(dtype)
     return pd.DataFrame(out, index=df.index)
 
 
@@ -902,12 +999,23 @@ def validate_data(paths: ProjectPaths | None = None,
         if name == "gazetteer":
             ctx.gazetteer = done
             _check_default_city(ctx, spec)
-    problems = problems_frame(pd.concat(ctx.problems, ignore_index=True)
-                              if ctx.problems else None)
+    problems = _one_per_cell(problems_frame(pd.concat(ctx.problems, ignore_index=True)
+                                            if ctx.problems else None))
     if problems.empty:
         tables = {name: _typed(df, DTYPES[name]) for name, df in tables.items()}
     return Validation(tables=tables, problems=problems, files=sorted(ctx.files),
                       notices=ctx.notices)
+
+
+def _one_per_cell(problems: pd.DataFrame) -> pd.DataFrame:
+    """A control character found by the CSV reader (``control_character``, raw bytes) and
+    again in the parsed cell (``unsafe_character``) is one problem: the reader's is kept."""
+    key = ["file", "sheet", "row", "column"]
+    seen = problems.loc[problems["rule"] == "control_character", key]
+    if seen.empty:
+        return problems
+    twice = problems[key].apply(tuple, axis=1).isin(set(seen.apply(tuple, axis=1)))
+    return problems[~(twice & (problems["rule"] == "unsafe_character"))].reset_index(drop=True)
 
 
 def read_reference(paths: ProjectPaths | None = None) -> tuple[dict | None, pd.DataFrame,
