@@ -51,3 +51,19 @@ def describe(text: str) -> str:
     (``U+202E``), for problem messages."""
     m = UNSAFE.search(text)
     return "" if m is None else f"U+{ord(m.group()):04X}"
+
+
+#: Code points XML 1.0 forbids beyond the control characters: the non-characters U+FFFE and
+#: U+FFFF and lone surrogates (which cannot even be encoded as UTF-8). The readers do not
+#: flag them (no text file decodes to them); the XML writers (XLSX, SVG) drop them too.
+NOT_XML = re.compile("[\ufffe\uffff\ud800-\udfff]")
+
+
+def strip_for_xml(text: str, one_line: bool = False) -> str:
+    """``strip_unsafe(text, one_line)`` without the code points XML 1.0 forbids either
+    (``NOT_XML``): text that can go into any XML document (an XLSX cell, an SVG label).
+
+    >>> strip_for_xml("Dinas\\ufffe \\u202eKes\\x00")
+    'Dinas Kes'
+    """
+    return NOT_XML.sub("", strip_unsafe(text, one_line))

@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from . import __version__
+from .chars import BIDI, CONTROL, INVISIBLE
 from .errors import InputProblems, KlaError
 
 app = typer.Typer(
@@ -37,6 +38,24 @@ ReportsDir = Annotated[Path | None, typer.Option(
                           "or $KLA_REPORTS_DIR).", file_okay=False)]
 
 
+#: What a terminal must not be sent from data: control characters (escape sequences, also a
+#: carriage return, which lets a line overwrite itself), bidirectional and invisible characters
+#: (a right-to-left override displays the rest of a line reversed) and lone surrogates (which
+#: cannot be encoded). Tab and line feed are kept.
+_NOT_SHOWN = re.compile(f"[{CONTROL}{BIDI}{INVISIBLE}\r\ud800-\udfff]")
+
+
+def visible(text: str) -> str:
+    """``text`` with each character a terminal must not get shown as an escape: ``\\x1b``,
+    ``\\u202e``.
+
+    >>> print(visible("Dinas\\x1b[2J \\u202eKes"))
+    Dinas\\x1b[2J \\u202eKes
+    """
+    return _NOT_SHOWN.sub(lambda m: f"\\x{o:02x}" if (o := ord(m.group())) < 0x100
+                          else f"\\u{o:04x}", text)
+
+
 def print_problems(problems, limit: int | None = 200) -> None:
     """Print a problems table (file, sheet, row, column, rule, value, hint) to stderr.
 
@@ -48,9 +67,9 @@ def print_problems(problems, limit: int | None = 200) -> None:
 
     def plain(v: object) -> Text:
         # cells come from data: never rich markup ("[/b]" would crash the table), and
-        # control characters (terminal escapes) are shown as \xNN, not sent to the terminal
-        return Text(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]",
-                           lambda m: f"\\x{ord(m.group()):02x}", str(v)))
+        # control characters (terminal escapes), bidirectional and invisible ones are shown
+        # as \xNN / \uNNNN, not sent to the terminal (see `visible`)
+        return Text(visible(str(v)))
 
     console = Console(stderr=True, width=max(160, Console(stderr=True).width))
     table = Table(show_lines=False)
@@ -147,8 +166,8 @@ def predicate_cmd(
 
 
 def _echo(lines: list[str]) -> None:
-    for line in lines:
-        typer.echo(line)
+    for line in lines:  # the lines hold names from the data (city, OPDs, documents)
+        typer.echo(visible(line))
 
 
 @command("validate")

@@ -6,7 +6,15 @@ code) plus ``<name>.csv`` (for spreadsheet users). Writes are atomic.
 The CSV copy is made safe to open in a spreadsheet: a text cell that Excel or LibreOffice would
 run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, also
 after spaces) gets a leading apostrophe, as in the planner's workbook
-(:func:`kla_analysis.export.neutralise`). The Parquet keeps the exact text.
+(:func:`kla_analysis.export.neutralise`). The CSV also carries no control, bidirectional or
+invisible character (:mod:`kla_analysis.chars`): they are removed from its text cells, before
+the formula check (so ``"\u202e=cmd"`` is written ``'=cmd``). The validator already reports such
+characters in the raw files, so normally there are none to remove: this is the writer's own
+second line of defence.
+
+The Parquet keeps the exact text: it is what the code reads back, and the values in it are the
+validated ones (the validator's problems name any unsafe character with its file, row and
+column); every writer that shows them (HTML, SVG, XLSX, terminal) removes them on its own.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .atomic import atomic_group
+from .chars import UNSAFE
 from .config import ProjectPaths, project_paths
 from .errors import KlaError
 
@@ -128,19 +137,51 @@ def csv_chunks(df: pd.DataFrame, rows: int = 500_000) -> Iterator[bytes | pa.Buf
         yield lines.buffers()[2][int(first):int(stop)]  # the rows, back to back
 
 
+def _safe_text(s: pd.Series) -> pd.Series | None:
+    """A text column without unsafe characters and with formula-like cells prefixed by an
+    apostrophe, or None when no cell needs a change (non-text cells are left as they are)."""
+    changed = False
+    try:
+        s.str  # noqa: B018 -- an object column of numbers only has no .str
+    except AttributeError:
+        return None
+    unsafe = s.str.contains(UNSAFE.pattern, regex=True).fillna(False).astype(bool).to_numpy()
+    if unsafe.any():
+        s = s.copy()
+        s[unsafe] = s[unsafe].str.replace(UNSAFE.pattern, "", regex=True)
+        changed = True
+    first = s.str.lstrip(" ").str[:1]
+    risky = (first.isin(FORMULA_TRIGGERS) & s.str.strip(" ").ne("")).fillna(False)
+    risky = risky.astype(bool).to_numpy()
+    if risky.any():
+        s = s.copy() if not changed else s
+        s[risky] = "'" + s[risky].astype("str")
+        changed = True
+    return s if changed else None
+
+
 def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with formula-like text cells prefixed by an apostrophe (vectorised; numbers,
-    dates and other text unchanged)."""
+    """``df`` with unsafe characters (:data:`kla_analysis.chars.UNSAFE`) removed from its text
+    cells, then formula-like text cells prefixed by an apostrophe (vectorised; numbers, dates
+    and other text unchanged; categorical text columns are fixed once per category)."""
     out = df.copy(deep=False)
     for c in df.columns:
         s = df[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            cats = pd.Series(np.asarray(s.cat.categories, dtype=object), dtype=object)
+            safe = _safe_text(cats) if len(cats) else None
+            if safe is None:
+                continue
+            if safe.is_unique:
+                out[c] = s.cat.rename_categories(safe.tolist())
+            else:  # two categories became equal: plain text
+                codes = s.cat.codes.to_numpy()
+                values = np.append(safe.to_numpy(dtype=object), np.nan)[codes]
+                out[c] = pd.Series(values, index=s.index, dtype=object)
+            continue
         if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)):
             continue
-        first = s.str.lstrip(" ").str[:1]
-        risky = (first.isin(FORMULA_TRIGGERS) & s.str.strip(" ").ne("")).fillna(False)
-        risky = risky.astype(bool).to_numpy()
-        if risky.any():
-            s = s.copy()
-            s[risky] = "'" + s[risky].astype("str")
-            out[c] = s
+        safe = _safe_text(s)
+        if safe is not None:
+            out[c] = safe
     return out

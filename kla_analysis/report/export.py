@@ -4,12 +4,20 @@ Every text cell that a spreadsheet could read as a formula (starting with ``=``,
 ``-``, ``@``, a tab or a carriage return, also after leading spaces) is neutralised with a
 leading apostrophe, so no cell can run as a formula whatever the OPD names or document
 titles contain. The file is written atomically (``atomic.atomic_path``).
+
+The workbook is also safe on its own whatever the names hold (the validator reports such
+characters in the raw files; this is the writer's second line of defence): every cell text and
+sheet name is passed through ``chars.strip_for_xml`` (no control character, which would make
+the XML unreadable, no bidirectional override or invisible character), cells are cut at
+Excel's 32,767 characters, and sheet names follow Excel's rules (``sheet_name``), so Excel
+never "repairs" the file.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -18,10 +26,17 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from ..atomic import atomic_path
+from ..chars import strip_for_xml
 from ..params import check_lang
 from . import i18n
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: Excel's limits: characters in a cell, UTF-16 code units in a sheet name; the sheet name
+#: Excel reserves (in any case) and the characters a sheet name cannot hold.
+MAX_CELL = 32_767
+MAX_SHEET_NAME = 31
+RESERVED_SHEET_NAMES = ("history",)
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 #: Workbook columns: (plan action column, header id, header en).
 COLUMNS = [
@@ -81,14 +96,46 @@ def neutralise(value: object) -> object:
     return value
 
 
+def _utf16_prefix(text: str, units: int) -> str:
+    """The longest prefix of ``text`` of at most ``units`` UTF-16 code units (Excel counts a
+    character outside the BMP, e.g. an emoji, as two)."""
+    text = text[:units]
+    while len(text.encode("utf-16-le")) > 2 * units:
+        text = text[:-1]
+    return text
+
+
+def _sheet_key(name: str) -> str:
+    """What Excel compares sheet names by (case-insensitive; also compatibility forms, to be
+    on the safe side: a needless suffix is harmless, a clash makes Excel repair the file)."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 def sheet_name(name: object, taken: set[str]) -> str:
-    """A valid, unique worksheet name (31 characters, none of ``[]:*?/\\``)."""
-    text = re.sub(r"[\[\]:*?/\\]", "-", str(name if name is not None else "")).strip().strip("'")
-    base = (text or "OPD")[:31]
+    """A valid worksheet name for ``name``, unique in ``taken`` (which it is added to).
+
+    Excel's rules: at most 31 characters, none of ``[]:*?/\\`` (each becomes ``-``), not
+    starting or ending with an apostrophe, not empty, not ``History`` (reserved, any case),
+    unique ignoring case; control, bidirectional and invisible characters are removed and
+    whitespace is squeezed. A clash gets a suffix `` (2)``, `` (3)``, ... within 31
+    characters. A name with nothing left (``None``, ``"[]"``, only control characters) is
+    ``OPD``.
+
+    >>> taken = {"Keterangan"}
+    >>> [sheet_name(n, taken) for n in ["Dinas: A/B", "DINAS- a-b", "History", None, "'?'"]]
+    ['Dinas- A-B', 'DINAS- a-b (2)', 'History (2)', 'OPD', 'OPD (2)']
+    """
+    text = strip_for_xml(str(name if name is not None else ""), one_line=True)
+    text = " ".join(_SHEET_FORBIDDEN.sub("-", text).split()).strip(" '")
+    if not text.strip("- "):
+        text = "OPD"
+    base = _utf16_prefix(text, MAX_SHEET_NAME).rstrip(" '")
+    used = {_sheet_key(t) for t in taken} | set(RESERVED_SHEET_NAMES)
     out, n = base, 2
-    while out.casefold() in {t.casefold() for t in taken}:
+    while _sheet_key(out) in used:
         suffix = f" ({n})"
-        out, n = base[:31 - len(suffix)] + suffix, n + 1
+        out = _utf16_prefix(base, MAX_SHEET_NAME - len(suffix)).rstrip(" '") + suffix
+        n += 1
     taken.add(out)
     return out
 
@@ -132,7 +179,13 @@ def _cell(value: object) -> object:
         return None
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()  # numpy scalar -> Python
-    return neutralise(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    text = strip_for_xml(value)
+    text = neutralise(text)  # after stripping: "\u202e=cmd" is a formula once stripped
+    if len(text) > MAX_CELL // 2 and len(text.encode("utf-16-le")) > 2 * MAX_CELL:
+        text = _utf16_prefix(text, MAX_CELL - 1) + "\u2026"  # Excel counts UTF-16 units
+    return text
 
 
 def write_todo_workbook(plan: dict, path: str | Path, lang: str = "id") -> Path:

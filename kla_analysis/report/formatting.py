@@ -4,6 +4,13 @@ Indonesian reports write ``1.234,5`` and English ones ``1,234.5``. Every value t
 data is escaped: HTML fragments are ``markupsafe.Markup`` objects built with
 ``Markup(...).format(...)``, which escapes each argument that is not already Markup, so a
 ``<script>`` in an agency's file arrives in the report as text.
+
+Before escaping, ``esc`` (and so ``html_table``, ``badge`` and the captions and headers) removes
+the control, bidirectional and invisible characters of ``kla_analysis.chars``: a right-to-left
+override in an OPD name cannot make the report display text reversed, and a zero-width space
+cannot make two names look equal. The validator reports these characters in the raw files;
+this is the writer's second line of defence. Data strings put into ``Markup(...).format(...)``
+directly are escaped but not stripped: pass them through ``esc`` first.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from numbers import Real
 import pandas as pd
 from markupsafe import Markup, escape
 
+from ..chars import strip_unsafe
 from .i18n import t
 
 MISSING = "–"  # shown for no data (never 0)
@@ -94,12 +102,23 @@ def predicate_label(predicate: object, lang: str = "id") -> str:
     """A predicate name for display; ``None`` (below the lowest band) -> "Belum berpredikat"."""
     if is_missing(predicate) or predicate == "":
         return t("label.below_lowest", lang)
-    return str(predicate)
+    return strip_unsafe(str(predicate))
 
 
 def esc(value: object) -> Markup:
-    """Escape any value for HTML (``None`` -> empty); Markup passes through unchanged."""
-    return escape("" if value is None else value)
+    """Escape any value for HTML (``None`` -> empty); Markup passes through unchanged.
+
+    Text loses its control, bidirectional and invisible characters first
+    (``chars.strip_unsafe``):
+
+    >>> esc("<b>Dinas\u202e Kes</b>\x07")
+    Markup('&lt;b&gt;Dinas Kes&lt;/b&gt;')
+    """
+    if value is None:
+        return Markup("")
+    if hasattr(value, "__html__"):  # Markup (already escaped and stripped where it was built)
+        return escape(value)
+    return escape(strip_unsafe(value if isinstance(value, str) else str(value)))
 
 
 def _css(name: str | None) -> str:
@@ -153,7 +172,7 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None,
         rcls = _css(row_classes[i]) if row_classes is not None else ""
         rattr = Markup(' class="{}"').format(rcls) if rcls else Markup("")
         rows.append(Markup("<tr{}>{}</tr>").format(rattr, Markup("").join(cells)))
-    cap = Markup("<caption>{}</caption>").format(caption) if caption else Markup("")
+    cap = Markup("<caption>{}</caption>").format(esc(caption)) if caption else Markup("")
     return Markup('<div class="table-wrap"><table class="{}">{}<thead><tr>{}</tr></thead>'
                   "<tbody>{}</tbody></table></div>").format(
         _css(("data " + table_class).strip()), cap, head, Markup("").join(rows))
@@ -161,4 +180,4 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None,
 
 def badge(text: object, css_class: str) -> Markup:
     """A small coloured label with its text (colour is never the only cue)."""
-    return Markup('<span class="badge {}">{}</span>').format(_css(css_class), text)
+    return Markup('<span class="badge {}">{}</span>').format(_css(css_class), esc(text))

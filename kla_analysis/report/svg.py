@@ -5,21 +5,22 @@ takes about a millisecond, where a matplotlib figure takes about 0.1 s (artists,
 machinery, text layout, rasterising and PNG encoding). The image is also sharp at any zoom
 on a phone and a few kB in size.
 
-Every text goes through ``text_node`` (escaped, XML-invalid control characters removed), so
-names from the data stay text. Sizes are CSS pixels of the image's own coordinate system;
+Every text goes through ``text_node`` (escaped; control characters, which XML forbids,
+bidirectional and invisible characters, which would show a name reversed or make two names
+look alike, removed: ``chars.strip_for_xml``), so names from the data stay plain text; so do
+attribute values (``attrs``). Sizes are CSS pixels of the image's own coordinate system;
 the report scales the image to the page width like the PNG charts.
 """
 
 from __future__ import annotations
 
 import base64
-import re
 from functools import lru_cache
 
 from markupsafe import escape
 
-#: Characters XML 1.0 forbids (a control character would make the browser drop the image).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+from ..chars import strip_for_xml
+
 #: The font the text is measured with, then asked for first (matplotlib ships it, so the
 #: charts look alike on a machine that has it); other sans fonts are narrower, so labels
 #: measured this way never run into each other.
@@ -34,7 +35,7 @@ def num(x: float) -> str:
 
 def text_node(value: object) -> str:
     """Escaped text content for an SVG element."""
-    return str(escape(_NOT_XML.sub("", str(value))))
+    return str(escape(strip_for_xml(str(value))))
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +56,7 @@ def _width_100(value: str) -> float:
 
 def text_width(value: str, size: float) -> float:
     """Width in px of ``value`` at font size ``size`` px, as DejaVu Sans sets it."""
-    return _width_100(_NOT_XML.sub("", value)) * size / 100
+    return _width_100(strip_for_xml(value)) * size / 100
 
 
 def fit_text(value: str, size: float, width: float) -> str:
@@ -71,7 +72,7 @@ def fit_text(value: str, size: float, width: float) -> str:
 
 def attrs(**kw: object) -> str:
     """``key="value"`` pairs (``_`` in names becomes ``-``; None values are left out)."""
-    return " ".join(f'{k.rstrip("_").replace("_", "-")}="{escape(v)}"'
+    return " ".join(f'{k.rstrip("_").replace("_", "-")}="{text_node(v)}"'
                     for k, v in kw.items() if v is not None)
 
 
