@@ -87,7 +87,7 @@ def print_problems(problems, limit: int | None = 200) -> None:
 def report_error(err: Exception) -> None:
     if isinstance(err, InputProblems):
         print_problems(err.problems)
-    typer.echo(f"Error: {err}", err=True)
+    typer.echo(visible(f"Error: {err}"), err=True)
 
 
 def command(*args, **kwargs):
@@ -165,6 +165,12 @@ def predicate_cmd(
         raise KlaError(str(err)) from None
 
 
+def _notices(notices: list[str]) -> None:
+    """Validation's notices (not problems), one line each, on stderr."""
+    for line in notices:
+        typer.echo(visible(f"note: {line}"), err=True)
+
+
 def _echo(lines: list[str]) -> None:
     for line in lines:  # the lines hold names from the data (city, OPDs, documents)
         typer.echo(visible(line))
@@ -199,12 +205,14 @@ def validate_cmd(
         # opened in a spreadsheet: a raw value such as =HYPERLINK(...) must stay text
         write_text(problems_csv, spreadsheet_safe(result.problems).to_csv(
             index=False, lineterminator="\n"))
+    _notices(result.notices)
     if not result.ok:
         raise problems_error(result.problems)
     rows = ", ".join(f"{n} {len(t)}" for n, t in result.tables.items())
     typer.echo(f"OK: {len(result.files)} files under {paths.raw} passed validation "
                f"({rows} rows) in {time.perf_counter() - start:.1f} s")
-    if not interim.save(paths, result.tables, inputs):  # only a shortcut for `kla build`
+    # only a shortcut for `kla build`, with the notices it repeats
+    if not interim.save(paths, result.tables, inputs, result.notices):
         typer.echo(f"note: could not keep the validated tables in {paths.interim}; "
                    "`kla build` will validate again", err=True)
 
@@ -223,7 +231,11 @@ def build_cmd(
 
     paths = project_paths(data_dir, reports_dir)
     start = time.perf_counter()
-    tables = build(paths)
+    notices: list[str] = []
+    try:
+        tables = build(paths, notices=notices)
+    finally:
+        _notices(notices)
     for name, df in tables.items():
         typer.echo(f"{name:<17} {len(df):>8} rows -> {paths.processed / name}.parquet / .csv")
     typer.echo(f"built in {time.perf_counter() - start:.1f} s")

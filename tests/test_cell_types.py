@@ -92,3 +92,16 @@ def test_system_files_are_ignored_with_a_notice(tmp_path):
     assert result.ok, result.problems
     assert len(result.notices) == 4
     assert any("Thumbs.db" in n for n in result.notices)
+
+
+def test_kla_validate_and_build_print_the_notices_and_succeed(tmp_path):
+    from typer.testing import CliRunner
+
+    from kla_analysis.cli import app
+
+    shutil.copytree(BASE, tmp_path / "raw")
+    (tmp_path / "raw" / "evidence" / "Thumbs.db").write_bytes(b"\x00junk")
+    for cmd in ("validate", "build"):
+        res = CliRunner().invoke(app, [cmd, "--data-dir", str(tmp_path)])
+        assert res.exit_code == 0, res.output
+        assert "note: ignored evidence/Thumbs.db" in res.stderr, (cmd, res.stderr)

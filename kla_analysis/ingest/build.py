@@ -22,19 +22,23 @@ from . import interim
 from .validate import check_data
 
 
-def build(paths: ProjectPaths | None = None,
-          catalog: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def build(paths: ProjectPaths | None = None, catalog: pd.DataFrame | None = None,
+          notices: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """Validate ``paths.raw`` and write all processed tables; returns them by name.
 
     When ``kla validate`` has just validated exactly these inputs (same raw files, same
     package: :mod:`kla_analysis.interim`), the tables it kept are written instead of
     validating again. Raises :class:`kla_analysis.errors.InputProblems` (and writes nothing)
-    on any problem.
+    on any problem. ``notices`` (a list) receives validation's notices (ignored system
+    files, expired documents), also those kept with the validated tables.
     """
     paths = paths or project_paths()
-    tables = interim.load(paths) if catalog is None else None
+    tables = interim.load(paths, notices) if catalog is None else None
     if tables is None:
-        tables = check_data(paths, catalog).tables
+        result = check_data(paths, catalog)
+        tables = result.tables
+        if notices is not None:
+            notices.extend(result.notices)
     clear_stale_temp(paths.processed)
     try:
         write_tables({name: tables[name] for name in TABLES}, paths)

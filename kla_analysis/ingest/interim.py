@@ -58,8 +58,10 @@ def fingerprint(paths: ProjectPaths) -> str:
     return h.hexdigest()
 
 
-def save(paths: ProjectPaths, tables: dict[str, pd.DataFrame], fingerprint: str) -> bool:
-    """Keep ``tables`` (what validation returned for inputs with ``fingerprint``).
+def save(paths: ProjectPaths, tables: dict[str, pd.DataFrame], fingerprint: str,
+         notices: list[str] | None = None) -> bool:
+    """Keep ``tables`` (what validation returned for inputs with ``fingerprint``) and its
+    ``notices`` (``kla build`` repeats them when it uses the kept tables).
 
     The old fingerprint is removed first and the new one is written last, so tables and
     fingerprint never disagree after a crash. Returns False if the folder cannot be
@@ -75,7 +77,8 @@ def save(paths: ProjectPaths, tables: dict[str, pd.DataFrame], fingerprint: str)
         with atomic_group(targets) as tmps:
             for name, tmp in zip(names, tmps[:-1], strict=True):
                 tables[name].to_parquet(tmp, index=False)
-            tmps[-1].write_text(json.dumps({"fingerprint": fingerprint, "tables": names},
+            tmps[-1].write_text(json.dumps({"fingerprint": fingerprint, "tables": names,
+                                            "notices": list(notices or [])},
                                            indent=1) + "\n", encoding="utf-8")
     except OSError:
         return False
@@ -89,8 +92,10 @@ def _contract_types(name: str, df: pd.DataFrame) -> pd.DataFrame:
     return df.astype(cast) if cast else df
 
 
-def load(paths: ProjectPaths) -> dict[str, pd.DataFrame] | None:
-    """The kept tables if they were validated from exactly the current inputs, else None.
+def load(paths: ProjectPaths, notices: list[str] | None = None
+         ) -> dict[str, pd.DataFrame] | None:
+    """The kept tables if they were validated from exactly the current inputs, else None;
+    ``notices`` (a list) receives the notices validation gave for them.
 
     The inputs are hashed only when a kept set exists (a plain ``kla build`` pays nothing)."""
     folder = paths.interim
@@ -99,7 +104,10 @@ def load(paths: ProjectPaths) -> dict[str, pd.DataFrame] | None:
         names = doc.get("tables")
         if sorted(names) != sorted(TABLES) or doc.get("fingerprint") != fingerprint(paths):
             return None
-        return {name: _contract_types(name, pd.read_parquet(folder / f"{name}.parquet"))
-                for name in names}
+        tables = {name: _contract_types(name, pd.read_parquet(folder / f"{name}.parquet"))
+                  for name in names}
+        if notices is not None:
+            notices.extend(str(n) for n in doc.get("notices") or [])
+        return tables
     except (OSError, ValueError, TypeError, KeyError, AttributeError):  # absent or damaged
         return None

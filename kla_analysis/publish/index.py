@@ -15,6 +15,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from ..atomic import write_text
+from ..chars import strip_unsafe
 from ..params import LANGS, check_lang
 from ..report.formatting import fmt_estimate, fmt_points, predicate_label
 from ..report.i18n import t
@@ -122,4 +123,6 @@ def build_index(reports_dir: Path, failures: list[tuple[ReportJob, str]] | None 
     """Write ``<reports_dir>/index.html`` atomically and return its path."""
     lang = check_lang(lang)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    return write_text(reports_dir / INDEX_NAME, index_html(reports_dir, failures, lang))
+    # data strings are escaped where they enter; unsafe characters leave the page too
+    return write_text(reports_dir / INDEX_NAME,
+                      strip_unsafe(index_html(reports_dir, failures, lang)))

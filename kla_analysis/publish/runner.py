@@ -34,6 +34,7 @@ from typing import TypeVar
 from .. import __version__
 from ..atomic import FILE_MODE, TMP_PREFIX, write_text
 from ..catalog import load_bands
+from ..chars import strip_unsafe
 from ..config import (
     KERNEL_NAME,
     NOTEBOOKS_DIR,
@@ -263,7 +264,9 @@ def export_html(nb, lang: str, title: str) -> str:
                            if HEADLINE_MIME not in o.get("data", {})]
     body, _ = _exporter(lang).from_notebook_node(
         nb, resources={"metadata": {"name": title}})
-    return body
+    # data strings are escaped where they enter the page; control, bidirectional and
+    # invisible characters are removed from the finished page too (a second line)
+    return strip_unsafe(body)
 
 
 def headline_from_notebook(nb) -> dict:
