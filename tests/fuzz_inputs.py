@@ -169,8 +169,8 @@ def write_xlsx(path: Path, header: list[str], rows: list[list[object]]) -> None:
                     cell.value = v.value
                     cell.data_type = "e"
                 elif isinstance(v.value, str):
-                    # openpyxl refuses control characters; write them through its escape
                     cell.value = v.value
+                    cell.data_type = "s"  # text typed as text ('=1+1), never a formula
                 else:
                     cell.value = v.value
             else:

@@ -19,16 +19,62 @@ Number rule (deterministic, see docs/data-contracts.md):
   ``,``-separated CSV.
 * Otherwise a single ``,`` or ``.`` is the decimal mark (``85,5`` and ``85.5`` are 85.5), and
   several identical separators group thousands (``1.234.567``).
+
+Text rule (applied before anything is matched or parsed: headers, place names, measure names,
+choices, item codes, indicator numbers, years, numbers and dates written as text, missing
+markers):
+
+* Zero-width characters are removed: zero-width space, non-joiner and joiner, word joiner,
+  byte-order mark (:data:`kla_analysis.chars.INVISIBLE`), soft hyphen and the Mongolian vowel
+  separator. They show nothing, so ``Suka`` U+200B ``rame`` reads, and matches, as
+  ``Sukarame``. Control characters (C0 and C1 but the whitespace ones) and bidirectional
+  formatting characters (:data:`kla_analysis.chars.BIDI`) are removed as well: they are no
+  name characters, but the readers and the validator already report every cell holding one
+  (``control_character``, ``unsafe_character``, naming the code point), so the cell gives
+  that one problem, not a second ``unknown_kelurahan`` or ``not_a_year`` for the same cause.
+* Every kind of space is one space and is trimmed at both ends: space, tab, line breaks
+  inside a cell (line feed, carriage return, U+0085, U+2028, U+2029), no-break space U+00A0,
+  narrow no-break space U+202F, figure space U+2007, the other Unicode space separators
+  (U+1680, U+2000-U+200A, U+205F) and the ideographic space U+3000 (:func:`squeeze`).
+  Numbers drop them all, so ``1`` U+00A0 ``234,5`` is ``1 234,5`` is 1234.5.
+* The text is then in Unicode NFC: a name typed with combining marks (``a`` + U+0300)
+  equals the same name with composed letters (U+00E0). Only non-ASCII values are
+  normalised (ASCII text is NFC already), once per distinct value.
+
+Keys (:func:`keys`, :func:`name_key`, :func:`city_key`, ``specs.header_key``) are computed
+from that text, lower-cased, with ``%`` read as ``persen``. For matching, the characters of a
+name or header are:
+
+* name characters, kept: letters of any script (Unicode L*), combining marks (M*, so
+  accents count: ``Dalam`` and ``Dal`` U+00E0 ``m`` are different spellings, the second one
+  matches only as a listed variant) and digits and other numbers (N*);
+* separators, read as a space: spaces and punctuation (Unicode P*: ``. , ' ( ) / - & : ; *
+  " ! ? #`` ..., dashes and quotes of every kind) and the characters used as apostrophes
+  (`` ` `` U+0060, U+00B4, U+2018, U+2019, U+02BB, U+02BC, U+2032). So ``KEL. SEI-TIUNG``,
+  ``Sei Tiung`` and ``Sei (Tiung)`` are one key, and a footnote star (``Sukamaju*``) is
+  ignored;
+* everything else: symbols (Unicode S*: emoji and other So, Sk such as ``^``, Sm such as
+  ``+`` or U+2264, Sc such as ``$``), private-use (Co), unassigned (Cn) and surrogate code
+  points, format characters (Cf) other than the ones removed above (e.g. tag characters).
+  Nothing else reports them, so they are KEPT in the key, and such a name never matches the
+  plain name: ``Guntung Manggis`` followed by an emoji (U+1F642) is reported as an unknown
+  kelurahan with ``Guntung Manggis`` as the closest known name, never silently read as it.
+  (A spelling with a symbol listed in the gazetteer as a variant does match: that is the
+  analyst's explicit decision.) The same holds for headers and total labels.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
+
+from ..chars import BIDI
+from ..chars import INVISIBLE as _ZERO_WIDTH
 
 NUMBER_FORMAT = r"[+-]?\d+(?:\.\d+)?"
 
@@ -98,21 +144,108 @@ def value_cells(s: pd.Series) -> pd.Series:
     return s.where(text_cells(s).isna())
 
 
-# Whitespace runs, spelled out ("\s" is not run by Arrow's engine). Not a raw string, so the
-# pattern holds the characters themselves: a "\u2009" escape in the pattern text would send
+# Character classes spelled out ("\s" is not run by Arrow's engine). Not raw strings, so the
+# patterns hold the characters themselves: a "\u2009" escape in the pattern text would send
 # pandas back to Python's re, one cell at a time (seconds at national scale).
-WHITESPACE = "[ \t\r\n\f\v\xa0\u2009\u202f]+"
+#: Characters that show nothing: removed before anything else.
+INVISIBLE = _ZERO_WIDTH + "\u00ad\u180e"
+#: Control characters other than the whitespace ones (tab, line breaks, VT, FF, NEL).
+CONTROL = "\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f"
+#: Removed too: the validator reports each cell holding one (``unsafe_character``).
+REMOVED = INVISIBLE + CONTROL + BIDI
+#: Every kind of space (Unicode Zs, Zl, Zp) and the ASCII / C1 whitespace controls.
+SPACES = (" \t\n\v\f\r\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000")
+WHITESPACE = f"[{SPACES}]+"
+_REMOVED_RUN = f"[{REMOVED}]+"
+_ODD_SPACE = f"[{REMOVED}{SPACES.removeprefix(' ')}]|  "  # besides single spaces
+_REMOVED_RE = re.compile(_REMOVED_RUN)
+_SPACES_RE = re.compile(WHITESPACE)
+#: Characters agencies use as an apostrophe, some of them letters or symbols for Unicode.
+APOSTROPHES = "'`\u00b4\u2018\u2019\u02bb\u02bc\u2032"
+
+
+def normalise_text(text: str) -> str:
+    """One text value as it is matched: zero-width characters removed, spaces collapsed
+    and trimmed, NFC (see the module docstring). :func:`squeeze` for a single string."""
+    text = _SPACES_RE.sub(" ", _REMOVED_RE.sub("", text)).strip(" ")
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def squeeze(s: pd.Series) -> pd.Series:
-    """Text trimmed, non-breaking spaces and runs of whitespace collapsed to one space."""
-    return s.str.replace(WHITESPACE, " ", regex=True).str.strip()
+    """Text as it is matched: zero-width characters removed, every kind of space (and line
+    breaks) collapsed to one space, trimmed, then NFC. Same result as :func:`normalise_text`.
+
+    Only the values needing it are rewritten (most hold single ASCII spaces only).
+    """
+    odd = (_flag(s.str.contains(_ODD_SPACE, regex=True)) | _flag(s.str.startswith(" "))
+           | _flag(s.str.endswith(" ")))
+    pos = _non_ascii(s)
+    if not odd.any() and not len(pos):
+        return s
+    vals = s.to_numpy(dtype=object).copy()
+    if odd.any():
+        vals[odd] = (s[odd].str.replace(_REMOVED_RUN, "", regex=True)
+                     .str.replace(WHITESPACE, " ", regex=True).str.strip(" ")
+                     .to_numpy(dtype=object))
+    # NFC per value, for the few non-ASCII ones
+    vals[pos] = [unicodedata.normalize("NFC", v) for v in vals[pos]]
+    return pd.Series(vals, index=s.index, dtype=s.dtype, name=s.name)
+
+
+def _flag(test: pd.Series) -> np.ndarray:
+    """A string test's result as booleans, False for missing values."""
+    return test.fillna(False).to_numpy(dtype=bool)
+
+
+def _non_ascii(t: pd.Series) -> np.ndarray:
+    """Positions of the text values of ``t`` holding a non-ASCII character."""
+    return np.flatnonzero(t.notna().to_numpy() & ~_flag(t.str.isascii()))
+
+
+def _separator(ch: str) -> bool:
+    return ch in APOSTROPHES or unicodedata.category(ch)[0] in "PZ"
+
+
+_ASCII_SEPARATORS = {c: " " for c in range(128) if _separator(chr(c))}
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    """A regex class of literal characters (works in Python's re and in Arrow's RE2)."""
+    return "[" + "".join("\\" + c if c in "\\[]^-" else c for c in sorted(chars)) + "]"
+
+
+def text_key(text: str) -> str:
+    """The matching key of one text (``specs.header_key``; :func:`keys` for columns):
+    normalised, lower case, ``%`` as ``persen``, separators (spaces, punctuation,
+    apostrophes) as one space; letters, marks, digits, and symbols (which keep the text
+    from matching a plain name) kept. See the module docstring."""
+    t = _lower(normalise_text(text)).replace("%", " persen ")
+    table = _ASCII_SEPARATORS
+    if not t.isascii():
+        table = table | {ord(c): " " for c in set(t) if not c.isascii() and _separator(c)}
+    return " ".join(w for w in t.translate(table).split(" ") if w)
+
+
+def _lower(text: str) -> str:
+    """Python's lower case, in NFC again (``İ`` lowers to ``i`` + U+0307)."""
+    return text.lower() if text.isascii() else unicodedata.normalize("NFC", text.lower())
 
 
 def keys(s: pd.Series) -> pd.Series:
-    """Vectorised :func:`kla_analysis.specs.header_key` (same result, for whole columns)."""
-    return (s.astype("str").str.lower().str.replace("%", " persen ", regex=False)
-            .str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip())
+    """Vectorised :func:`text_key` (same result, for whole columns): pandas string
+    operations, and Python's lower case for the few non-ASCII values (Arrow's differs)."""
+    text = squeeze(s.astype("str"))
+    pos = _non_ascii(text)
+    t = text.str.lower()
+    seps = {chr(c) for c in _ASCII_SEPARATORS}
+    if len(pos):
+        vals = t.to_numpy(dtype=object).copy()
+        vals[pos] = [_lower(v) for v in text.iloc[pos].to_numpy(dtype=object)]
+        t = pd.Series(vals, index=t.index, dtype=t.dtype, name=t.name)
+        # the separators among the non-ASCII characters present
+        seps |= {c for c in set("".join(vals[pos])) if not c.isascii() and _separator(c)}
+    t = t.str.replace("%", " persen ", regex=False)
+    return t.str.replace(_char_class(seps) + "+", " ", regex=True).str.strip(" ")
 
 
 def missing_mask(s: pd.Series, markers: Iterable[str]) -> pd.Series:
@@ -142,7 +275,7 @@ _AMBIG_COMMA = r"[+-]?[1-9]\d{0,2},\d{3}"
 
 def _normalise_number_text(t: pd.Series, decimal: str, count: bool) -> pd.Series:
     """Text numbers rewritten with ``.`` as decimal mark and no grouping; NA if not a number."""
-    t = t.str.replace(WHITESPACE, "", regex=True).str.replace(r"%$", "", regex=True)
+    t = squeeze(t).str.replace(" ", "", regex=False).str.replace(r"%$", "", regex=True)
     out = pd.Series(np.nan, index=t.index, dtype="str")
     dot_groups = t.str.fullmatch(_AMBIG_DOT) & (count or decimal == ",")
     comma_groups = t.str.fullmatch(_AMBIG_COMMA) & (count or decimal == ".")
@@ -210,7 +343,8 @@ def parse_years(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.DataFram
 
 def parse_title_year(title: str) -> int | None:
     """The first ``Tahun 2023`` (or ``TH 2023``) in title text, if any."""
-    m = re.search(r"\b(?:tahun|thn|th)\.?\s*((?:19|20)\d{2})\b", title, flags=re.IGNORECASE)
+    m = re.search(r"\b(?:tahun|thn|th)\.?\s*((?:19|20)\d{2})\b", normalise_text(title),
+                  flags=re.IGNORECASE)
     return int(m.group(1)) if m else None
 
 
@@ -227,7 +361,8 @@ def parse_item_codes(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.Dat
     if other.notna().any():
         nums = pd.to_numeric(other, errors="coerce")
         text = text.fillna(nums.round(2).astype("str").where(nums.notna()))
-    extracted = on_uniques(text, lambda u: squeeze(u).str.replace(",", ".", regex=False)
+    extracted = on_uniques(text, lambda u: squeeze(u).str.lower()
+                           .str.replace(",", ".", regex=False)
                            .str.extract(r"^(?:kode\s*)?(\d{1,2})\.(\d{1,2})$"))
     value = (extracted[0].astype("Int64").astype("str") + "."
              + extracted[1].astype("Int64").astype("str"))
@@ -277,7 +412,8 @@ def parse_dates(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.DataFram
 
 def choice_key(s: pd.Series) -> pd.Series:
     """Key for allowed-value matching: lower case, ``_``/``-`` as spaces, spaces collapsed."""
-    return squeeze(s.str.lower().str.replace(r"[_\-]+", " ", regex=True))
+    return (squeeze(s).str.lower().str.replace("[_\\- ]+", " ", regex=True)
+            .str.strip(" "))
 
 
 def parse_choices(s: pd.Series, choices: dict[str, Iterable[str]],

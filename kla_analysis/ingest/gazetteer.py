@@ -3,9 +3,14 @@
 The gazetteer (``raw/gazetteer/``) lists, per city, each kecamatan and kelurahan with the
 spelling variants seen in agency files. Names are matched on a key that ignores case,
 punctuation, spacing and ``Kel.``/``Kec.`` prefixes, so ``KEL. LANDASAN ULIN TIMUR`` needs no
-variant. A spelling that is neither the name nor a listed variant is NOT mapped: the validator
-reports it with the closest known name as a hint, and the analyst adds the variant (or fixes
-the file).
+variant. The key is computed from normalised text (:mod:`kla_analysis.ingest.cleaning`, "Text
+rule"): Unicode NFC, so a name typed with combining marks matches its composed spelling,
+every kind of space is one space and zero-width characters are removed. Accents count (a
+spelling with an accent is a variant to list), and a symbol in a name (an emoji, ``+``, a
+private-use character ...) keeps it from matching. A spelling that is neither the name nor a
+listed variant is NOT mapped: the validator reports it with the closest known name as a hint,
+and the analyst adds the variant (or fixes the file). A name or variant whose key is empty
+(only punctuation or a prefix, e.g. ``Kel.``) is never a match.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import pandas as pd
 import yaml
 
 from ..yamlfile import loads
-from .cleaning import as_text, city_key, closest, name_key, on_uniques
+from .cleaning import as_text, city_key, closest, name_key, normalise_text, on_uniques, squeeze
 
 CITY_FILE = "city.yaml"
 
@@ -35,16 +40,17 @@ def read_city_config(raw_dir: Path) -> tuple[dict | None, list[dict]]:
         doc = loads(path.read_text(encoding="utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         return bad(f"not valid YAML: {err}")
-    if not isinstance(doc, dict) or not str(doc.get("city") or "").strip():
+    if not isinstance(doc, dict) or not normalise_text(str(doc.get("city") or "")):
         return bad("city.yaml must hold 'city: <Kota/Kabupaten name>' and 'province: <name>'")
-    return {"city": " ".join(str(doc["city"]).split()),
-            "province": " ".join(str(doc.get("province") or "").split()) or None}, []
+    return {"city": normalise_text(str(doc["city"])),
+            "province": normalise_text(str(doc.get("province") or "")) or None}, []
 
 
 def split_variants(s: pd.Series) -> pd.Series:
-    """``"Sei Tiung | Sei. Tiung"`` -> one row per variant (same index), blanks dropped."""
-    parts = s.fillna("").astype("str").str.split(r"[|;]", regex=True).explode().str.strip()
-    return parts[parts != ""]
+    """``"Sei Tiung | Sei. Tiung"`` -> one row per variant (same index, text normalised as
+    :func:`~kla_analysis.ingest.cleaning.squeeze` does), blanks dropped."""
+    parts = squeeze(s.fillna("").astype("str").str.split(r"[|;]", regex=True).explode())
+    return parts[parts.notna() & (parts != "")]
 
 
 def kelurahan_lookup(gaz: pd.DataFrame) -> pd.DataFrame:
@@ -55,6 +61,7 @@ def kelurahan_lookup(gaz: pd.DataFrame) -> pd.DataFrame:
         var = split_variants(gaz["variants"])
         names = pd.concat([names, base.loc[var.index].assign(name=var.to_numpy())])
     names = names.assign(key=name_key(names["name"]))
+    names = names[names["key"].notna() & (names["key"] != "")]  # "Kel." names nothing
     return names[["city", "key", "kecamatan", "kelurahan"]].drop_duplicates(ignore_index=True)
 
 
@@ -66,6 +73,7 @@ def kecamatan_lookup(gaz: pd.DataFrame) -> pd.DataFrame:
         var = split_variants(gaz["kecamatan_variants"])
         names = pd.concat([names, base.loc[var.index].assign(name=var.to_numpy())])
     names = names.assign(key=name_key(names["name"]))
+    names = names[names["key"].notna() & (names["key"] != "")]
     return names[["city", "key", "kecamatan"]].drop_duplicates(ignore_index=True)
 
 

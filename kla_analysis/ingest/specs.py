@@ -8,26 +8,25 @@ same specs, so adding an alias in the YAML is all it takes to accept a new heade
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..catalog import load_catalog
 from ..config import package_file
 from ..yamlfile import read_yaml
+from .cleaning import text_key
 
 IGNORE = "_ignore"
 MEASURE_PREFIX = "m:"
 
 
-@lru_cache(maxsize=65536)
-def _key(s: str) -> str:
-    s = s.replace("\xa0", " ").lower().replace("%", " persen ")
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", s).split())
+_key = lru_cache(maxsize=65536)(text_key)
 
 
 def header_key(text: object) -> str:
-    """Normalised header text: lower case, ``%`` as ``persen``, other symbols as spaces."""
+    """Normalised header text (:func:`kla_analysis.ingest.cleaning.text_key`): NFC, zero-width
+    characters removed, lower case, ``%`` as ``persen``, spaces and punctuation as one space;
+    a symbol (emoji, ``+``, ...) is kept, so ``Nilai 🙂`` is not ``Nilai``."""
     return _key(str(text))
 
 

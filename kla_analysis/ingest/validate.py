@@ -1008,9 +1008,13 @@ def validate_data(paths: ProjectPaths | None = None,
 
 
 def _one_per_cell(problems: pd.DataFrame) -> pd.DataFrame:
-    """A control character found by the CSV reader (``control_character``, raw bytes) and
-    again in the parsed cell (``unsafe_character``) is one problem: the reader's is kept."""
+    """One problem per cause and cell: exact repeats go, and a control character found by
+    the CSV reader (``control_character``, raw bytes) and again in the parsed cell
+    (``unsafe_character``) is one problem (the reader's is kept)."""
     key = ["file", "sheet", "row", "column"]
+    # a wide statistics table repeats each row once per measure: a bad shared cell (area,
+    # year) would otherwise be listed once per measure
+    problems = problems.drop_duplicates([*key, "rule", "value"]).reset_index(drop=True)
     seen = problems.loc[problems["rule"] == "control_character", key]
     if seen.empty:
         return problems
