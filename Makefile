@@ -44,12 +44,12 @@ report: $(STAMP) ## Set up, build the processed data and render every evaluation
 test: $(STAMP) ## Set up and run the whole test suite (tests, doctests, notebooks), in parallel
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
-# Examples per dataset for `make fuzz` (make test runs 20, always the same ones).
+# Examples per dataset for `make fuzz` (make test runs 50, always the same ones).
 FUZZ_EXAMPLES ?= 500
 
 fuzz: $(STAMP) ## Long random fuzzing of the raw-file readers (FUZZ_EXAMPLES per dataset)
 	KLA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) KLA_FUZZ_RANDOM=1 $(BIN)/python -m pytest -q \
-		-p no:cacheprovider tests/test_fuzz_inputs.py
+		-p no:cacheprovider tests/test_fuzz_inputs.py tests/test_fuzz_inputs_2.py
 
 lab: $(STAMP) ## Open JupyterLab with the package importable and its kernel selected
 	$(BIN)/jupyter lab --notebook-dir=notebooks --MultiKernelManager.default_kernel_name=kla-analysis \
