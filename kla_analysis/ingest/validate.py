@@ -13,7 +13,8 @@ not_an_integer, not_a_year, year_out_of_range, not_a_date, not_a_url, not_allowe
 out_of_range, unknown_city, unknown_kecamatan, unknown_kelurahan, kecamatan_mismatch,
 unknown_indicator, unknown_item, item_indicator_mismatch, missing_document, missing_indicator,
 unknown_measure, unit_mismatch, numerator_above_denominator, value_mismatch, duplicate_key,
-ambiguous_variant, future_date, after_deadline; before a file is read (:mod:`kla_analysis.guards`): outside_data_folder,
+ambiguous_variant, future_date, after_deadline, excel_error, wrong_cell_type,
+unsafe_character; from the readers: outside_table, control_character; before a file is read (:mod:`kla_analysis.guards`): outside_data_folder,
 file_too_large, password_protected, formula_without_value.
 """
 
@@ -547,6 +548,16 @@ def _cell_kind(v: object) -> str | None:
     return None
 
 
+def _excel_errors(u: pd.Series) -> pd.DataFrame:
+    """Per distinct cell text: is it an Excel error literal? (a cheap '#' test first)"""
+    s = u.astype("str")
+    hit = s.str.contains("#", regex=False).fillna(False).to_numpy(bool)
+    out = np.zeros(len(u), dtype=bool)
+    if hit.any():
+        out[hit] = [is_excel_error(v) for v in s[hit]]
+    return pd.DataFrame({"e": out}, index=u.index)
+
+
 def _check_cell_types(raw: Raw, name: str, kind: str, ctx: Context) -> None:
     """Every cell type has a meaning in every field: an Excel error value (``#DIV/0!``,
     ``#N/A``...) is a problem in any field; a TRUE/FALSE, time or duration cell is one in a
@@ -555,12 +566,12 @@ def _check_cell_types(raw: Raw, name: str, kind: str, ctx: Context) -> None:
     if name not in raw.cells:
         return
     text = raw.cells[name]
-    errors = cl.on_uniques(text, lambda u: pd.DataFrame(
-        {"e": [is_excel_error(v) for v in u]}, index=u.index))["e"].astype(bool)
+    errors = cl.on_uniques(text, _excel_errors)["e"].astype(bool)
     other = raw.other(name)
     odd = pd.Series(False, index=raw.cells.index)
     what = pd.Series("", index=raw.cells.index, dtype=object)
-    if other is not None and len(other) and kind in _TYPED:
+    # only object cells can be booleans, times or durations (numbers and dates are typed)
+    if other is not None and len(other) and kind in _TYPED and other.dtype == object:
         kinds = other.map(_cell_kind)
         hit = kinds.dropna()
         odd[hit.index] = True
@@ -599,14 +610,14 @@ _NAMES = {"\u202a": "left-to-right embedding", "\u202b": "right-to-left embeddin
 
 def _unsafe_found(u: pd.Series) -> pd.DataFrame:
     """Per distinct cell text: the first control or bidirectional character, as
-    ``U+XXXX (name)``, else NA."""
-    def first(v: object) -> object:
-        m = _UNSAFE_IN.search(v) if isinstance(v, str) else None
-        if m is None:
-            return pd.NA
-        c = m.group()
-        return f"U+{ord(c):04X} ({_NAMES.get(c, 'control character')})"
-    return pd.DataFrame({"c": [first(v) for v in u]}, index=u.index, dtype=object)
+    ``U+XXXX (name)``, else NA (one vectorised search, then the few hits one by one)."""
+    s = u.astype("str")
+    hit = s.str.contains(_UNSAFE_IN.pattern, regex=True).fillna(False).to_numpy(bool)
+    out = np.full(len(u), pd.NA, dtype=object)
+    for i in np.flatnonzero(hit):
+        c = _UNSAFE_IN.search(s.iloc[i]).group()
+        out[i] = f"U+{ord(c):04X} ({_NAMES.get(c, 'control character')})"
+    return pd.DataFrame({"c": out}, index=u.index)
 
 
 def _check_characters(raw: Raw, name: str, header: str, ctx: Context) -> None:

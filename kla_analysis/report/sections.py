@@ -13,10 +13,12 @@ Every number labelled ``estimated``/``backed`` comes from the assumption-based e
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from ..config import ProjectPaths, project_paths
 from ..errors import KlaError
@@ -101,8 +103,13 @@ def _province(tables: dict, city: str, paths: ProjectPaths) -> str | None:
         return str(off["province"].dropna().iloc[0])
     city_file = paths.raw / "city.yaml"
     if city_file.is_file():
-        doc = loads(city_file.read_text(encoding="utf-8")) or {}
-        return doc.get("province")
+        try:
+            doc = loads(city_file.read_text(encoding="utf-8-sig"))
+        except (yaml.YAMLError, UnicodeDecodeError, OSError) as err:
+            raise KlaError(f"{city_file}: cannot be read ({err}); run `kla validate` to see "
+                           "what to fix") from None
+        province = doc.get("province") if isinstance(doc, Mapping) else None
+        return str(province) if province is not None else None
     return None
 
 
