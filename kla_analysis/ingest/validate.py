@@ -850,11 +850,12 @@ def _evidence_dates(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame
                ).fillna(False).astype(bool)
     if expired.any():
         rows = clean[expired]
-        listed = ", ".join(f"{i} ({d:%Y-%m-%d}, {int(y)})" for i, d, y in zip(
-            rows["item"], when[expired], year[expired], strict=True))
-        ctx.notices.append(f"{int(expired.sum())} data dukung dated before its validity "
-                           f"window counted as kedaluwarsa (kla_analysis/data/"
-                           f"evidence_dates.yaml): {listed}")
+        shown = [f"{i} ({d:%Y-%m-%d}, {int(y)})" for i, d, y in zip(
+            rows["item"], when[expired], year[expired], strict=True)]
+        more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+        ctx.notices.append(f"{len(shown)} data dukung dated before its validity window "
+                           "counted as kedaluwarsa (kla_analysis/data/evidence_dates.yaml): "
+                           + ", ".join(shown[:5]) + more)
         clean = clean.assign(status=clean["status"].where(~expired, "kedaluwarsa"))
     return clean
 
