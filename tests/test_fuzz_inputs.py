@@ -47,6 +47,7 @@ from hypothesis import strategies as st
 from kla_analysis.chars import UNSAFE
 from kla_analysis.config import ProjectPaths
 from kla_analysis.errors import InputProblems
+from kla_analysis.ingest import interim
 from kla_analysis.ingest.build import build
 from kla_analysis.ingest.validate import validate_data
 
@@ -159,6 +160,7 @@ def _run(dataset: str, mutations, fmt: str) -> None:
             write_csv(target, header, grid, sep)
         file = target.relative_to(folder / "raw").as_posix()
         paths = ProjectPaths(folder, folder / "reports")
+        inputs = interim.fingerprint(paths)
         result = validate_data(paths)  # 1. must not raise
         probs = result.problems
         file_level = probs[(probs["file"] == file) & probs["row"].isna()]
@@ -185,6 +187,8 @@ def _run(dataset: str, mutations, fmt: str) -> None:
                 assert value == cell.reading, f"text changed to {value!r}: {where}"
         # 4. build: all or nothing
         if result.ok:
+            # as `kla validate` then `kla build`: the build writes what was just validated
+            assert interim.save(paths, result.tables, inputs, result.notices)
             build(paths)
             for csv_file in (folder / "processed").glob("*.csv"):
                 text = csv_file.read_text(encoding="utf-8")
