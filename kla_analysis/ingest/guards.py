@@ -227,15 +227,23 @@ def visible_sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
 _visible_sheets = visible_sheet_parts
 
 
-def _has_formula(zf: zipfile.ZipFile, part: str, chunk: int = 1 << 20) -> bool:
-    """Whether the part's XML holds any formula element (a fast byte scan, no parsing)."""
+def part_matches(zf: zipfile.ZipFile, part: str, pattern: re.Pattern,
+                 chunk: int = 1 << 20) -> bool:
+    """Whether the bytes of a zip part (a sheet's XML) match ``pattern`` anywhere: a fast
+    streamed byte scan, no XML parsing (the last 64 bytes of a chunk are searched again with
+    the next, so a match across chunks is found)."""
     tail = b""
     with zf.open(part) as fh:
         while block := fh.read(chunk):
-            if _FORMULA_TAG.search(tail + block):
+            if pattern.search(tail + block):
                 return True
             tail = block[-64:]
     return False
+
+
+def _has_formula(zf: zipfile.ZipFile, part: str) -> bool:
+    """Whether the part's XML holds any formula element."""
+    return part_matches(zf, part, _FORMULA_TAG)
 
 
 def _cells_without_value(zf: zipfile.ZipFile, part: str):

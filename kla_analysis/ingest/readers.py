@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from .cleaning import keys, on_uniques, squeeze, text_cells
-from .guards import system_file_kind, visible_sheet_parts
+from .guards import part_matches, system_file_kind, visible_sheet_parts
 from .specs import IGNORE, DatasetSpec, Specs, header_key, header_targets
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
@@ -470,28 +470,18 @@ def excel_error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
             if suffix == ".ods":
-                if "content.xml" in names and _scan(zf, "content.xml", _ODS_ERROR):
+                if "content.xml" in names and part_matches(zf, "content.xml", _ODS_ERROR):
                     return _ods_errors(zf)
                 return {}
             out = {}
             for part, sheet in visible_sheet_parts(zf).items():
-                if part in names and _scan(zf, part, _XLSX_ERROR):
+                if part in names and part_matches(zf, part, _XLSX_ERROR):
                     found = list(_xlsx_errors(zf, part))
                     if found:
                         out[sheet] = found
             return out
     except (zipfile.BadZipFile, ET.ParseError, OSError, EOFError, KeyError, ValueError):
         return {}
-
-
-def _scan(zf: zipfile.ZipFile, part: str, pattern: re.Pattern, chunk: int = 1 << 20) -> bool:
-    tail = b""
-    with zf.open(part) as fh:
-        while block := fh.read(chunk):
-            if pattern.search(tail + block):
-                return True
-            tail = block[-64:]
-    return False
 
 
 def _local(tag: str) -> str:
