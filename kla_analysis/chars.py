@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import re
 
-CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+#: C0 controls except tab, line feed and carriage return (what a text file never holds).
+C0 = "\x00-\x08\x0b\x0c\x0e-\x1f"
+CONTROL = C0 + "\x7f-\x9f"
 BIDI = "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
 INVISIBLE = "\u200b-\u200d\u2060\ufeff"
 
+#: What an input cell may not hold (invisible characters are removed, not refused).
+REFUSED = re.compile(f"[{CONTROL}{BIDI}]")
 #: Any character no output may carry.
 UNSAFE = re.compile(f"[{CONTROL}{BIDI}{INVISIBLE}]")
 #: Also line breaks: for one-line outputs (sheet names, terminal table cells, SVG labels).
@@ -32,25 +36,6 @@ def strip_unsafe(text: str, one_line: bool = False) -> str:
     'Dinas Kesehatan'
     """
     return (UNSAFE_ONE_LINE if one_line else UNSAFE).sub("", text)
-
-
-def unsafe_kind(text: str) -> str | None:
-    """What kind of unsafe character ``text`` holds first ("control", "bidirectional",
-    "invisible"), or None when it holds none."""
-    m = UNSAFE.search(text)
-    if m is None:
-        return None
-    c = m.group()
-    if re.match(f"[{CONTROL}]", c):
-        return "control"
-    return "bidirectional" if re.match(f"[{BIDI}]", c) else "invisible"
-
-
-def describe(text: str) -> str:
-    """The first unsafe character of ``text`` as a code point a user can search for
-    (``U+202E``), for problem messages."""
-    m = UNSAFE.search(text)
-    return "" if m is None else f"U+{ord(m.group()):04X}"
 
 
 #: Code points XML 1.0 forbids beyond the control characters: the non-characters U+FFFE and

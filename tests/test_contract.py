@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from kla_analysis.config import DEFAULT_DATA_DIR, DOCS_DIR, ProjectPaths
+from kla_analysis.config import DOCS_DIR, ProjectPaths
 from kla_analysis.ingest import interim
-from kla_analysis.ingest.build import build
 from kla_analysis.ingest.validate import DTYPES, validate_data
 from kla_analysis.tables import load_processed
 
@@ -24,15 +21,6 @@ def contract_dtypes() -> dict[str, dict[str, str]]:
     return out
 
 
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory) -> ProjectPaths:
-    d = tmp_path_factory.mktemp("contract")
-    (d / "raw").symlink_to(DEFAULT_DATA_DIR / "raw", target_is_directory=True)
-    paths = ProjectPaths(d, d / "reports")
-    build(paths)
-    return paths
-
-
 def _dtypes(df) -> dict[str, str]:
     return {c: str(t) for c, t in df.dtypes.items()}
 
@@ -41,14 +29,17 @@ def test_the_documented_types_are_the_code_s():
     assert contract_dtypes() == DTYPES
 
 
-def test_validated_written_and_kept_tables_have_the_documented_types(bundled):
+def test_validated_written_and_kept_tables_have_the_documented_types(bundled_data, tmp_path):
     contract = contract_dtypes()
-    result = validate_data(bundled)
+    result = validate_data(bundled_data)
     assert result.ok
     for name, df in result.tables.items():
         assert _dtypes(df) == contract[name], f"validated {name}"
-    for name, df in load_processed(bundled).items():
+    for name, df in load_processed(bundled_data).items():
         assert _dtypes(df) == contract[name], f"processed {name} (Parquet read back)"
-    assert interim.save(bundled, result.tables, interim.fingerprint(bundled))
-    for name, df in interim.load(bundled).items():
+    # kept in a folder of its own (the shared bundled_data is read-only)
+    (tmp_path / "raw").symlink_to(bundled_data.raw, target_is_directory=True)
+    kept = ProjectPaths(tmp_path, tmp_path / "reports")
+    assert interim.save(kept, result.tables, interim.fingerprint(kept))
+    for name, df in interim.load(kept).items():
         assert _dtypes(df) == contract[name], f"kept {name}"

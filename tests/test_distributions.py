@@ -19,7 +19,6 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from report_fixtures import build_data
 from test_architecture import import_graph
-from test_notebooks import bundled_data  # noqa: F401 - fixture
 
 from kla_analysis.catalog import load_catalog
 from kla_analysis.config import NOTEBOOKS_DIR
@@ -36,12 +35,12 @@ BIRTH, STUNTING, BREASTFEEDING = ("birth_certificate_coverage", "stunting_preval
 # --- fixtures -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def tables(bundled_data):  # noqa: F811 - the imported fixture
+def tables(bundled_data):
     return load_processed(bundled_data)
 
 
 @pytest.fixture(scope="module")
-def rep(bundled_data):  # noqa: F811
+def rep(bundled_data):
     return explore.open_report(None, "", str(bundled_data.data_dir), "id")
 
 
@@ -119,7 +118,7 @@ def test_statistics_long_holds_every_statistic_row_of_the_city(tables):
                                                         "label"].iloc[0] == row["measure_en"]
 
 
-def test_report_statistics_stops_at_the_report_data_year(bundled_data, long):  # noqa: F811
+def test_report_statistics_stops_at_the_report_data_year(bundled_data, long):
     assert int(long["data_year"].max()) == 2024  # evaluation 2025 reads data year 2024
     earlier = sections.load_report(2023, data_dir=str(bundled_data.data_dir), lang="en")
     older = dist.report_statistics(earlier)

@@ -15,8 +15,7 @@ import re
 import nbformat
 import pytest
 
-from kla_analysis.config import DEFAULT_DATA_DIR, KERNEL_NAME, NOTEBOOKS_DIR, ProjectPaths
-from kla_analysis.ingest.build import build
+from kla_analysis.config import KERNEL_NAME, NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 EXPLORATION = [p for p in NOTEBOOKS if re.match(r"^\d\d-", p.name)]
@@ -71,16 +70,6 @@ def test_exploration_notebook_is_a_thin_caller_with_a_bilingual_question(path):
 
 
 # --- execution ------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def bundled_data(tmp_path_factory) -> ProjectPaths:
-    """Processed tables of the bundled sample, built into a tmp folder."""
-    d = tmp_path_factory.mktemp("notebook-data")
-    (d / "raw").symlink_to(DEFAULT_DATA_DIR / "raw", target_is_directory=True)
-    paths = ProjectPaths(d, d / "reports")
-    build(paths)
-    return paths
-
 
 def _outputs(nb, kind: str | None = None) -> list:
     return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])

@@ -198,7 +198,8 @@ def _ole2_problems(path: Path, rel: str, suffix: str) -> list[dict]:
     return []
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
+    """An XML tag or attribute name without its ``{namespace}``."""
     return tag.rsplit("}", 1)[-1]
 
 
@@ -213,18 +214,15 @@ def visible_sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
     out = {}
     for el in wb.iter():
-        if _local(el.tag) != "sheet" or el.get("state") in ("hidden", "veryHidden"):
+        if local_name(el.tag) != "sheet" or el.get("state") in ("hidden", "veryHidden"):
             continue
-        rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+        rid = next((v for k, v in el.attrib.items() if local_name(k) == "id"), None)
         target = targets.get(rid)
         if not target:
             continue
         part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
         out[posixpath.normpath(part)] = el.get("name", "")
     return out
-
-
-_visible_sheets = visible_sheet_parts
 
 
 def part_matches(zf: zipfile.ZipFile, part: str, pattern: re.Pattern,
@@ -250,11 +248,11 @@ def _cells_without_value(zf: zipfile.ZipFile, part: str):
     """(cell reference, formula) of every formula cell without a saved result."""
     with zf.open(part) as fh:
         for _, el in ET.iterparse(fh, events=("end",)):
-            tag = _local(el.tag)
+            tag = local_name(el.tag)
             if tag == "c":
                 f = v = None
                 for child in el:
-                    name = _local(child.tag)
+                    name = local_name(child.tag)
                     f = child if name == "f" else f
                     v = child if name == "v" else v
                 # t="str" with an empty <v/> is a formula whose result is the empty text
@@ -272,7 +270,7 @@ def formula_problems(path: Path, rel: str) -> list[dict]:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-            for part, sheet in _visible_sheets(zf).items():
+            for part, sheet in visible_sheet_parts(zf).items():
                 if part in names and _has_formula(zf, part):
                     found += [(sheet, ref, f) for ref, f in _cells_without_value(zf, part)]
     except (zipfile.BadZipFile, ET.ParseError, OSError, EOFError, KeyError):

@@ -48,8 +48,9 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 
+from ..chars import C0
 from .cleaning import keys, on_uniques, squeeze, text_cells
-from .guards import part_matches, system_file_kind, visible_sheet_parts
+from .guards import local_name, part_matches, system_file_kind, visible_sheet_parts
 from .specs import IGNORE, DatasetSpec, Specs, header_key, header_targets
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
@@ -70,8 +71,7 @@ EXCEL_ERRORS: frozenset[str] = frozenset({
 _ERRORS_UPPER = frozenset(e.upper() for e in EXCEL_ERRORS)
 
 # C0 control characters that cannot occur in text (tab, line feed, carriage return can).
-CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f"
-_CONTROL_RE = re.compile(f"[{CONTROL_CHARS}]")
+_CONTROL_RE = re.compile(f"[{C0}]")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
 _CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BS", 11: "VT", 12: "FF", 26: "SUB", 27: "ESC"}
 # Share of control bytes above which a "CSV" is binary data, not text with a stray byte.
@@ -88,7 +88,10 @@ def is_excel_error(text: object) -> bool:
 
 
 def column_letters(col: int) -> str:
-    """Spreadsheet letters of a 0-based column: 0 -> A, 25 -> Z, 26 -> AA, 16383 -> XFD."""
+    """Spreadsheet letters of a 0-based column: 0 -> A, 25 -> Z, 26 -> AA, 16383 -> XFD.
+
+    (``openpyxl.utils.get_column_letter`` does the same, but importing it costs 0.12 s in
+    every command that reads data, which otherwise never loads openpyxl.)"""
     out, n = "", col + 1
     while n > 0:
         n, r = divmod(n - 1, 26)
@@ -484,17 +487,13 @@ def excel_error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
         return {}
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
 def _xlsx_errors(zf: zipfile.ZipFile, part: str):
     """(row, col, text) of every ``<c t="e"><v>#DIV/0!</v></c>`` of a worksheet part
     (cells and rows without an ``r`` attribute follow the previous one, as in the format)."""
     row, col = -1, -1
     with zf.open(part) as fh:
         for event, el in ET.iterparse(fh, events=("start", "end")):
-            tag = _local(el.tag)
+            tag = local_name(el.tag)
             if event == "start":
                 if tag == "row":
                     r = el.get("r")
@@ -504,7 +503,7 @@ def _xlsx_errors(zf: zipfile.ZipFile, part: str):
                 pos = parse_ref(el.get("r", ""))
                 row, col = pos if pos else (row, col + 1)
                 if el.get("t") == "e":
-                    v = next((ch.text for ch in el if _local(ch.tag) == "v"), None)
+                    v = next((ch.text for ch in el if local_name(ch.tag) == "v"), None)
                     yield row, col, (v or "#VALUE!").strip()
                 el.clear()
             elif tag == "row":
@@ -524,7 +523,7 @@ def _ods_errors(zf: zipfile.ZipFile) -> dict[str, list[tuple[int, int, str]]]:
     sheet, row, col, depth = None, -1, 0, 0
     with zf.open("content.xml") as fh:
         for event, el in ET.iterparse(fh, events=("start", "end")):
-            tag = _local(el.tag)
+            tag = local_name(el.tag)
             if event == "start":
                 if tag == "table" and el.tag == f"{{{t_ns}}}table":
                     depth += 1
@@ -539,11 +538,11 @@ def _ods_errors(zf: zipfile.ZipFile) -> dict[str, list[tuple[int, int, str]]]:
                 continue
             if tag in ("table-cell", "covered-table-cell"):
                 n = int(el.get(rep_cols, "1") or 1)
-                kind = next((v for k, v in el.attrib.items() if _local(k) == "value-type"
+                kind = next((v for k, v in el.attrib.items() if local_name(k) == "value-type"
                              and not k.startswith(f"{{{_ODS_NS['office']}}}")), None)
                 if kind == "error" and sheet is not None:
                     text = " ".join("".join(p.itertext()) for p in el
-                                    if _local(p.tag) == "p").strip() or "#VALUE!"
+                                    if local_name(p.tag) == "p").strip() or "#VALUE!"
                     out.setdefault(sheet, []).extend((row, col + i, text) for i in range(n))
                 col += n
                 el.clear()

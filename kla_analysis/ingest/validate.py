@@ -21,7 +21,6 @@ file_too_large, password_protected, formula_without_value.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,7 +29,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from ..catalog import load_bands, load_catalog, load_evidence_requirements
-from ..chars import BIDI, CONTROL
+from ..chars import REFUSED
 from ..config import ProjectPaths, package_file, project_paths
 from ..errors import InputProblems, problems_frame
 from ..yamlfile import read_yaml
@@ -121,7 +120,8 @@ class Context:
     problems: list = field(default_factory=list)
     files: list = field(default_factory=list)
     notices: list = field(default_factory=list)
-    #: The dates rules of data dukung documents (``data/evidence_dates.yaml``).
+    #: The dates rules of data dukung documents (``evidence_date_rules``), loaded with the
+    #: other configuration where validation starts.
     evidence_dates: dict | None = None
     #: The day validation runs (documents dated after it are in the future).
     today: pd.Timestamp = field(default_factory=lambda: pd.Timestamp.today().normalize())
@@ -452,7 +452,7 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
         def parse(fn, name=f.name, prep=prep):
             return raw.parse(name, fn, prep)
 
-        _check_characters(raw, f.name, f.header, ctx)
+        _check_characters(raw, f.name, ctx)
         _check_cell_types(raw, f.name, f.type, ctx)
         missing = parse(lambda x: cl.missing_mask(x, marks).to_frame("m"))["m"].astype(bool)
         if f.required:
@@ -578,19 +578,24 @@ def _check_cell_types(raw: Raw, name: str, kind: str, ctx: Context) -> None:
         what[hit.index] = hit
     if not (errors.any() or odd.any()):
         return
-    refs = raw.cell_refs(raw.cells.index, name)
+    def hint(text: Callable[[pd.Index], pd.Series]) -> Callable[[pd.Series], pd.Series]:
+        # computed for the failing rows only: a cell reference is built row by row
+        def of(mask: pd.Series) -> pd.Series:
+            rows = mask.index[mask]
+            return "cell " + raw.cell_refs(rows, name) + text(rows)
+        return of
+
     if errors.any():
-        shown = raw.shown(raw.cells.index, name)
-        ctx.add(raw.problems(errors, name, "excel_error", (
-            "cell " + refs + " holds the Excel error " + shown.str.strip()
-            + ": the formula behind it failed; fix the formula or type the value")))
+        ctx.add(raw.problems(errors, name, "excel_error", hint(lambda rows: (
+            " holds the Excel error " + raw.shown(rows, name).str.strip()
+            + ": the formula behind it failed; fix the formula or type the value"))))
     if odd.any():
         label = {"boolean": "a TRUE/FALSE value", "time": "a time of day",
                  "duration": "a duration"}
-        ctx.add(raw.problems(odd, name, "wrong_cell_type", (
-            "cell " + refs + " holds " + what.map(label).fillna("")
+        ctx.add(raw.problems(odd, name, "wrong_cell_type", hint(lambda rows: (
+            " holds " + what[rows].map(label).fillna("")
             + f", not a {kind.replace('_', ' ')}; type the value itself (format the cell "
-            "as Number or Text in Excel)")))
+            "as Number or Text in Excel)"))))
     bad = errors | odd
     raw.reported[name] = bad | raw.reported.get(name, pd.Series(False, index=bad.index))
     # the cells hold no usable value: parsers see them as empty (and stay quiet, above)
@@ -599,7 +604,7 @@ def _check_cell_types(raw: Raw, name: str, kind: str, ctx: Context) -> None:
         raw.cells.loc[bad, name + VAL] = pd.NA
 
 
-_UNSAFE_IN = re.compile(f"[{CONTROL}{BIDI}]")
+_UNSAFE_IN = REFUSED
 _NAMES = {"\u202a": "left-to-right embedding", "\u202b": "right-to-left embedding",
           "\u202c": "pop directional formatting", "\u202d": "left-to-right override",
           "\u202e": "right-to-left override", "\u2066": "left-to-right isolate",
@@ -620,7 +625,7 @@ def _unsafe_found(u: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"c": out}, index=u.index)
 
 
-def _check_characters(raw: Raw, name: str, header: str, ctx: Context) -> None:
+def _check_characters(raw: Raw, name: str, ctx: Context) -> None:
     """Control and bidirectional characters in a text cell are a problem: a control byte
     makes an XLSX or SVG unreadable and a right-to-left override shows a name reversed in
     the report, the CSV and a sheet name. Reported with file, row and column, never passed
@@ -630,11 +635,13 @@ def _check_characters(raw: Raw, name: str, header: str, ctx: Context) -> None:
     found = cl.on_uniques(raw.cells[name], _unsafe_found)["c"]
     bad = found.notna()
     if bad.any():
+        rows = bad.index[bad]  # the value as shown, the character escaped: failing rows only
+        shown = raw.shown(rows, name).str.replace(
+            _UNSAFE_IN, lambda m: f"\\u{ord(m.group()):04x}", regex=True)
         ctx.add(raw.problems(bad, name, "unsafe_character", (
             "the cell holds the invisible character " + found.astype("str")
             + "; delete it (retype the text, or paste it as plain text)"),
-            value=raw.shown(raw.cells.index, name).str.replace(
-                _UNSAFE_IN, lambda m: f"\\u{ord(m.group()):04x}", regex=True)))
+            value=shown.reindex(bad.index)))
 
 
 def _parse_numbers(raw: Raw, name: str, count: bool, ctx: Context) -> pd.Series:
@@ -823,7 +830,7 @@ def _evidence_dates(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame
     """Document dates against the evaluation round: in the future or after the round's
     deadline is a problem; before the item's validity window the item counts as
     ``kedaluwarsa`` (``data/evidence_dates.yaml``), listed as a notice."""
-    rules = ctx.evidence_dates or evidence_date_rules()
+    rules = ctx.evidence_dates
     when = pd.to_datetime(clean["document_date"])
     year = pd.to_numeric(clean["year"], errors="coerce")
     dated = when.notna() & year.notna()
@@ -992,7 +999,8 @@ def validate_data(paths: ProjectPaths | None = None,
     specs = load_specs()
     ctx = Context(specs=specs, paths=paths, city=None,
                   catalog=catalog if catalog is not None else load_catalog(),
-                  evidence_items=load_evidence_requirements())
+                  evidence_items=load_evidence_requirements(),
+                  evidence_dates=evidence_date_rules())
     ctx.city, city_problems = read_city_config(paths.raw)
     ctx.add(city_problems)
     if not paths.raw.is_dir():
