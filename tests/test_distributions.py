@@ -31,6 +31,8 @@ from kla_analysis.tables import load_processed
 BIRTH, STUNTING, BREASTFEEDING = ("birth_certificate_coverage", "stunting_prevalence",
                                   "exclusive_breastfeeding")
 
+CATALOG = load_catalog()
+
 
 # --- fixtures -------------------------------------------------------------------------------
 
@@ -87,14 +89,14 @@ def thin_long(level: str = "desa", kecamatan: tuple = ("Kec. A", "Kec. B"),
                                  "area": f"Desa {k}{i}", "value": base + i + k + (year - 2024),
                                  "numerator": np.nan, "denominator": np.nan,
                                  "unit": "percent"})
-    return dist.statistics_long({"statistics": pd.DataFrame(rows)})
+    return dist.statistics_long({"statistics": pd.DataFrame(rows)}, CATALOG)
 
 
 # --- tidy frames ----------------------------------------------------------------------------
 
 def test_statistics_long_holds_every_statistic_row_of_the_city(tables):
     st = tables["statistics"]
-    long = dist.statistics_long(tables)
+    long = dist.statistics_long(tables, CATALOG)
     assert list(long.columns) == dist.LONG_COLUMNS
     assert len(long) == len(st) and long["city"].unique().tolist() == ["Kota Banjarbaru"]
     key = ["data_year", "measure", "area_level", "area"]
@@ -114,7 +116,7 @@ def test_statistics_long_holds_every_statistic_row_of_the_city(tables):
     other = long[long["measure"] == "immunisation_complete"]
     assert len(other) and other["target"].isna().all()
     assert set(other["label"]) == {"Persentase bayi dengan imunisasi dasar lengkap"}
-    assert dist.statistics_long(tables, lang="en").loc[lambda d: d["measure"] == STUNTING,
+    assert dist.statistics_long(tables, CATALOG, lang="en").loc[lambda d: d["measure"] == STUNTING,
                                                         "label"].iloc[0] == row["measure_en"]
 
 
@@ -129,12 +131,12 @@ def test_report_statistics_stops_at_the_report_data_year(bundled_data, long):
 
 def test_catalog_targets_are_the_catalog_statistics():
     cat = load_catalog().dropna(subset=["measure"])
-    got = dist.catalog_targets(lang="en")
+    got = dist.catalog_targets(CATALOG, lang="en")
     assert list(got.columns) == ["indicator", "measure", "label", "unit", "direction", "target"]
     assert got["measure"].tolist() == cat["measure"].tolist()
     assert got["target"].tolist() == cat["target"].astype(float).tolist()
     assert got["label"].tolist() == cat["measure_en"].tolist()
-    assert dist.catalog_targets().set_index("measure").at[STUNTING, "target"] == 14.0
+    assert dist.catalog_targets(CATALOG).set_index("measure").at[STUNTING, "target"] == 14.0
 
 
 def test_area_rows_take_the_latest_year_and_mark_the_areas_short_of_the_target(long):
@@ -275,7 +277,7 @@ def test_one_kecamatan_and_one_year_give_a_figure_with_a_note(lang):
 @pytest.mark.parametrize("make", [
     lambda: pd.DataFrame(columns=dist.LONG_COLUMNS),
     lambda: thin_long("kota"),                       # city level only: no area rows
-    lambda: dist.statistics_long({}),                # no statistics table at all
+    lambda: dist.statistics_long({}, CATALOG),                # no statistics table at all
 ], ids=["empty", "city-level-only", "no-table"])
 def test_no_area_rows_give_a_note_figure(make):
     long = make()
@@ -299,7 +301,7 @@ def test_unknown_measure_or_year_gives_a_note_and_a_bad_language_an_error(long):
 
 def test_the_small_fixture_city_with_one_area_statistic_gets_notes(tmp_path):
     paths = build_data(tmp_path / "data")  # Kota Contoh: one kelurahan statistic, 2 years
-    long = dist.statistics_long(load_processed(paths))
+    long = dist.statistics_long(load_processed(paths), CATALOG)
     assert dist.area_measures(long) == [BIRTH]
     assert dots(dist.distribution_figure(long).axes[0]) == 4
     assert [x.get_text() for x in dist.years_figure(long).axes[0].get_xticklabels()] == \

@@ -161,12 +161,12 @@ def _blank(value: object) -> bool:
 
 # --- tidy frames ----------------------------------------------------------------------------
 
-def catalog_targets(catalog: pd.DataFrame | None = None, lang: str = "id") -> pd.DataFrame:
-    """The catalog's headline statistics: ``indicator, measure, label, unit, direction,
-    target`` (one row per indicator with a statistic; ``target`` missing where none)."""
+def catalog_targets(catalog: pd.DataFrame, lang: str = "id") -> pd.DataFrame:
+    """The headline statistics of ``catalog`` (a report's ``rep.catalog``): ``indicator,
+    measure, label, unit, direction, target`` (one row per indicator with a statistic;
+    ``target`` missing where none)."""
     lang = check_lang(lang)
-    cat = load_catalog() if catalog is None else catalog
-    cat = cat.dropna(subset=["measure"])
+    cat = catalog.dropna(subset=["measure"])
     return pd.DataFrame({
         "indicator": cat["indicator"].astype(int), "measure": cat["measure"].astype(str),
         "label": cat[f"measure_{lang}"].astype(str), "unit": cat["unit"],
@@ -185,8 +185,8 @@ def _statistics_city(st: pd.DataFrame, city: str | None) -> str:
                    if found else "the statistics table is empty")
 
 
-def statistics_long(tables: dict, city: str | None = None,
-                    catalog: pd.DataFrame | None = None, lang: str = "id") -> pd.DataFrame:
+def statistics_long(tables: dict, catalog: pd.DataFrame, city: str | None = None,
+                    lang: str = "id") -> pd.DataFrame:
     """Every statistic row of ``city`` (all data years, all area levels) with its catalog
     label, unit, direction and target: columns ``LONG_COLUMNS``.
 
@@ -238,7 +238,7 @@ def _numbers(df: pd.DataFrame, col: str) -> pd.Series:
 def report_statistics(rep: sections.Report) -> pd.DataFrame:
     """``statistics_long`` for the report's city, in its language, up to the report's data
     year (evaluation year minus ``statistic.data_year_offset``, as ``kelurahan_views``)."""
-    long = statistics_long(rep.tables, rep.city, rep.catalog, rep.lang)
+    long = statistics_long(rep.tables, rep.catalog, rep.city, rep.lang)
     data_year = rep.year - int(rep.rules["statistic.data_year_offset"])
     return long[long["data_year"] <= data_year].reset_index(drop=True)
 
@@ -266,7 +266,8 @@ def _pick_measure(long: pd.DataFrame, measure: str | None) -> str | None:
 
 @functools.lru_cache(maxsize=2)
 def _catalog_labels(lang: str) -> dict[str, str]:
-    targets = catalog_targets(lang=lang)
+    # display words only (the same in every weight set): the packaged catalog's
+    targets = catalog_targets(load_catalog(), lang=lang)
     return dict(zip(targets["measure"], targets["label"], strict=True))
 
 
