@@ -1,4 +1,4 @@
-"""The KLA domain model as data: indicator catalog, clusters, evidence items, predicate bands.
+"""The KLA domain model as data: indicator catalog, blocks, weight sets, evidence items, bands.
 
 Everything here is read from YAML files shipped in ``kla_analysis/data/``; nothing is an
 ``if`` chain. Loaders return fresh DataFrames, so callers may modify them freely.
@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import package_file
+from .errors import KlaError
 from .yamlfile import read_yaml
 
 
@@ -25,13 +26,17 @@ def load_clusters() -> pd.DataFrame:
     return df
 
 
-def load_catalog(weights: str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per indicator (1-24) with cluster, names, OPD, statistic and maximum points.
+def _weights_doc() -> dict:
+    return read_yaml(package_file("weight_sets.yaml"), "weight sets")
 
-    ``weights`` optionally replaces the default maximum points: a CSV path or a DataFrame
-    with columns ``indicator, max_points`` (all 24 rows). Replaced weights stay flagged as
-    assumptions unless the table has a ``max_points_assumed`` column saying otherwise.
-    """
+
+def weight_set_names() -> list[str]:
+    """Names of the packaged weight sets (``weight_sets.yaml``), the default first."""
+    doc = _weights_doc()
+    return sorted(doc["sets"], key=lambda n: n != doc["default"])
+
+
+def _indicator_rows() -> pd.DataFrame:
     rows = []
     for ind in _catalog_doc()["indicators"]:
         stat = ind.get("statistic") or {}
@@ -42,8 +47,6 @@ def load_catalog(weights: str | Path | pd.DataFrame | None = None) -> pd.DataFra
             "name_id": ind["name_id"],
             "name_en": ind["name_en"],
             "opd": "; ".join(ind["opd"]),
-            "max_points": float(ind["max_points"]),
-            "max_points_assumed": bool(ind["max_points_assumed"]),
             "measure": stat.get("measure"),
             "measure_id": stat.get("description_id"),
             "measure_en": stat.get("description_en"),
@@ -53,27 +56,156 @@ def load_catalog(weights: str | Path | pd.DataFrame | None = None) -> pd.DataFra
             "n_evidence_items": len(ind["evidence"]),
             "source": ind["source"],
         })
-    cat = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
+
+
+def _split(total: float, n: int, whole: bool) -> list[float]:
+    """``total`` split over ``n`` parts, rounded (whole points or 0.01) so they sum exactly:
+    whole points give the remainder one point each to the first parts; hundredths put it on
+    the last part."""
+    if whole:
+        base, extra = divmod(int(round(total)), n)
+        return [float(base + (i < extra)) for i in range(n)]
+    share = [round(total / n, 2)] * n
+    share[-1] = round(total - sum(share[:-1]), 2)
+    return share
+
+
+def _packaged_weights(name: str, indicators: pd.DataFrame) -> pd.DataFrame:
+    spec = _weights_doc()["sets"][name]
+    inds = indicators[["indicator", "cluster"]]
+    if spec.get("split") == "equal":
+        pts = _split(1000, len(inds), whole=True)
+        return pd.DataFrame({"indicator": inds["indicator"], "max_points": pts,
+                             "max_points_assumed": True})
+    given = {int(k): float(v) for k, v in (spec.get("indicators") or {}).items()}
+    rows = []
+    for block, members in inds.groupby("cluster", sort=False)["indicator"]:
+        if block not in spec["blocks"]:
+            raise KlaError(f"weight set {name!r} gives no maximum for block {block}")
+        free = [i for i in members if i not in given]
+        left = float(spec["blocks"][block]) - sum(given.get(i, 0.0) for i in members)
+        shares = dict(zip(free, _split(left, len(free), whole=False), strict=True)) if free else {}
+        rows += [{"indicator": i, "max_points": given.get(i, shares.get(i)),
+                  "max_points_assumed": i not in given} for i in members]
+    return pd.DataFrame(rows)
+
+
+def _user_weights(weights: str | Path | pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+    """A weights table from the user, checked: every catalog indicator once, points >= 0,
+    total 1000. Problems name the file and the row as a spreadsheet user counts it."""
+    where = "weights table" if isinstance(weights, pd.DataFrame) else str(weights)
+    if isinstance(weights, pd.DataFrame):
+        w = weights.copy()
+    else:
+        try:
+            w = pd.read_csv(weights, dtype=str, keep_default_na=False)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise KlaError(f"{where}: cannot read the weights CSV ({exc}); give a CSV with "
+                           "columns indicator,max_points") from None
+    w.columns = [str(c).strip().lower() for c in w.columns]
+    lack = [c for c in ("indicator", "max_points") if c not in w]
+    if lack:
+        raise KlaError(f"{where}: missing column(s) {', '.join(lack)}; a weights CSV has "
+                       "columns indicator,max_points[,max_points_assumed]")
+    problems = []
+    ind = pd.to_numeric(w["indicator"], errors="coerce")
+    pts = pd.to_numeric(w["max_points"].astype(str).str.replace(",", ".", regex=False)
+                        if w["max_points"].dtype == object else w["max_points"], errors="coerce")
+    known = set(indicators["indicator"])
+    for pos in range(len(w)):
+        row = pos + 2  # header is row 1
+        if pd.isna(ind.iloc[pos]) or int(ind.iloc[pos]) not in known:
+            problems.append(f"row {row}, column indicator: {w['indicator'].iloc[pos]!r} is not "
+                            f"an indicator of the catalog ({min(known)}-{max(known)})")
+        if pd.isna(pts.iloc[pos]) or pts.iloc[pos] < 0:
+            problems.append(f"row {row}, column max_points: {w['max_points'].iloc[pos]!r} is "
+                            "not a number >= 0")
+    dup = ind[ind.duplicated() & ind.notna()]
+    problems += [f"indicator {int(i)} is listed more than once" for i in dup.unique()]
+    missing = sorted(known - set(ind.dropna().astype(int)))
+    if missing:
+        problems.append(f"indicator(s) {', '.join(map(str, missing))} missing: give every "
+                        "indicator of the catalog a row")
+    if not problems and abs(float(pts.sum()) - 1000) > 1e-6:
+        problems.append(f"max_points add up to {float(pts.sum()):g}, not 1000")
+    if problems:
+        raise KlaError(f"{where}: " + "; ".join(problems))
+    assumed = (w["max_points_assumed"].astype(str).str.strip().str.lower()
+               .isin(["true", "1", "ya", "yes"]) if "max_points_assumed" in w
+               else pd.Series(True, index=w.index))
+    return pd.DataFrame({"indicator": ind.astype(int), "max_points": pts.astype(float),
+                         "max_points_assumed": assumed.astype(bool)})
+
+
+def load_weight_set(weights: str | Path | pd.DataFrame | None = None,
+                    indicators: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Maximum points per indicator of a weight set: ``indicator, max_points,
+    max_points_assumed``; ``attrs`` hold ``weight_set`` (name), ``status`` (probable /
+    assumption), ``label_id/en``, ``source`` and ``provenance_id/en``.
+
+    ``weights``: a packaged set's name (default ``weight_sets.yaml``'s ``default``), a CSV
+    path or a DataFrame. Raises ``KlaError`` naming the file and every problem.
+
+    >>> w = load_weight_set()
+    >>> w.attrs["weight_set"], float(w["max_points"].sum()), w.loc[0, "max_points"]
+    ('probable_2023', 1000.0, np.float64(96.0))
+    """
+    doc = _weights_doc()
+    indicators = indicators if indicators is not None else _indicator_rows()
+    weights = doc["default"] if weights is None else weights
+    if isinstance(weights, str) and weights in doc["sets"]:
+        out = _packaged_weights(weights, indicators)
+        spec = doc["sets"][weights]
+        out.attrs.update(weight_set=weights, status=spec["status"], label_id=spec["label_id"],
+                         label_en=spec["label_en"], source=spec.get("source") or "",
+                         provenance_id=spec["provenance_id"], provenance_en=spec["provenance_en"])
+        return out
+    if isinstance(weights, str) and not weights.lower().endswith(".csv") \
+            and not Path(weights).exists():
+        raise KlaError(f"unknown weight set {weights!r}; known: {', '.join(weight_set_names())}"
+                       ", or give the path of a CSV (indicator,max_points)")
+    out = _user_weights(weights, indicators)
+    name = "user" if isinstance(weights, pd.DataFrame) else Path(weights).name
+    out.attrs.update(
+        weight_set=name, status="assumption", label_id=f"Bobot pengguna ({name})",
+        label_en=f"User weights ({name})", source="" if isinstance(weights, pd.DataFrame)
+        else str(weights),
+        provenance_id="Tabel bobot yang diberikan pengguna; dianggap asumsi kecuali tabel "
+                      "menyatakan lain.",
+        provenance_en="A weights table given by the user; treated as an assumption unless the "
+                      "table says otherwise.")
+    return out
+
+
+def load_catalog(weights: str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per indicator with block (``cluster``), names, OPD, statistic and points.
+
+    ``max_points`` (and ``max_points_assumed``) come from the weight set ``weights``
+    (:func:`load_weight_set`; default ``probable_2023``); ``claims_max_points`` is the
+    maximum on the scale self-assessment files are written in (``claims_scale`` of
+    ``weight_sets.yaml``). ``attrs`` carry the weight set's name, status, label and
+    provenance (copy them with the frame: ``attrs`` do not survive merges).
+    """
+    cat = _indicator_rows()
+    active = load_weight_set(weights, cat)
+    claims = load_weight_set(_weights_doc()["claims_scale"], cat)
+    cat = cat.merge(active, on="indicator", how="left").merge(
+        claims[["indicator", "max_points"]].rename(columns={"max_points": "claims_max_points"}),
+        on="indicator", how="left")
     cat["target"] = cat["target"].astype("Float64")
-    if weights is not None:
-        cat = apply_weights(cat, weights)
     order = load_clusters().set_index("cluster")["order"]
     cat["cluster_order"] = cat["cluster"].map(order).astype(int)
-    return cat.sort_values("indicator").reset_index(drop=True)
+    cat = cat.sort_values("indicator").reset_index(drop=True)
+    cat.attrs.update(active.attrs, claims_scale=_weights_doc()["claims_scale"])
+    return cat
 
 
-def apply_weights(catalog: pd.DataFrame, weights: str | Path | pd.DataFrame) -> pd.DataFrame:
-    """Replace ``max_points`` from a weights table (``indicator, max_points``)."""
-    w = pd.read_csv(weights) if not isinstance(weights, pd.DataFrame) else weights.copy()
-    missing = set(catalog["indicator"]) - set(w["indicator"].astype(int))
-    if missing:
-        raise ValueError(f"weights table lacks indicators {sorted(missing)}; give all 24")
-    w = w.assign(indicator=w["indicator"].astype(int)).set_index("indicator")
-    out = catalog.copy()
-    out["max_points"] = out["indicator"].map(w["max_points"]).astype(float)
-    if "max_points_assumed" in w:
-        out["max_points_assumed"] = out["indicator"].map(w["max_points_assumed"]).astype(bool)
-    return out
+def weight_set_info(catalog: pd.DataFrame) -> dict:
+    """The weight set a catalog was loaded with: name, status, labels, source, provenance."""
+    keys = ("weight_set", "status", "label_id", "label_en", "source", "provenance_id",
+            "provenance_en", "claims_scale")
+    return {k: catalog.attrs.get(k, "") for k in keys}
 
 
 def load_evidence_requirements() -> pd.DataFrame:

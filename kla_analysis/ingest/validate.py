@@ -762,7 +762,8 @@ def _official(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 
 def _self_assessment(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     cat = ctx.catalog.set_index("indicator")
-    maxp = clean["indicator"].map(cat["max_points"]).astype("float64")
+    # claims are written on the application's scale (weight_sets.yaml claims_scale)
+    maxp = clean["indicator"].map(cat["claims_max_points"]).astype("float64")
     over = clean["points_claimed"] > maxp
     hint = ("indicator " + clean["indicator"].astype("str") + " allows 0-"
             + maxp.map("{:g}".format, na_action="ignore").astype("str")

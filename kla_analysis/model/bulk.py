@@ -238,6 +238,9 @@ def _inputs_all(tables: Tables, cy: pd.DataFrame, settings: Settings) -> pd.Data
     out = cy.merge(base, how="cross")
     keys = ["ck", "year", "indicator"]
     out = out.merge(_claims(tables, cy), on=keys, how="left")
+    # claims are on the application's scale: the same share of the active set's maximum
+    scale = out["indicator"].map(cat.set_index("indicator").eval("max_points / claims_max_points"))
+    out["claimed_points"] = out["claimed_points"] * scale
     ev, req = _evidence(tables, rules, settings.requirements)
     out["n_required"] = out["indicator"].map(req.groupby("indicator").size()).fillna(0)
     out = out.merge(ev, on=keys, how="left")

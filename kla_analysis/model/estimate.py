@@ -179,7 +179,7 @@ INPUT_COLUMNS = [
 
 def indicator_inputs(tables: Tables, year: int, city: str | None = None, *,
                      settings: Settings) -> pd.DataFrame:
-    """What the estimate needs per indicator (24 rows), before any scoring rule is applied.
+    """What the estimate needs per indicator (one row per catalog indicator), before any scoring rule is applied.
 
     Columns ``INPUT_COLUMNS``: ``claimed_points`` (NaN: the indicator has no self-assessment
     row), ``n_required`` and ``n_<status>`` (required items by status, ``missing`` = no
@@ -194,7 +194,10 @@ def indicator_inputs(tables: Tables, year: int, city: str | None = None, *,
                "unit", "direction", "target"]].copy()
     out.insert(0, "year", int(year))
     out.insert(0, "city", city)
-    out["claimed_points"] = out["indicator"].map(_claims(tables, year, city))
+    # claims are written on the application's scale (claims_max_points): the same share of
+    # the active weight set's maximum, so switching sets moves only the points
+    scale = cat["max_points"] / cat["claims_max_points"]
+    out["claimed_points"] = out["indicator"].map(_claims(tables, year, city)) * scale.to_numpy()
 
     # counted in plain Python from the requirements and the inventory: the same statuses as
     # evidence_items, without building its table (24 indicators, a few hundred rows)
