@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from yaml import YAMLError
 
 from .config import package_file
 from .errors import KlaError
-from .yamlfile import read_yaml
+from .yamlfile import loads, read_yaml
 
 
 def _catalog_doc() -> dict:
@@ -178,27 +179,71 @@ def load_weight_set(weights: str | Path | pd.DataFrame | None = None,
     return out
 
 
-def load_catalog(weights: str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
+def default_weight_set() -> str:
+    """Name of the packaged default weight set (``weight_sets.yaml``'s ``default``)."""
+    return str(_weights_doc()["default"])
+
+
+def load_catalog(weights: str | Path | pd.DataFrame | None = None,
+                 claims: str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per indicator with block (``cluster``), names, OPD, statistic and points.
 
     ``max_points`` (and ``max_points_assumed``) come from the weight set ``weights``
-    (:func:`load_weight_set`; default ``probable_2023``); ``claims_max_points`` is the
-    maximum on the scale self-assessment files are written in (``claims_scale`` of
-    ``weight_sets.yaml``). ``attrs`` carry the weight set's name, status, label and
-    provenance (copy them with the frame: ``attrs`` do not survive merges).
+    (:func:`load_weight_set`; default ``probable_2023``). ``claims_max_points`` is the
+    maximum on the scale the self-assessment points are written in: the weight set
+    ``claims`` (the data folder's own, ``folder_weights``; default: the same as
+    ``weights``). A claim counts as the same share of its maximum under any active set, so
+    a what-if with other weights moves only the points. ``attrs`` carry the active set's
+    name, status, label and provenance, and ``claims_scale`` (``attrs`` do not survive
+    merges: read them with :func:`weight_set_info` from the catalog itself).
     """
     cat = _indicator_rows()
     active = load_weight_set(weights, cat)
-    claims = load_weight_set(_weights_doc()["claims_scale"], cat)
+    scale = active if claims is None else load_weight_set(claims, cat)
     cat = cat.merge(active, on="indicator", how="left").merge(
-        claims[["indicator", "max_points"]].rename(columns={"max_points": "claims_max_points"}),
+        scale[["indicator", "max_points"]].rename(columns={"max_points": "claims_max_points"}),
         on="indicator", how="left")
     cat["target"] = cat["target"].astype("Float64")
     order = load_clusters().set_index("cluster")["order"]
     cat["cluster_order"] = cat["cluster"].map(order).astype(int)
     cat = cat.sort_values("indicator").reset_index(drop=True)
-    cat.attrs.update(active.attrs, claims_scale=_weights_doc()["claims_scale"])
+    cat.attrs.update(active.attrs, claims_scale=scale.attrs["weight_set"])
     return cat
+
+
+#: The data folder's settings file read here (``raw/city.yaml``); its ``weights`` key names
+#: the folder's weight set.
+FOLDER_SETTINGS = "city.yaml"
+
+
+def folder_weights(raw_dir: str | Path) -> str | Path | None:
+    """The weight set a data folder asks for: ``weights:`` in ``raw/city.yaml``, a packaged
+    set's name (``equal``) or a CSV path relative to ``raw/``; None when not set (the
+    packaged default). A command's ``--weights`` option overrides it.
+
+    Raises ``KlaError`` when the file cannot be read or the value is neither (``kla validate``
+    lists the same problem with the file and a hint).
+    """
+    path = Path(raw_dir) / FOLDER_SETTINGS
+    if not path.is_file():
+        return None
+    try:
+        doc = loads(path.read_text(encoding="utf-8-sig"))
+    except (YAMLError, UnicodeDecodeError, OSError) as err:
+        raise KlaError(f"{path}: cannot be read ({err}); run `kla validate` to see what to "
+                       "fix") from None
+    value = doc.get("weights") if isinstance(doc, dict) else None
+    if value is None or str(value).strip() == "":
+        return None
+    value = str(value).strip()
+    if value in _weights_doc()["sets"]:
+        return value
+    csv = Path(raw_dir) / value
+    if csv.suffix.lower() != ".csv" or not csv.is_file():
+        raise KlaError(f"{path}: weights: {value!r} is neither a weight set "
+                       f"({', '.join(weight_set_names())}) nor a CSV file next to city.yaml; "
+                       "fix the weights line of city.yaml")
+    return csv
 
 
 def weight_set_info(catalog: pd.DataFrame) -> dict:

@@ -130,22 +130,32 @@ def main_callback(
     """Analyse the KLA evaluation (see `kla COMMAND --help`)."""
 
 
+def _weights(option: str | None, paths) -> dict:
+    """``weights``/``claims`` of a run: ``--weights`` (a what-if) or the folder's set
+    (``weights:`` in city.yaml); the claims stay on the folder's scale either way."""
+    from .catalog import default_weight_set, folder_weights
+
+    folder = folder_weights(paths.raw) or default_weight_set()
+    return {"weights": option or folder, "claims": folder}
+
+
 @command("catalog")
 def catalog_cmd(
     lang: Annotated[str, typer.Option(help="Language of the names: id or en.")] = "id",
+    weights: WeightsOpt = None,
     data_dir: DataDir = None,
     reports_dir: ReportsDir = None,
 ) -> None:
-    """List the 24 KLA indicators with cluster, responsible OPD and maximum points."""
-    from .catalog import load_catalog
+    """List the blocks and indicators with responsible OPD and maximum points, and the weight
+    set they come from."""
+    from .catalog import load_catalog, load_clusters
+    from .config import project_paths
+    from .params import check_lang
+    from .report.text import catalog_lines
 
-    cat = load_catalog()
-    name = "name_en" if lang == "en" else "name_id"
-    for r in cat.itertuples():
-        flag = "*" if r.max_points_assumed else ""
-        typer.echo(f"{r.indicator:>2}  {r.cluster:<4} {r.max_points:>5.0f}{flag:<1}  "
-                   f"{getattr(r, name)}  [{r.opd}]")
-    typer.echo("* maximum points are an assumption (no official weights are published)")
+    lang = check_lang(lang)
+    cat = load_catalog(**_weights(weights, project_paths(data_dir, reports_dir)))
+    _echo(catalog_lines(cat, load_clusters(), lang))
 
 
 @command("predicate")
@@ -325,6 +335,9 @@ City = Annotated[str | None, typer.Option(
 Target = Annotated[str | None, typer.Option(
     "--target", help="Target predikat, e.g. Nindya (default: one above the latest official).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+WeightsOpt = Annotated[str | None, typer.Option(
+    "--weights", help="Weight set: probable_2023 (default, probable but unofficial), equal, or "
+                      "a CSV indicator,max_points (default: weights: in raw/city.yaml).")]
 RulesFile = Annotated[Path | None, typer.Option(
     "--rules", dir_okay=False, help="Scoring rules YAML (default: the packaged "
                                     "scoring_rules.yaml; every rule is an assumption).")]
@@ -337,6 +350,7 @@ def score_cmd(
     target: Target = None,
     as_json: AsJson = False,
     rules: RulesFile = None,
+    weights: WeightsOpt = None,
     data_dir: DataDir = None,
     reports_dir: ReportsDir = None,
 ) -> None:
@@ -351,13 +365,15 @@ def score_cmd(
     from .report.text import score_lines
     from .tables import load_processed
 
-    settings = load_settings(rules_file=rules)
-    tables = load_processed(project_paths(data_dir, reports_dir))
+    paths = project_paths(data_dir, reports_dir)
+    settings = load_settings(rules_file=rules, **_weights(weights, paths))
+    tables = load_processed(paths)
     s = score_year(tables, year, city, target, settings=settings)
     if as_json:
         typer.echo(json.dumps(jsonable(s), ensure_ascii=False))
         return
-    _echo(score_lines(s))
+    w = settings.weight_set
+    _echo([*score_lines(s), f"  maximum points: weight set {w['weight_set']} ({w['label_en']})"])
 
 
 @command("plan")
@@ -374,6 +390,7 @@ def plan_cmd(
     actions: Annotated[Path | None, typer.Option(
         "--actions", dir_okay=False, help="Actions YAML with efforts and limits (default: the "
                                           "packaged actions.yaml; all assumptions).")] = None,
+    weights: WeightsOpt = None,
     data_dir: DataDir = None,
     reports_dir: ReportsDir = None,
 ) -> None:
@@ -392,11 +409,13 @@ def plan_cmd(
     check_lang(lang)
     if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
         raise KlaError(f"--xlsx must name an .xlsx file, got {xlsx}")
-    settings = load_settings(rules_file=rules, actions_file=actions)
-    tables = load_processed(project_paths(data_dir, reports_dir))
+    paths = project_paths(data_dir, reports_dir)
+    settings = load_settings(rules_file=rules, actions_file=actions,
+                             **_weights(weights, paths))
+    tables = load_processed(paths)
     res = plan_year(tables, year, city, target, settings=settings)
     if xlsx is not None:
-        write_todo_workbook(res, xlsx, lang)
+        write_todo_workbook(res, xlsx, lang, weight_set=settings.weight_set)
     if as_json:
         typer.echo(json.dumps(jsonable({**res, "xlsx": str(xlsx) if xlsx else None}),
                               ensure_ascii=False))

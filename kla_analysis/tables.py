@@ -32,7 +32,8 @@ from .chars import UNSAFE
 from .config import ProjectPaths, project_paths
 from .errors import KlaError
 
-TABLES = ("self_assessment", "evidence", "statistics", "official_results", "gazetteer")
+TABLES = ("self_assessment", "evidence", "statistics", "official_results", "gazetteer",
+          "area_declarations", "self_assessment_answers")
 # Same as kla_analysis.export.FORMULA_TRIGGERS (not imported: export loads openpyxl).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -12,6 +12,16 @@ from kla_analysis.config import project_paths
 from kla_analysis.tables import write_table
 
 CITY = "Kota Contoh"
+#: The package's former weights (42 points for indicators 1-16, 41 for 17-24) with block KD
+#: at 0: the hand-worked numbers of the estimate, calibration and plan tests rest on them.
+LEGACY_WEIGHTS = Path(__file__).parent / "fixtures" / "weights_legacy24.csv"
+
+
+def fixture_settings(**kwargs):
+    """``load_settings`` with the legacy test weights (claims on the same scale)."""
+    from kla_analysis.model.settings import load_settings
+
+    return load_settings(weights=LEGACY_WEIGHTS, **kwargs)
 
 
 def self_assessment(claims: dict[int, float], year: int = 2023, city: str = CITY) -> pd.DataFrame:
@@ -103,7 +113,18 @@ def full_tables() -> dict[str, pd.DataFrame]:
 
 def write_processed(tables: dict[str, pd.DataFrame], data_dir: Path) -> Path:
     """Write ``tables`` as a processed folder under ``data_dir`` (for CLI tests)."""
+    from kla_analysis.ingest.validate import COLUMNS, DTYPES, PROVENANCE
+    from kla_analysis.tables import TABLES
+
     paths = project_paths(data_dir, data_dir / "reports")
-    for name, df in tables.items():
-        write_table(df, name, paths)
+    for name in TABLES:  # a table the fixture leaves out is written empty, as a build does
+        empty = pd.DataFrame({c: pd.Series(dtype=DTYPES[name].get(c, "str"))
+                              for c in [*COLUMNS[name], *PROVENANCE]})
+        write_table(tables.get(name, empty), name, paths)
+    # the folder's weight set: the legacy test weights the hand-worked numbers rest on
+    paths.raw.mkdir(parents=True, exist_ok=True)
+    (paths.raw / LEGACY_WEIGHTS.name).write_bytes(LEGACY_WEIGHTS.read_bytes())
+    city = paths.raw / "city.yaml"
+    if not city.exists():
+        city.write_text(f"city: {CITY}\nweights: {LEGACY_WEIGHTS.name}\n", encoding="utf-8")
     return data_dir

@@ -107,6 +107,7 @@ def build_data(data_dir: Path) -> ProjectPaths:
                 paths)
     gaz = pd.DataFrame([{"city": CITY, "kecamatan": k, "kelurahan": kel} for k, kel in KELURAHAN])
     write_table(_prov(gaz, "gazetteer/wilayah.csv"), "gazetteer", paths)
+    write_empty_tables(paths, {"area_declarations", "self_assessment_answers"})
 
     (paths.raw / "city.yaml").write_text(f"city: {CITY}\nprovince: {PROVINCE}\n",
                                          encoding="utf-8")
@@ -118,6 +119,15 @@ def build_data(data_dir: Path) -> ProjectPaths:
          "status": "published", "source_url": SRC, "notes": ""},
     ]).to_csv(paths.raw / "sources.csv", index=False)
     return paths
+
+
+def write_empty_tables(paths: ProjectPaths, names: set[str]) -> None:
+    """Write ``names`` as empty processed tables (a folder without such data, as built)."""
+    from kla_analysis.ingest.validate import COLUMNS, DTYPES, PROVENANCE
+
+    for name in sorted(names):
+        write_table(pd.DataFrame({c: pd.Series(dtype=DTYPES[name].get(c, "str"))
+                                  for c in [*COLUMNS[name], *PROVENANCE]}), name, paths)
 
 
 def kla(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:

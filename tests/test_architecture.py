@@ -27,9 +27,9 @@ ALLOWED = {
 TOP = {"cli", "__main__"}
 LAYOUT = {
     "": {"cli", "config", "errors", "atomic", "yamlfile", "tables", "catalog", "params",
-         "chars"},
+         "chars", "questions"},
     "ingest": {"guards", "readers", "cleaning", "gazetteer", "specs", "validate", "interim",
-               "build", "xlsx_templates"},
+               "build", "xlsx_templates", "areas"},
     "model": {"rules", "settings", "actions", "scoring", "estimate", "calibration", "plan",
               "methodology", "bulk"},
     "report": {"sections", "html", "plots", "svg", "formatting", "i18n", "display", "explore",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from kla_analysis.catalog import load_catalog
 from kla_analysis.cli import app
 from kla_analysis.config import PROJ_ROOT, project_paths
 from kla_analysis.ingest.validate import validate_data
@@ -28,7 +29,7 @@ def test_tiny_synthetic_folder_passes_validation(tmp_path: Path):
     # almost every generated statistic survives (a few cells say "n/a" on purpose)
     assert 0.95 * info["statistic_rows_max"] <= len(tables["statistics"]) \
         <= info["statistic_rows_max"]
-    assert len(tables["self_assessment"]) == 2 * 24 and len(tables["gazetteer"]) == info["kelurahan"]
+    assert len(tables["self_assessment"]) == 2 * len(load_catalog()) and len(tables["gazetteer"]) == info["kelurahan"]
     # the messy spellings really are there: raw kelurahan text differs from canonical names
     raw = (tmp_path / "raw" / "statistics").glob("dinkes_*.csv")
     text = "".join(p.read_bytes().decode("cp1252") for p in raw)

@@ -11,6 +11,7 @@ import pytest
 from estimate_fixtures import (
     CITY,
     evidence,
+    fixture_settings,
     full_tables,
     official,
     self_assessment,
@@ -22,9 +23,8 @@ from estimate_fixtures import (
 from kla_analysis.catalog import load_catalog, load_evidence_requirements
 from kla_analysis.errors import KlaError
 from kla_analysis.model import bulk, calibration, estimate
-from kla_analysis.model.settings import load_settings
 
-S = load_settings()
+S = fixture_settings()
 
 COMPARED = ["claimed_total", "claimed_predicate", "estimated_total", "estimated_total_min",
             "estimated_total_max", "estimated_predicate", "official_predicate",

@@ -12,14 +12,13 @@ import math
 
 import pandas as pd
 import pytest
-from estimate_fixtures import full_tables, official
+from estimate_fixtures import fixture_settings, full_tables, official
 
 from kla_analysis.errors import KlaError
 from kla_analysis.model import calibration as C
 from kla_analysis.model.estimate import indicator_inputs
-from kla_analysis.model.settings import load_settings
 
-S = load_settings()
+S = fixture_settings()
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ def _with_workbook(tmp_path: Path, folder: str, stem: str, header: list, rows: l
 
 
 def _self_assessment(tmp_path, changes: dict, errors: dict | None = None) -> ProjectPaths:
-    rows = [[2023, i, 30] for i in range(1, 25)]
+    rows = [[2023, i, 20] for i in range(1, 27)]  # 20: within every maximum
     for (r, c), v in changes.items():
         rows[r - 2][c] = v
     return _with_workbook(tmp_path, "self_assessment", "nilai",

@@ -30,7 +30,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from estimate_fixtures import CITY, evidence, full_tables, self_assessment, small_tables
+from estimate_fixtures import (
+    CITY,
+    evidence,
+    fixture_settings,
+    full_tables,
+    self_assessment,
+    small_tables,
+)
 
 from kla_analysis.catalog import load_catalog, load_evidence_requirements
 from kla_analysis.config import package_file
@@ -38,9 +45,8 @@ from kla_analysis.errors import KlaError
 from kla_analysis.model import estimate as E
 from kla_analysis.model import methodology
 from kla_analysis.model import rules as R
-from kla_analysis.model.settings import load_settings
 
-S = load_settings()
+S = fixture_settings()
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +81,7 @@ def test_inputs_counts_offset_and_aggregation(ind):
     assert ind.loc[4, "statistic_value"] == 90.0 and ind.loc[4, "data_year"] == 2022
     assert ind.loc[13, "statistic_value"] == pytest.approx(12.5)
     assert ind.loc[13, "statistic_source"].startswith("kecamatan (2 areas")
-    assert pd.isna(ind.loc[6, "claimed_points"]) and len(ind) == 24
+    assert pd.isna(ind.loc[6, "claimed_points"]) and len(ind) == 26
 
 
 def test_no_data_is_distinct_from_zero(ind):
@@ -90,7 +96,7 @@ def test_totals_and_clusters(ind):
     assert summ["estimated_total"] == pytest.approx(109.625)
     assert summ["points_lost"] == pytest.approx(68.375)
     assert summ["estimated_predicate"] is None  # below Pratama
-    assert (summ["n_met"], summ["n_partial"], summ["n_not_met"], summ["n_no_data"]) == (2, 2, 2, 18)
+    assert (summ["n_met"], summ["n_partial"], summ["n_not_met"], summ["n_no_data"]) == (2, 2, 2, 20)
     cl = E.estimate_clusters(ind.reset_index(), S.catalog, S.clusters).set_index("cluster")
     assert cl.loc["KLB", "claimed_points"] == 82 and cl.loc["KLB", "backed_points"] == pytest.approx(43.125)
     assert cl.loc["I", "backed_points"] == pytest.approx(28.5)
@@ -147,7 +153,7 @@ def test_sensitivity_predicates_span_bands():
 
 def test_packaged_rules_are_all_flagged_assumptions_with_rationale():
     table = methodology.methodology_table(S, "en")
-    assert set(table["section"]) == {"estimate", "sensitivity", "plan"}
+    assert set(table["section"]) == {"weights", "estimate", "sensitivity", "plan"}
     assert table["assumption"].all() and (table["rationale"].str.len() > 10).all()
     assert set(R.RULE_CHECKS) <= set(table["rule"])
     assert methodology.methodology_table(S, "id")["rationale"].iloc[0] != table["rationale"].iloc[0]

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from estimate_fixtures import (
     evidence,
+    fixture_settings,
     full_tables,
     official,
     self_assessment,
@@ -25,9 +26,8 @@ from kla_analysis.model import estimate as E
 from kla_analysis.model import plan as P
 from kla_analysis.model.actions import load_actions
 from kla_analysis.model.rules import load_rules
-from kla_analysis.model.settings import load_settings
 
-S = load_settings()
+S = fixture_settings()
 
 
 def _settings(rules, actions=None, bands=None):

@@ -68,7 +68,7 @@ def test_scalar_and_vector_agree(score):
 CATALOG = load_catalog()
 
 
-@given(st.lists(st.floats(0, 1), min_size=24, max_size=24))
+@given(st.lists(st.floats(0, 1), min_size=len(CATALOG), max_size=len(CATALOG)))
 def test_total_equals_sum_of_clusters(fractions):
     pts = CATALOG[["indicator"]].assign(points=CATALOG["max_points"] * fractions)
     validate_points(pts, CATALOG)
@@ -80,17 +80,17 @@ def test_total_equals_sum_of_clusters(fractions):
 def test_missing_indicator_counts_as_zero_and_all_clusters_shown():
     pts = pd.DataFrame({"indicator": [1, 4], "points": [10.0, 20.0]})
     clusters = cluster_totals(pts, CATALOG, CLUSTERS)
-    assert list(clusters["cluster"]) == ["KLB", "I", "II", "III", "IV", "V"]
+    assert list(clusters["cluster"]) == ["KLB", "I", "II", "III", "IV", "V", "KD"]
     assert clusters.set_index("cluster").loc[["KLB", "I", "V"], "points"].tolist() == [10, 20, 0]
 
 
 def test_validate_points_names_every_bad_indicator():
-    pts = pd.DataFrame({"indicator": [1, 2, 3, 99], "points": [50, -1, "x", 1]})
+    pts = pd.DataFrame({"indicator": [1, 2, 3, 99], "points": [100, -1, "x", 1]})
     with pytest.raises(PointsError) as err:
         validate_points(pts, CATALOG)
     msg = str(err.value)
-    assert "indicator 1: points 50 outside 0-42" in msg
-    assert "indicator 2: points -1 outside 0-42" in msg
+    assert "indicator 1: points 100 outside 0-96" in msg
+    assert "indicator 2: points -1 outside 0-36" in msg
     assert "indicator 3: points 'x' is not a number" in msg
     assert "indicator 99: unknown indicator number" in msg
 

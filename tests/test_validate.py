@@ -30,7 +30,7 @@ def test_minimal_valid_folder_has_no_problems(tmp_path):
     stats_csv(d, "Kelurahan;Tahun;APK PAUD\nPalam;2022;55,5\n")
     res = validate_data(project_paths(d))
     assert res.ok, res.problems
-    assert len(res.tables["self_assessment"]) == 24
+    assert len(res.tables["self_assessment"]) == 26
     st = res.tables["statistics"]
     assert st[["measure", "area_level", "kecamatan", "area", "value", "indicator"]].iloc[0].tolist() \
         == ["paud_participation", "kelurahan", "Cempaka", "Palam", 55.5, 10]
@@ -71,7 +71,7 @@ def test_missing_required_column_reported_at_the_header_row(tmp_path):
 def test_year_may_come_from_the_title_rows_else_missing_column(tmp_path):
     d = data_dir(tmp_path)
     rows = [["PENILAIAN MANDIRI KOTA BANJARBARU TAHUN 2023"], [],
-            ["Indikator", "Nilai Mandiri"], *[[i, 40] for i in range(1, 25)]]
+            ["Indikator", "Nilai Mandiri"], *[[i, 20] for i in range(1, 27)]]
     write_xlsx(d / "raw" / "self_assessment" / "with_title.xlsx", rows)
     write_xlsx(d / "raw" / "self_assessment" / "no_year.xlsx", [["PENILAIAN MANDIRI"], *rows[1:]])
     res = validate_data(project_paths(d))
@@ -143,13 +143,13 @@ def test_missing_values_in_required_columns(tmp_path):
 def test_points_above_the_catalog_maximum_and_unknown_indicators(tmp_path):
     d = data_dir(tmp_path)
     rows = self_assessment_rows()
-    rows[4][2] = 50        # indicator 4, max 42 in the default catalog; row 5
-    rows[24][1] = 25       # row 25: there is no indicator 25 (so 24 is missing)
+    rows[4][2] = 50        # indicator 4, max 40 in the folder's flat test weights; row 5
+    rows[24][1] = 27       # row 25: there is no indicator 27 (so 24 is missing)
     write_xlsx(d / "raw" / "self_assessment" / "pm.xlsx", rows)
     probs = problems(d)
     over = rule(probs, "out_of_range")
     assert where(over) == [("self_assessment/pm.xlsx", "Data", 5, "Nilai Mandiri")]
-    assert "0-42" in over["hint"].iloc[0] and "assumption" in over["hint"].iloc[0]
+    assert "0-40" in over["hint"].iloc[0] and "assumption" in over["hint"].iloc[0]
     assert where(rule(probs, "unknown_indicator")) == [
         ("self_assessment/pm.xlsx", "Data", 25, "Indikator")]
     missing = rule(probs, "missing_indicator")
@@ -162,10 +162,16 @@ def test_points_maximum_follows_a_configured_catalog(tmp_path):
 
     d = data_dir(tmp_path)
     write_xlsx(d / "raw" / "self_assessment" / "pm.xlsx", self_assessment_rows(points=40))
-    cat = load_catalog()
-    cat.loc[cat["indicator"] == 3, "max_points"] = 30.0
+    from fixtures.pipeline.helpers import FLAT_WEIGHTS
+
+    cat = load_catalog(FLAT_WEIGHTS)  # claims are checked on the claims scale
+    cat.loc[cat["indicator"] == 3, "claims_max_points"] = 30.0
     res = validate_data(project_paths(d), catalog=cat)
-    assert where(res.problems) == [("self_assessment/pm.xlsx", "Data", 4, "Nilai Mandiri")]
+    # indicator 3 above its maximum, and so block KLB (1-3) above its 40 + 40 + 30
+    got = sorted(zip(where(res.problems), res.problems["rule"], strict=True))
+    assert got == [(("self_assessment/pm.xlsx", "Data", 2, "Nilai Mandiri"),
+                    "above_block_maximum"),
+                   (("self_assessment/pm.xlsx", "Data", 4, "Nilai Mandiri"), "out_of_range")]
 
 
 def test_duplicate_keys_within_and_across_files_point_at_the_first(tmp_path):
@@ -357,7 +363,7 @@ def test_all_problems_of_all_files_in_one_pass_and_one_exception(tmp_path):
     probs = err.value.problems
     assert set(probs["file"]) == {"statistics/a.csv", "statistics/b.csv",
                                   "self_assessment/pm.xlsx"}
-    assert (probs["rule"] == "out_of_range").sum() == 24
+    assert (probs["rule"] == "out_of_range").sum() == 26  # every indicator, block KD too
     assert probs["row"].dtype == "Int64" and list(probs.columns) == [
         "file", "sheet", "row", "column", "rule", "value", "hint"]
 

@@ -6,16 +6,25 @@ import pytest
 from fixtures.pipeline.helpers import data_dir, problems, rule
 from typer.testing import CliRunner
 
+from kla_analysis.catalog import load_evidence_requirements
 from kla_analysis.cli import app
 from kla_analysis.config import project_paths
 from kla_analysis.errors import KlaError
 from kla_analysis.ingest.specs import load_specs
 from kla_analysis.ingest.validate import validate_data
-from kla_analysis.ingest.xlsx_templates import FILES, HEADER_ROW, LAYOUT, write_templates
+from kla_analysis.ingest.xlsx_templates import (
+    FILES,
+    HEADER_ROW,
+    LAYOUT,
+    template_dataset,
+    write_templates,
+)
 
 YEAR = 2026
 FOLDERS = {"self_assessment": "self_assessment", "evidence": "evidence",
-           "statistics": "statistics", "official_results": "official"}
+           "statistics": "statistics", "official_results": "official",
+           "area_declarations": "area_declarations",
+           "self_assessment_questions": "self_assessment"}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +46,8 @@ def test_one_workbook_per_dataset_with_the_readers_headers(templates):
         assert path.name == f"template_{FILES[name]}_{YEAR}.xlsx"
         wb = openpyxl.load_workbook(path)
         assert wb.sheetnames[:2] == ["Data", "Petunjuk"] and wb["Daftar"].sheet_state == "hidden"
-        expected = [specs[name].fields[c.field].aliases[0] if c.field else c.header
-                    for c in LAYOUT[name]]
+        fields = specs[template_dataset(name)].fields
+        expected = [fields[c.field].aliases[0] if c.field else c.header for c in LAYOUT[name]]
         assert headers(wb["Data"]) == expected
 
 
@@ -58,7 +67,8 @@ def test_drop_downs_for_kelurahan_indicators_items_and_status(templates):
               for c in range(1, daftar.max_column + 1)}
     assert lists[col["Status"]][0] == "list" and lists[col["Kode Data Dukung"]][0] == "list"
     assert values["daftar status"] == ["ada", "tidak ada", "dalam proses", "kedaluwarsa"]
-    assert len(values["daftar item"]) == 51 and values["daftar indicator"] == list(range(1, 25))
+    n_items = len(load_evidence_requirements())
+    assert len(values["daftar item"]) == n_items and values["daftar indicator"] == list(range(1, 27))
     st = openpyxl.load_workbook(paths["statistics"])
     st_lists = st["Daftar"]
     names = [st_lists.cell(1, c).value for c in range(1, st_lists.max_column + 1)]
@@ -90,10 +100,11 @@ def test_filled_templates_pass_validation_without_cleaning(templates):
     d, paths = templates
     raw = d / "raw"
     fill(paths["self_assessment"], raw / "self_assessment" / "pm.xlsx", None,
-         rows=[{"Nilai Penilaian Mandiri": 40}] * 24)
+         rows=[{"Nilai Penilaian Mandiri": 20}] * 26)  # 20: within every maximum
+    n_items = len(load_evidence_requirements())
     fill(paths["evidence"], raw / "evidence" / "dd.xlsx", None,
          rows=[{"Status": "ada", "Judul Dokumen": "Dokumen"}] * 25
-         + [{"Status": "tidak ada"}] * 26)
+         + [{"Status": "tidak ada"}] * (n_items - 25))
     fill(paths["statistics"], raw / "statistics" / "st.xlsx", None, rows=[
         {"Kota": "Kota Banjarbaru", "Tahun Data": 2025, "Kecamatan": "Cempaka",
          "Kelurahan": "Palam", "Ukuran": "birth_certificate_coverage", "Pembilang": 900,
@@ -104,14 +115,24 @@ def test_filled_templates_pass_validation_without_cleaning(templates):
         "Kabupaten/Kota": "Kota Banjarbaru", "Provinsi": "Kalimantan Selatan",
         "Tahun Evaluasi": YEAR, "Predikat": "Nindya", "Status": "published",
         "Sumber": "https://example.org/hasil"})
+    # 25 prefilled areas (5 kecamatan, each followed by its 4 kelurahan): the first
+    # kecamatan and its kelurahan declared
+    fill(paths["area_declarations"], raw / "area_declarations" / "pw.xlsx", None,
+         rows=[{"Ditetapkan Layak Anak": "ya", "Nomor SK": "188.45/1/KUM/2025 (contoh)"}] * 5
+         + [{"Ditetapkan Layak Anak": "tidak"}] * 20)
     res = validate_data(project_paths(d))
     assert res.ok, res.problems
     t = res.tables
-    assert len(t["self_assessment"]) == 24 and set(t["self_assessment"]["year"]) == {YEAR}
-    assert t["evidence"]["status"].value_counts().to_dict() == {"tidak_ada": 26, "ada": 25}
+    assert len(t["self_assessment"]) == 26 and set(t["self_assessment"]["year"]) == {YEAR}
+    assert t["evidence"]["status"].value_counts().to_dict() == {"tidak_ada": n_items - 25,
+                                                                "ada": 25}
     st = t["statistics"].set_index("measure")
     assert st.loc["birth_certificate_coverage", "value"] == 90.0
     assert st.loc["violence_cases", "area_level"] == "kota"
+    assert len(t["area_declarations"]) == 25 and set(t["area_declarations"]["year"]) == {
+        YEAR - 1}
+    assert st.loc["kecamatan_layak_anak", "value"] == 20.0
+    assert st.loc["desa_kelurahan_layak_anak", "value"] == 20.0
     for folder in FOLDERS.values():
         for p in (raw / folder).iterdir():
             p.unlink()
@@ -122,12 +143,22 @@ def test_unfilled_templates_report_what_is_missing(templates, tmp_path):
     d = data_dir(tmp_path)
     for name, path in paths.items():
         dest = d / "raw" / FOLDERS[name] / path.name
-        dest.parent.mkdir(parents=True)
+        dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(path.read_bytes())
     probs = problems(d)
     missing = rule(probs, "missing_value")
-    assert (missing["file"] == "self_assessment/template_penilaian_mandiri_2026.xlsx").sum() == 24
-    assert (missing["file"] == "evidence/template_data_dukung_2026.xlsx").sum() == 51
+    assert (missing["file"] == "self_assessment/template_penilaian_mandiri_2026.xlsx").sum() == 26
+    assert (missing["file"] == "evidence/template_data_dukung_2026.xlsx").sum() == len(
+        load_evidence_requirements())
+    # the question-level template unfilled: every question unanswered (allowed), but its
+    # indicators are also in the indicator-level template of the same year
+    questions = "self_assessment/template_penilaian_mandiri_pertanyaan_2026.xlsx"
+    assert not (missing["file"] == questions).any()
+    both = rule(probs, "indicator_and_questions")
+    assert len(both) == both["value"].nunique() and both["hint"].str.contains(questions).all()
+    area = missing[missing["file"] == "area_declarations/template_penetapan_wilayah_layak_anak"
+                                      "_2026.xlsx"]
+    assert len(area) == 25 and set(area["column"]) == {"Ditetapkan Layak Anak"}
     assert set(rule(probs, "no_data")["file"]) == {
         "statistics/template_statistik_opd_2026.xlsx",
         "official/template_hasil_evaluasi_resmi_2026.xlsx"}

@@ -353,6 +353,12 @@ def parse_indicators(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.Dat
     return _whole_numbers(s, r"^(?:indikator|ind\.?)?\s*(\d{1,2})\.?$", markers)
 
 
+def parse_question_numbers(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.DataFrame:
+    """Question numbers from ``3``, ``3.0`` (Excel), ``Pertanyaan 3``, ``P3``, ``No. 3``:
+    ``value``, ``bad``."""
+    return _whole_numbers(s, r"^(?:pertanyaan|soal|no\.?|p\.?)?\s*(\d{1,2})\.?$", markers)
+
+
 def parse_item_codes(s: pd.Series, markers: Iterable[str] = ("", "-")) -> pd.DataFrame:
     """Evidence item codes ``4.1`` (text, ``4,1`` or an Excel number 4.1) as text: ``value``, ``bad``."""
     missing = missing_mask(s, markers)

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..catalog import folder_weights, load_weight_set
+from ..errors import KlaError
 from ..yamlfile import loads
 from .cleaning import as_text, city_key, closest, name_key, normalise_text, on_uniques, squeeze
 
@@ -42,8 +44,16 @@ def read_city_config(raw_dir: Path) -> tuple[dict | None, list[dict]]:
         return bad(f"not valid YAML: {err}")
     if not isinstance(doc, dict) or not normalise_text(str(doc.get("city") or "")):
         return bad("city.yaml must hold 'city: <Kota/Kabupaten name>' and 'province: <name>'")
+    problems = []
+    if doc.get("weights") is not None:  # the folder's weight set must load
+        try:
+            load_weight_set(folder_weights(raw_dir))
+        except KlaError as err:
+            problems.append({"file": CITY_FILE, "sheet": "", "row": None, "column": "weights",
+                             "rule": "invalid_config", "value": str(doc.get("weights")),
+                             "hint": f"{err}"})
     return {"city": normalise_text(str(doc["city"])),
-            "province": normalise_text(str(doc.get("province") or "")) or None}, []
+            "province": normalise_text(str(doc.get("province") or "")) or None}, problems
 
 
 def split_variants(s: pd.Series) -> pd.Series:

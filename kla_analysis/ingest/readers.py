@@ -826,7 +826,8 @@ def read_tables(path: Path, raw_dir: Path, spec: DatasetSpec, specs: Specs) -> l
         return problem(rel, "", None, "", "empty_file", "", "the file holds no cells")
     tables = [t for s in sheets if (t := locate_table(s, rel, spec, specs)) is not None]
     if not tables:
-        expected = ", ".join(f.header for f in spec.fields.values() if f.required)
+        expected = ", ".join(f.header for f in spec.fields.values()
+                             if f.required or f.required_unless)
         return problem(rel, sheets[0].name if len(sheets) == 1 else "", None, "", "no_header", "",
                        f"no row holds the headers expected for {spec.name} (e.g. {expected})")
     return tables

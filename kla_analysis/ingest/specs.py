@@ -43,6 +43,11 @@ class FieldSpec:
     from_title: bool = False
     default: str | None = None
     label: bool = False
+    #: required, except in rows (and tables) that give one of these other fields
+    required_unless: tuple[str, ...] = ()
+    #: the column must exist in a table that has this other field's column (cells may be
+    #: blank)
+    required_with: str | None = None
 
     @property
     def header(self) -> str:
@@ -98,7 +103,9 @@ def _field(name: str, d: dict) -> FieldSpec:
         required=bool(d.get("required", False)), min=d.get("min"), max=d.get("max"),
         choices={k: tuple(str(x) for x in v) for k, v in choices.items()} if choices else None,
         choices_from=d.get("choices_from"), from_title=bool(d.get("from_title", False)),
-        default=d.get("default"), label=bool(d.get("label", False)))
+        default=d.get("default"), label=bool(d.get("label", False)),
+        required_unless=tuple(d.get("required_unless") or ()),
+        required_with=d.get("required_with"))
 
 
 def _measures(d: dict, headline: dict[str, int]) -> dict[str, MeasureSpec]:
@@ -130,6 +137,11 @@ def load_specs() -> Specs:
             ignore=tuple(_text(x) for x in d.get("ignore", ())),
             roles={r: tuple(str(x) for x in v) for r, v in (d.get("roles") or {}).items()},
             measures=_measures(d.get("measures"), headline))
+        for f in datasets[name].fields.values():
+            for other in (*f.required_unless, *([f.required_with] if f.required_with else [])):
+                if other not in datasets[name].fields:
+                    raise ValueError(f"datasets.yaml ({name}): {f.name} refers to {other!r} "
+                                     "(required_unless / required_with), which is not a field")
         header_targets(datasets[name])  # fail early on ambiguous aliases
     return Specs(datasets=datasets,
                  missing_markers=tuple(str(x).lower() for x in doc["missing_markers"]),

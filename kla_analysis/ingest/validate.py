@@ -12,8 +12,11 @@ unknown_column, duplicate_column, missing_column, invalid_config, missing_value,
 not_an_integer, not_a_year, year_out_of_range, not_a_date, not_a_url, not_allowed,
 out_of_range, unknown_city, unknown_kecamatan, unknown_kelurahan, kecamatan_mismatch,
 unknown_indicator, unknown_item, item_indicator_mismatch, missing_document, missing_indicator,
+unknown_question, unknown_answer, points_mismatch, indicator_and_questions,
+above_block_maximum,
 unknown_measure, unit_mismatch, numerator_above_denominator, value_mismatch, duplicate_key,
-ambiguous_variant, future_date, after_deadline, excel_error, wrong_cell_type,
+ambiguous_variant, future_date, after_deadline, missing_decree, decree_after_year,
+excel_error, wrong_cell_type,
 unsafe_character; from the readers: outside_table, control_character; before a file is read (:mod:`kla_analysis.guards`): outside_data_folder,
 file_too_large, password_protected, formula_without_value.
 """
@@ -28,11 +31,13 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from ..catalog import load_bands, load_catalog, load_evidence_requirements
+from ..catalog import folder_weights, load_bands, load_catalog, load_evidence_requirements
 from ..chars import REFUSED
 from ..config import ProjectPaths, package_file, project_paths
-from ..errors import InputProblems, problems_frame
+from ..errors import InputProblems, KlaError, problems_frame
+from ..questions import load_question_catalog, on_scale
 from ..yamlfile import read_yaml
+from . import areas
 from . import cleaning as cl
 from .gazetteer import (
     kecamatan_lookup,
@@ -57,16 +62,21 @@ from .readers import (
 from .specs import MEASURE_PREFIX, DatasetSpec, Specs, load_specs
 
 PROVENANCE = ["source_file", "source_sheet", "source_row"]
-ORDER = ["gazetteer", "official_results", "self_assessment", "evidence", "statistics"]
+ORDER = ["gazetteer", "area_declarations", "official_results", "self_assessment", "evidence",
+         "statistics"]
 
 # Processed columns per table (docs/data-contracts.md), provenance appended.
 COLUMNS = {
     "gazetteer": ["city", "kecamatan", "kelurahan"],
+    "area_declarations": ["city", "year", "area_level", "kecamatan", "kelurahan", "declared",
+                          "decree", "decree_date", "patbm"],
     "official_results": ["city", "province", "year", "predicate", "score", "status",
                          "source_url"],
-    "self_assessment": ["city", "year", "indicator", "points_claimed"],
+    "self_assessment": ["city", "year", "indicator", "points_claimed", "questions_answered",
+                        "questions_total"],
+    "self_assessment_answers": ["city", "year", "indicator", "question", "answer", "points"],
     "evidence": ["city", "year", "indicator", "item", "title", "status", "opd",
-                 "document_date", "link"],
+                 "document_date", "link", "question"],
     "statistics": ["city", "data_year", "indicator", "measure", "area_level", "kecamatan",
                    "area", "value", "numerator", "denominator", "unit"],
 }
@@ -74,24 +84,37 @@ COLUMNS = {
 _P = {"source_file": "str", "source_sheet": "str", "source_row": "int64"}
 DTYPES = {
     "gazetteer": {"city": "str", "kecamatan": "str", "kelurahan": "str", **_P},
+    "area_declarations": {"city": "str", "year": "int64", "area_level": "str", "kecamatan": "str",
+                          "kelurahan": "str", "declared": "bool", "decree": "str",
+                          "decree_date": "datetime64[ms]", "patbm": "boolean", **_P},
     "official_results": {"city": "str", "province": "str", "year": "int64", "predicate": "str",
                          "score": "float64", "status": "str", "source_url": "str", **_P},
     "self_assessment": {"city": "str", "year": "int64", "indicator": "int64",
-                        "points_claimed": "float64", **_P},
+                        "points_claimed": "float64", "questions_answered": "Int64",
+                        "questions_total": "Int64", **_P},
+    "self_assessment_answers": {"city": "str", "year": "int64", "indicator": "int64",
+                                "question": "int64", "answer": "str", "points": "float64",
+                                **_P},
     "evidence": {"city": "str", "year": "int64", "indicator": "int64", "item": "str",
                  "title": "str", "status": "str", "opd": "str",
-                 "document_date": "datetime64[ms]", "link": "str", **_P},
+                 "document_date": "datetime64[ms]", "link": "str", "question": "Int64",
+                 **_P},
     "statistics": {"city": "str", "data_year": "int64", "indicator": "Int64", "measure": "str",
                    "area_level": "str", "kecamatan": "str", "area": "str", "value": "float64",
                    "numerator": "float64", "denominator": "float64", "unit": "str", **_P},
 }
 SORT_KEYS = {
     "gazetteer": ["city", "kecamatan", "kelurahan"],
+    "area_declarations": ["city", "year", "kecamatan", "kelurahan"],
     "official_results": ["city", "year"],
     "self_assessment": ["city", "year", "indicator"],
+    "self_assessment_answers": ["city", "year", "indicator", "question"],
     "evidence": ["city", "year", "indicator", "item"],
     "statistics": ["city", "data_year", "measure", "area_level", "kecamatan", "area"],
 }
+#: Processed tables a dataset gives besides its own: table -> the dataset (its raw rows give
+#: the provenance). Question-level self-assessment rows give the answers per question.
+EXTRA_TABLES = {"self_assessment_answers": "self_assessment"}
 
 
 @dataclass
@@ -125,6 +148,12 @@ class Context:
     evidence_dates: dict | None = None
     #: The day validation runs (documents dated after it are in the future).
     today: pd.Timestamp = field(default_factory=lambda: pd.Timestamp.today().normalize())
+    #: The question catalog (``kla_analysis.questions``): questions and their options.
+    questions: pd.DataFrame | None = None
+    options: pd.DataFrame | None = None
+    #: Tables a dataset gives besides its own (``self_assessment_answers``), indexed like
+    #: that dataset's raw rows (for provenance); see ``EXTRA_TABLES``.
+    extra: dict = field(default_factory=dict)
 
     def add(self, rows: pd.DataFrame | dict | list | None) -> None:
         if rows is None:
@@ -237,7 +266,22 @@ def _check_columns(tbl: Table, spec: DatasetSpec, ctx: Context) -> bool:
                 continue
         if f.default and ctx.city and ctx.city.get(f.default):
             continue
-        if f.required or f.default:
+        if f.required_with and f.required_with in tbl.headers:
+            other = spec.fields[f.required_with]
+            ctx.add(problem(tbl.file, tbl.sheet, tbl.header_row, f.header, "missing_column",
+                            "", f"a table with '{other.header}' needs a column '{f.header}' "
+                            "(a blank cell there: not answered yet)"))
+            ok = False
+            continue
+        if any(o in tbl.headers for o in f.required_unless):
+            continue  # e.g. question-level rows give their points through the answers
+        if f.required_unless:
+            others = " or ".join(f"'{spec.fields[o].header}'" for o in f.required_unless)
+            ctx.add(problem(tbl.file, tbl.sheet, tbl.header_row, f.header, "missing_column",
+                            "", f"add a column '{f.header}', or {others} (a row per "
+                            "question)"))
+            ok = False
+        elif f.required or f.default:
             hint = (f"add a column '{f.header}'"
                     + (" or write 'Tahun YYYY' in the title rows" if f.from_title else "")
                     + (" or set it in raw/city.yaml" if f.default else ""))
@@ -458,6 +502,17 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
         if f.required:
             ctx.add(raw.problems(missing, f.name, "missing_value",
                                  f"{f.header} must be filled in"))
+        elif f.required_unless:
+            lack = missing.copy()
+            for o in f.required_unless:
+                lack &= ~_has_value(raw, o, ctx)
+            others = " or ".join(spec.fields[o].header for o in f.required_unless)
+            found = raw.problems(lack, f.name, "missing_value", (
+                f"{f.header} must be filled in, unless the row gives {others} (a row per "
+                "question)"))
+            if found is not None:  # the file may have no column for it at all
+                found["column"] = found["column"].where(found["column"] != "", f.header)
+            ctx.add(found)
         t = f.type
 
         if t in ("text", "kecamatan", "kelurahan", "measure"):
@@ -506,6 +561,12 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
             ctx.add(raw.problems(res["bad"], f.name, "unknown_item",
                                  "write the evidence code as indicator.item, e.g. 4.1"))
             out[f.name] = res["value"]
+        elif t == "question":  # checked against the row's indicator by the dataset
+            res = parse(lambda x: cl.parse_question_numbers(x, marks))
+            ctx.add(raw.problems(res["bad"], f.name, "unknown_question", (
+                "write the question number as a whole number, e.g. 3 (the questions of each "
+                "indicator: kla_analysis/data/questions.yaml, `kla template`)")))
+            out[f.name] = res["value"]
         elif t in ("number", "count"):
             out[f.name] = _parse_numbers(raw, f.name, t == "count", ctx)
         elif t == "choice":
@@ -534,7 +595,21 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
 #: Field types whose cells must hold a value of their own kind: an Excel error, a TRUE/FALSE,
 #: a time or a duration cell has no reading there. Free text shows such a cell as text.
 _TYPED = {"number", "count", "year", "indicator", "item", "date", "choice", "url", "city",
-          "city_name", "kecamatan", "kelurahan", "measure"}
+          "city_name", "kecamatan", "kelurahan", "measure", "question"}
+
+
+def _has_value(raw: Raw, name: str, ctx: Context) -> pd.Series:
+    """Rows whose cell of field ``name`` holds a value (not blank, not a missing marker); a
+    cell already reported (an Excel error, a TRUE cell) counts as given: its cause is
+    reported once."""
+    if name not in raw.cells:
+        return pd.Series(False, index=raw.cells.index)
+    marks = ctx.specs.missing_markers
+    m = raw.parse(name, lambda x: cl.missing_mask(x, marks).to_frame("m"))["m"]
+    out = ~m.astype(bool)
+    if name in raw.reported:
+        out |= raw.reported[name].reindex(out.index, fill_value=False)
+    return out
 
 
 def _cell_kind(v: object) -> str | None:
@@ -760,11 +835,187 @@ def _official(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     return clean
 
 
-def _self_assessment(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+def _question_index(ind: pd.Series, qn: pd.Series) -> pd.MultiIndex:
+    """(indicator, question) pairs, NA as -1, for look-ups in the question catalog."""
+    return pd.MultiIndex.from_arrays([pd.array(ind, dtype="Int64").fillna(-1).to_numpy("int64"),
+                                      pd.array(qn, dtype="Int64").fillna(-1).to_numpy("int64")])
+
+
+def _known_questions(ind: pd.Series, qn: pd.Series, ctx: Context) -> pd.Series:
+    qs = ctx.questions
+    found = _question_index(ind, qn).isin(_question_index(qs["indicator"], qs["question"]))
+    return pd.Series(found, index=ind.index)
+
+
+def _question_hint(ind: pd.Series, ctx: Context) -> Callable[[pd.Series], pd.Series]:
+    """Hint for a question number the row's indicator does not have (failing rows only)."""
+    count = ctx.questions.groupby("indicator").size()
+
+    def hint(mask: pd.Series) -> pd.Series:
+        i = ind[mask]
+        return ("indicator " + i.astype("str") + " has questions 1-"
+                + i.map(count).astype("Int64").astype("str")
+                + " (kla_analysis/data/questions.yaml; `kla template` lists them)")
+    return hint
+
+
+def _option_lists(ctx: Context) -> pd.Series:
+    """Per (indicator, question): its options as a hint reads them."""
+    o = ctx.options
+    shown = o["label_id"] + " (" + o["option"] + ")"
+    return shown.groupby([o["indicator"], o["question"]], sort=False).agg(", ".join)
+
+
+def _question_rows(raw: Raw, clean: pd.DataFrame, asked: pd.Series,
+                   ctx: Context) -> pd.DataFrame:
+    """Question-level rows checked against the question catalog; returns the answers
+    (``self_assessment_answers`` without provenance), indexed like the raw rows."""
+    ind, qn = clean["indicator"].astype("Int64"), clean["question"].astype("Int64")
+    pts = clean["points_claimed"].astype("float64")
+    rows = asked & ind.notna() & qn.notna()
+    known = _known_questions(ind, qn, ctx)
+    ctx.add(raw.problems(rows & ~known, "question", "unknown_question",
+                         _question_hint(ind, ctx)))
+    ok = rows & known
+    # an answer is an option's code or label (case, spaces and punctuation free)
+    o = ctx.options
+    keyed = pd.concat([pd.DataFrame({"indicator": o["indicator"], "question": o["question"],
+                                     "key": cl.keys(o[c]), "option": o["option"]})
+                       for c in ("option", "label_id", "label_en")])
+    lookup = keyed.drop_duplicates(["indicator", "question", "key"]).set_index(
+        ["indicator", "question", "key"])["option"]
+    answer = clean["answer"].astype("str")
+    answered = ok & answer.notna()
+    ind_i = ind.fillna(-1).astype("int64").to_numpy()
+    qn_i = qn.fillna(-1).astype("int64").to_numpy()
+    akey = cl.keys(answer.fillna("")).to_numpy(dtype=object)
+    code = pd.Series(lookup.reindex(pd.MultiIndex.from_arrays([ind_i, qn_i, akey]))
+                     .to_numpy(dtype=object), index=clean.index, dtype="str").where(answered)
+    options = _option_lists(ctx)
+    pair = pd.Series(list(zip(ind_i, qn_i, strict=True)), index=clean.index)
+    ctx.add(raw.problems(answered & code.isna(), "answer", "unknown_answer", lambda m: (
+        "not an option of question " + ind[m].astype("str") + "." + qn[m].astype("str")
+        + "; choose one of: " + pair[m].map(options).astype("str")
+        + " (or leave it blank: not answered)")))
+    value = o.set_index(["indicator", "question", "option"])["points"]
+    option_pts = pd.Series(value.reindex(pd.MultiIndex.from_arrays([
+        ind_i, qn_i, code.fillna("").to_numpy(dtype=object)])).to_numpy(dtype="float64"),
+        index=clean.index).where(code.notna())
+    off = code.notna() & pts.notna() & ((pts - option_pts).abs() > 0.005)
+    ctx.add(raw.problems(off, "points_claimed", "points_mismatch", lambda m: (
+        "the answer " + code[m] + " of question " + ind[m].astype("str") + "."
+        + qn[m].astype("str") + " is worth " + option_pts[m].round(2).map("{:g}".format)
+        + " points (kla_analysis/data/questions.yaml, an assumption): write that or leave "
+        "the cell blank")))
+    lonely = ok & ~_has_value(raw, "answer", ctx) & pts.notna()
+    ctx.add(raw.problems(lonely, "answer", "missing_value", lambda m: (
+        "the points are filled in but the answer is blank: choose one of "
+        + pair[m].map(options).astype("str") + ", or clear the points")))
+    _duplicates(raw, clean.assign(indicator=ind.where(ok), question=qn.where(ok)),
+                ["city", "year", "indicator", "question"], "question", ctx)
+    return pd.DataFrame({"city": clean["city"], "year": clean["year"], "indicator": ind,
+                         "question": qn, "answer": code, "points": option_pts},
+                        index=clean.index)[ok]
+
+
+def _both_levels(raw: Raw, clean: pd.DataFrame, asked: pd.Series, ctx: Context) -> None:
+    """An indicator given as one row with its points and also question by question (same
+    city and year): the indicator-level row is reported, pointing at the question rows."""
+    keys = ["city", "year", "indicator"]
+    full = clean[keys].notna().all(axis=1)
+    if not (full & asked).any() or not (full & ~asked).any():
+        return
+    order = pd.Series(_source_order(raw), index=raw.cells.index)
+    qrows = clean.loc[full & asked, keys]
+    qrows = qrows.loc[order[qrows.index].sort_values(kind="stable").index]
+    first = qrows.groupby(keys, sort=False).head(1)
+    first = first.assign(_at=first.index)
+    level = clean.loc[full & ~asked, keys]
+    both = level.reset_index(names="_row").merge(first, on=keys)
+    if both.empty:
+        return
+    mask = pd.Series(False, index=clean.index)
+    mask[both["_row"].to_numpy()] = True
+    at = both["_at"].to_numpy()
+    where = (cl.as_text(raw.cells["source_file"]).to_numpy()[at].astype(str) + " row "
+             + raw.cells["source_row"].to_numpy()[at].astype(str))
+    hint = pd.Series("", index=clean.index, dtype="str")
+    hint[both["_row"].to_numpy()] = (
+        both["city"].astype("str") + " " + both["year"].astype("str") + ": indicator "
+        + both["indicator"].astype("str") + " is also given question by question (from "
+        + where + "); keep either this row (points per indicator) or the question rows"
+    ).to_numpy()
+    ctx.add(raw.problems(mask, "indicator", "indicator_and_questions", hint))
+
+
+def _indicator_totals(raw: Raw, answers: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Question rows summed per indicator: ``points_claimed`` (the answered options' points),
+    ``questions_answered``, ``questions_total`` (the catalog's questions of the indicator),
+    indexed by the indicator's first question row (its provenance)."""
+    keys = ["city", "year", "indicator"]
+    order = pd.Series(_source_order(raw), index=raw.cells.index)
+    srt = answers.loc[order[answers.index].sort_values(kind="stable").index]
+    first = srt.groupby(keys, sort=False).head(1)[keys]
+    sums = srt.groupby(keys, sort=False).agg(points_claimed=("points", "sum"),
+                                             questions_answered=("answer", "count"))
+    out = first.join(sums, on=keys)
+    total = ctx.questions.groupby("indicator").size()
+    # a sum of 2-decimal points, without the float noise of adding them (19.17 + 19.16)
+    return out.assign(points_claimed=out["points_claimed"].round(6),
+                      questions_answered=out["questions_answered"].astype("Int64"),
+                      questions_total=out["indicator"].map(total).astype("Int64"))
+
+
+def _block_maximum(raw: Raw, sa: pd.DataFrame, ctx: Context) -> None:
+    """A city/year's claims in one block (catalog ``cluster``) above the block's maximum on
+    the claims scale: one problem at the block's first row."""
     cat = ctx.catalog.set_index("indicator")
-    # claims are written on the application's scale (weight_sets.yaml claims_scale)
+    block = sa["indicator"].map(cat["cluster"]).astype("str")
+    limit = ctx.catalog.groupby("cluster")["claims_max_points"].sum()
+    df = sa.assign(_b=block, _o=_source_order(raw)[sa.index.to_numpy()]).dropna(
+        subset=["city", "year", "_b", "points_claimed"])
+    # an indicator given twice is reported already (duplicate_key, indicator_and_questions):
+    # its first row counts here
+    df = df.sort_values("_o", kind="stable").drop_duplicates(["city", "year", "indicator"])
+    if df.empty:
+        return
+    sums = df.groupby(["city", "year", "_b"])["points_claimed"].sum()
+    over = sums[sums > sums.index.get_level_values("_b").map(limit).to_numpy() + 0.005]
+    if over.empty:
+        return
+    from ..catalog import load_clusters  # only when a block is over its maximum
+
+    names = load_clusters().set_index("cluster")["name_id"]
+    scale = ctx.catalog.attrs.get("claims_scale") or "claims scale"
+    spec = ctx.specs.datasets["self_assessment"].fields["points_claimed"]
+    for (city, year, b), total in over.items():
+        grp = df[(df["city"] == city) & (df["year"] == year) & (df["_b"] == b)]
+        row = grp["_o"].idxmin()
+        members = ", ".join(map(str, sorted(grp["indicator"].astype(int))))
+        column = raw.headers[raw.cells.at[row, "_seg"]].get("points_claimed") or spec.header
+        ctx.add(problem(
+            raw.cells.at[row, "source_file"], raw.cells.at[row, "source_sheet"],
+            int(raw.cells.at[row, "source_row"]), column, "above_block_maximum",
+            f"{total:g}",
+            f"{city} {year}: the claims of block {b} ({names.get(b, b)}; indicators "
+            f"{members}) add up to {total:g}, above the block's maximum {limit[b]:g} "
+            f"({scale}; the block maxima are what the source shows, the split over "
+            "indicators an assumption): lower the points of its indicators"))
+
+
+def _self_assessment(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Indicator-level rows (points per indicator) and question-level rows (one per
+    question: its answer, optionally its points), summed to one row per indicator; the
+    answers go to ``ctx.extra["self_assessment_answers"]``."""
+    cat = ctx.catalog.set_index("indicator")
+    # a row naming a question or giving an answer is question-level; any other row gives
+    # the indicator's points
+    numbered = _has_value(raw, "question", ctx)
+    asked = numbered | _has_value(raw, "answer", ctx)
+    level = ~asked
+    # claims are written on the application's scale (the folder's claims scale)
     maxp = clean["indicator"].map(cat["claims_max_points"]).astype("float64")
-    over = clean["points_claimed"] > maxp
+    over = level & (clean["points_claimed"] > maxp)
     hint = ("indicator " + clean["indicator"].astype("str") + " allows 0-"
             + maxp.map("{:g}".format, na_action="ignore").astype("str")
             + " points (catalog maximum" + np.where(
@@ -772,8 +1023,18 @@ def _self_assessment(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFram
                 .fillna(False).to_numpy(bool),
                 ", an assumption)", ")"))
     ctx.add(raw.problems(over, "points_claimed", "out_of_range", pd.Series(hint, clean.index)))
-    _duplicates(raw, clean, ["city", "year", "indicator"], "indicator", ctx)
-    # every indicator must be scored once per city and year
+    question = ctx.specs.datasets["self_assessment"].fields["question"]
+    found = raw.problems(asked & ~numbered, "question", "missing_value", (
+        f"an answer is given: write the number of the question it answers ({question.header})"
+        ", or clear the answer for a row with the indicator's points"))
+    if found is not None:
+        found["column"] = found["column"].where(found["column"] != "", question.header)
+    ctx.add(found)
+    _duplicates(raw, clean.assign(indicator=clean["indicator"].where(level)),
+                ["city", "year", "indicator"], "indicator", ctx)
+    answers = _question_rows(raw, clean, asked, ctx)
+    _both_levels(raw, clean, asked, ctx)
+    # every indicator must be scored once per city and year (either level)
     have = clean.dropna(subset=["city", "year", "indicator"])
     if len(have):
         order = pd.Series(_source_order(raw), index=raw.cells.index)
@@ -787,8 +1048,18 @@ def _self_assessment(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFram
                 ctx.add(problem(raw.cells.at[row, "source_file"], raw.cells.at[row, "source_sheet"],
                                 None, raw.headers[raw.cells.at[row, "_seg"]].get("indicator", ""),
                                 "missing_indicator", ", ".join(map(str, lack)),
-                                f"{city} {year}: every indicator needs a row (0 if not met)"))
-    return clean.assign(points_claimed=clean["points_claimed"].astype("float64"))
+                                f"{city} {year}: every indicator needs a row (0 if not met), "
+                                "or its question rows"))
+    ctx.extra["self_assessment_answers"] = answers
+    cols = ["city", "year", "indicator", "points_claimed"]
+    out = pd.concat([
+        clean.loc[level, cols].assign(questions_answered=pd.NA, questions_total=pd.NA),
+        _indicator_totals(raw, answers, ctx)])
+    out = out.assign(points_claimed=out["points_claimed"].astype("float64"),
+                     questions_answered=out["questions_answered"].astype("Int64"),
+                     questions_total=out["questions_total"].astype("Int64"))
+    _block_maximum(raw, out, ctx)
+    return out
 
 
 def _evidence(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
@@ -812,6 +1083,18 @@ def _evidence(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     ctx.add(raw.problems(no_doc, "status", "missing_document",
                          "status 'ada' needs the document title or its link / file name"))
     clean = clean.assign(indicator=given.fillna(owner).astype("Int64"))
+    # the question a document backs, if named: one of its indicator's questions
+    qn = clean["question"].astype("Int64")
+    wrong = qn.notna() & clean["indicator"].notna() & ~_known_questions(
+        clean["indicator"], qn, ctx)
+    if wrong.any():
+        qs = ctx.questions.assign(item=ctx.questions["evidence"].str.split("; ")).explode("item")
+        asks = qs.groupby("item")["question"].agg(lambda s: ", ".join(map(str, s)))
+        base = _question_hint(clean["indicator"], ctx)
+        ctx.add(raw.problems(wrong, "question", "unknown_question", lambda m: (
+            base(m) + "; item " + clean.loc[m, "item"].astype("str") + " is expected by "
+            "question " + clean.loc[m, "item"].map(asks).astype("str").fillna("none"))))
+    clean = clean.assign(question=qn)
     clean = _evidence_dates(raw, clean, ctx)
     _duplicates(raw, clean, ["city", "year", "item"], "item", ctx)
     return clean
@@ -960,7 +1243,97 @@ def _statistics(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     return out[value.notna() | num.notna() | den.notna()]
 
 
+def _area_declarations(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """The register of Kecamatan / Desa-Kelurahan Layak Anak declarations (block KD): areas
+    checked against the gazetteer as statistics areas are, one row per city, year and area,
+    a decree number for every declared area, decree dates neither in the future nor after
+    the row's year. The statistics of indicators 25-26 are derived from the result
+    (:mod:`kla_analysis.ingest.areas`)."""
+    gaz = ctx.gazetteer if ctx.gazetteer is not None else pd.DataFrame(
+        columns=["city", "kecamatan", "kelurahan"])
+    city = clean["city"]
+    kec = resolve_names(city, clean["kecamatan"], kecamatan_lookup(gaz), ["kecamatan"])
+    ctx.add(raw.problems(kec["unknown"], "kecamatan", "unknown_kecamatan", lambda m: (
+        "not in the gazetteer for " + _text(city[m]).fillna("?") + "; closest known: "
+        + _text(kec.loc[m, "closest"]).fillna("none") + " (if it is the same place, add "
+        "this spelling to its Varian Ejaan Kecamatan in raw/gazetteer/)")))
+    kel = resolve_names(city, clean["kelurahan"], kelurahan_lookup(gaz),
+                        ["kecamatan", "kelurahan"])
+    ctx.add(raw.problems(kel["unknown"], "kelurahan", "unknown_kelurahan", lambda m: (
+        "not in the gazetteer for " + _text(city[m]).fillna("?") + "; closest known: "
+        + _text(kel.loc[m, "closest"]).fillna("none")
+        + " (if it is the same place, add this spelling to its variants in raw/gazetteer/)")))
+    kel_kec, kec_kec = _text(kel["kecamatan"]), _text(kec["kecamatan"])
+    clash = kel_kec.notna() & kec_kec.notna() & (kel_kec != kec_kec)
+    ctx.add(raw.problems(clash, "kecamatan", "kecamatan_mismatch", lambda m: (
+        "kelurahan " + _text(kel.loc[m, "kelurahan"]) + " lies in kecamatan " + kel_kec[m]
+        + ", not in " + kec_kec[m] + " (raw/gazetteer/): correct the "
+        + raw.header(m[m].index, "kecamatan") + " or the "
+        + raw.header(m[m].index, "kelurahan") + " cell")))
+    has_kel = clean["kelurahan"].notna()
+    level = areas.area_levels(clean["kelurahan"])
+    kelurahan = _text(kel["kelurahan"])
+    # one row per city, year and area (a kecamatan row and a kelurahan row are two areas)
+    for lvl, area in (("kecamatan", kec_kec), ("kelurahan", kelurahan)):
+        mine = (has_kel if lvl == "kelurahan" else ~has_kel).to_numpy()
+        keyed = pd.DataFrame({"city": city.where(mine), "year": clean["year"].where(mine),
+                              lvl: area.where(mine)}, index=clean.index)
+        _duplicates(raw, keyed, ["city", "year", lvl], lvl, ctx)
+    # a declaration counts only with its decree (the SK is what evaluators verify)
+    no_sk = (clean["declared"] == "ya").fillna(False) & clean["decree"].isna()
+    if "decree" in raw.reported:  # an error cell there is already reported: root cause
+        no_sk &= ~raw.reported["decree"].reindex(no_sk.index, fill_value=False)
+    has_col = raw.header(clean.index, "decree") != ""
+    ctx.add(raw.problems(no_sk & has_col, "decree", "missing_decree", (
+        "the area is declared layak anak: write the number of its decree (SK), or set the "
+        "status to 'tidak' if no decree was signed")))
+    ctx.add(raw.problems(no_sk & ~has_col, "declared", "missing_decree", (
+        "a declared area needs the number of its decree (SK): add a column 'Nomor SK', or "
+        "set the status to 'tidak' if no decree was signed")))
+    when = pd.to_datetime(clean["decree_date"])
+    year = pd.to_numeric(clean["year"], errors="coerce")
+    future = (when > ctx.today).fillna(False)
+    ctx.add(raw.problems(future, "decree_date", "future_date", (
+        f"the decree is dated after today ({ctx.today:%Y-%m-%d}); write the date it was "
+        "signed")))
+    late = (~future & when.notna() & year.notna() & (when.dt.year > year)).fillna(False)
+    ctx.add(raw.problems(late, "decree_date", "decree_after_year", lambda m: (
+        "the decree is dated in " + when[m].dt.year.astype("str") + ", after the year of the "
+        "row (" + raw.header(m[m].index, "year") + ": " + year[m].astype("int64").astype("str")
+        + "): an area counts as declared in a year only with a decree of that year or "
+        "earlier; check the date or the year")))
+    yes_no = {"ya": True, "tidak": False}
+    return clean.assign(area_level=level, kecamatan=kec_kec, kelurahan=kelurahan,
+                        declared=clean["declared"].map(yes_no),
+                        patbm=clean["patbm"].map(yes_no))
+
+
+def _derived_clashes(raw: Raw, clean: pd.DataFrame, derived: pd.DataFrame,
+                     ctx: Context) -> None:
+    """A statistics row giving a city, data year and measure the declarations register
+    gives too (indicators 25-26) is a ``duplicate_key`` problem naming both files."""
+    if derived.empty or clean.empty:
+        return
+    hint = areas.derived_clash(clean["city"], clean["data_year"], clean["measure"], derived)
+    mask = hint.notna().reindex(raw.cells.index, fill_value=False)
+    ctx.add(raw.problems(mask, "measure", "duplicate_key",
+                         hint.reindex(raw.cells.index).fillna("")))
+
+
+def _with_derived(stats: pd.DataFrame, derived: pd.DataFrame) -> pd.DataFrame:
+    """The statistics table with the derived rows of block KD, sorted as ``_finish`` sorts."""
+    if derived.empty:
+        return stats
+    # text columns as the statistics table has them (categorical or not): ``_concat`` unions
+    # the categories of categorical columns only
+    cat = [c for c in derived.columns if isinstance(stats[c].dtype, pd.CategoricalDtype)]
+    both = _concat([stats, derived.astype(dict.fromkeys(cat, "category"))])
+    return both.sort_values([*SORT_KEYS["statistics"], *PROVENANCE], kind="stable",
+                            na_position="first").reset_index(drop=True)
+
+
 FINISH: dict[str, Callable] = {
+    "area_declarations": _area_declarations,
     "gazetteer": _gazetteer, "official_results": _official,
     "self_assessment": _self_assessment, "evidence": _evidence, "statistics": _statistics,
 }
@@ -993,21 +1366,35 @@ def _check_default_city(ctx: Context, spec: DatasetSpec) -> None:
             ctx.city["city"] = res["city"].iloc[0]
 
 
+def _folder_weights(paths: ProjectPaths):
+    """The folder's weight set, or the default when city.yaml's ``weights`` is unusable
+    (``read_city_config`` reports that as a problem, so validation goes on)."""
+    try:
+        return folder_weights(paths.raw)
+    except KlaError:
+        return None
+
+
 def validate_data(paths: ProjectPaths | None = None,
                   catalog: pd.DataFrame | None = None) -> Validation:
     """Read and check every raw file; return processed tables and all problems (one pass)."""
     paths = paths or project_paths()
     specs = load_specs()
     ctx = Context(specs=specs, paths=paths, city=None,
-                  catalog=catalog if catalog is not None else load_catalog(),
+                  # claims are checked on the folder's own scale (weights: in city.yaml)
+                  catalog=catalog if catalog is not None
+                  else load_catalog(_folder_weights(paths)),
                   evidence_items=load_evidence_requirements(),
                   evidence_dates=evidence_date_rules())
+    # option points on the folder's claims scale (kla_analysis/data/questions.yaml)
+    ctx.questions, ctx.options = on_scale(*load_question_catalog(), ctx.catalog)
     ctx.city, city_problems = read_city_config(paths.raw)
     ctx.add(city_problems)
     if not paths.raw.is_dir():
         ctx.add(problem(str(paths.raw), rule="unreadable_file",
                         hint="the raw data folder does not exist; see data/raw/README.md"))
     tables = {}
+    derived = pd.DataFrame(columns=areas.STAT_COLUMNS)  # from the declarations, below
     for name in ORDER:
         spec = specs.datasets[name]
         raw = load_raw(spec, ctx)
@@ -1016,10 +1403,21 @@ def validate_data(paths: ProjectPaths | None = None,
                                  for c in [*COLUMNS[name], "variants", "kecamatan_variants"]})
         else:
             done = FINISH[name](raw, parse_fields(raw, spec, ctx), ctx)
+            if name == "statistics":  # a statistic the declarations give too
+                _derived_clashes(raw, done, derived, ctx)
         tables[name] = _finish(name, done, raw)
+        for extra in (e for e, of in EXTRA_TABLES.items() if of == name):
+            rows = ctx.extra.pop(extra, None)  # none (e.g. no question-level file): empty
+            tables[extra] = (_finish(extra, rows, raw) if rows is not None and len(rows)
+                             else pd.DataFrame({c: pd.Series(dtype=DTYPES[extra][c])
+                                                for c in [*COLUMNS[extra], *PROVENANCE]}))
         if name == "gazetteer":
             ctx.gazetteer = done
             _check_default_city(ctx, spec)
+        if name == "area_declarations":  # indicators 25-26 (block KD)
+            derived = areas.declaration_shares(tables[name], ctx.gazetteer, {
+                m: ms.indicator for m, ms in specs.datasets["statistics"].measures.items()})
+    tables["statistics"] = _with_derived(tables["statistics"], derived)
     problems = _one_per_cell(problems_frame(pd.concat(ctx.problems, ignore_index=True)
                                             if ctx.problems else None))
     if problems.empty:

@@ -6,6 +6,11 @@ kelurahan, kecamatan, indicator numbers, evidence codes and status, measures and
 ``Petunjuk`` sheet with instructions in Bahasa Indonesia, and a hidden ``Daftar`` sheet holding
 the lists (hidden sheets are not read back). A file filled in the template passes
 ``kla validate`` without any cleaning.
+
+The self-assessment has two templates: one row per indicator (its points), and one row per
+question of ``kla_analysis/data/questions.yaml`` (``self_assessment_questions``: the question's
+wording in a locked helper column, a drop-down of its options for the answer, the points
+optional). Both are read from ``raw/self_assessment/``.
 """
 
 from __future__ import annotations
@@ -15,14 +20,16 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..atomic import atomic_path
 from ..catalog import load_bands, load_catalog, load_evidence_requirements
-from ..config import ProjectPaths, project_paths
+from ..config import ProjectPaths, package_file, project_paths
 from ..errors import InputProblems, KlaError
+from ..questions import load_options, load_questions
+from ..yamlfile import read_yaml
 from .specs import load_specs
 from .validate import read_reference
 
@@ -40,12 +47,39 @@ class Column:
 
 FILES = {
     "self_assessment": "penilaian_mandiri",
+    "self_assessment_questions": "penilaian_mandiri_pertanyaan",
     "evidence": "data_dukung",
     "statistics": "statistik_opd",
     "official_results": "hasil_evaluasi_resmi",
+    "area_declarations": "penetapan_wilayah_layak_anak",
 }
 
+#: Templates that write another template's dataset (default: the template's own name).
+DATASET = {"self_assessment_questions": "self_assessment"}
+#: Title rows of templates whose title is not their dataset's ``title_id``.
+TITLES = {"self_assessment_questions": "Penilaian mandiri (jawaban per pertanyaan)"}
+#: Helper columns written read-only (the sheet is protected, every other cell stays editable).
+LOCKED = {"self_assessment_questions": ("Uraian Pertanyaan",)}
+
+
+def template_dataset(template: str) -> str:
+    """The dataset (``datasets.yaml``) a template's file is read as."""
+    return DATASET.get(template, template)
+
+
 LAYOUT = {
+    "self_assessment_questions": [
+        Column("city", width=18, note="nama kota/kabupaten (sudah terisi)"),
+        Column("year", width=10, note="tahun evaluasi (tahun pengumuman hasil), sudah terisi"),
+        Column("indicator", width=10, note="nomor indikator (sudah terisi)"),
+        Column("question", width=11, note="nomor pertanyaan dalam indikator (sudah terisi)"),
+        Column("", "Uraian Pertanyaan", 70, "bunyi pertanyaan, hanya untuk dibaca (terkunci)"),
+        Column("answer", width=36, note="pilih jawaban dari daftar pertanyaan itu; kosongkan "
+                                         "bila belum dijawab"),
+        Column("points_claimed", width=14, note="boleh kosong (dihitung dari jawaban); bila "
+                                                 "diisi harus sama dengan nilai jawaban"),
+        Column("", "Keterangan", 30, "catatan bebas (tidak dibaca)"),
+    ],
     "self_assessment": [
         Column("city", width=18, note="nama kota/kabupaten (sudah terisi)"),
         Column("year", width=10, note="tahun evaluasi (tahun pengumuman hasil), sudah terisi"),
@@ -94,6 +128,23 @@ LAYOUT = {
         Column("source_url", width=50, note="alamat sumber (https://...), wajib"),
         Column("", "Keterangan", 30, "catatan bebas (tidak dibaca)"),
     ],
+    "area_declarations": [
+        Column("city", width=18, note="nama kota/kabupaten (sudah terisi)"),
+        Column("year", width=10, note="tahun keadaan penetapan = tahun data (tahun evaluasi - "
+                                       "1), sudah terisi"),
+        Column("kecamatan", width=20, note="kecamatan (sudah terisi, pilih dari daftar)"),
+        Column("kelurahan", width=22, note="desa/kelurahan; kosong = baris tentang kecamatan "
+                                            "itu sendiri (Kecamatan Layak Anak)"),
+        Column("declared", width=14, note="pilih: ya (sudah ditetapkan layak anak dengan SK) / "
+                                           "tidak"),
+        Column("decree", width=26, note="nomor SK penetapan, mis. 188.45/123/KUM/2025; wajib "
+                                         "bila 'ya'"),
+        Column("decree_date", width=14, note="tanggal SK (sel tanggal Excel atau DD/MM/YYYY), "
+                                              "paling lambat tahun baris ini"),
+        Column("patbm", width=12, note="desa/kelurahan: PATBM sudah terintegrasi? pilih ya / "
+                                        "tidak; boleh kosong"),
+        Column("", "Keterangan", 30, "catatan bebas (tidak dibaca)"),
+    ],
 }
 
 COMMON_STEPS = [
@@ -134,12 +185,17 @@ def _lists(dataset: str, city: dict | None, gaz: pd.DataFrame) -> dict[str, list
         "status": {"evidence": ["ada", "tidak ada", "dalam proses", "kedaluwarsa"],
                    "official_results": ["published", "inferred", "unconfirmed"]}.get(dataset, []),
         "unit": ["persen", "jumlah"],
+        "ya_tidak": ["ya", "tidak"],
     }
 
 
 def _rows(dataset: str, year: int, city: dict | None) -> list[dict]:
-    """Prefilled rows: the 24 indicators, or the catalog's evidence items."""
+    """Prefilled rows: the indicators, the questions, or the catalog's evidence items."""
     name = city["city"] if city else None
+    if dataset == "self_assessment_questions":
+        return [{"city": name, "year": year, "indicator": int(r.indicator),
+                 "question": int(r.question), "Uraian Pertanyaan": r.text_id}
+                for r in load_questions().itertuples()]
     if dataset == "self_assessment":
         return [{"city": name, "year": year, "indicator": int(r.indicator),
                  "Uraian Indikator": r.name_id} for r in load_catalog().itertuples()]
@@ -150,8 +206,23 @@ def _rows(dataset: str, year: int, city: dict | None) -> list[dict]:
     return []
 
 
+def _area_rows(year: int, city: dict | None, gaz: pd.DataFrame) -> list[dict]:
+    """Prefilled rows of the declarations register: each kecamatan of the gazetteer, then
+    its desa/kelurahan, in the data year of evaluation ``year`` (the packaged rule
+    ``statistic.data_year_offset``, ``scoring_rules.yaml``)."""
+    if city:
+        gaz = gaz[gaz["city"] == city["city"]]
+    rules = read_yaml(package_file("scoring_rules.yaml"), "scoring rules")["rules"]
+    data_year = year - int(rules["statistic.data_year_offset"]["value"])
+    rows = []
+    for (town, kec), part in gaz.groupby(["city", "kecamatan"], sort=True):
+        base = {"city": town, "year": data_year, "kecamatan": kec}
+        rows += [base] + [{**base, "kelurahan": k} for k in sorted(part["kelurahan"].unique())]
+    return rows
+
+
 def _validation(ws, lists_ws, col: int, values: list, key: str, last_row: int,
-                lists_col: dict) -> None:
+                lists_col: dict, first_row: int = HEADER_ROW + 1) -> None:
     letter = get_column_letter(col)
     if key not in lists_col:
         lists_col[key] = len(lists_col) + 1
@@ -163,8 +234,34 @@ def _validation(ws, lists_ws, col: int, values: list, key: str, last_row: int,
     dv = DataValidation(type="list", formula1=f"=Daftar!${lc}$2:${lc}${len(values) + 1}",
                         allow_blank=True, showErrorMessage=True, errorTitle="Nilai tidak dikenal",
                         error="Pilih salah satu nilai dari daftar.")
-    dv.add(f"{letter}{HEADER_ROW + 1}:{letter}{last_row}")
+    dv.add(f"{letter}{first_row}:{letter}{last_row}")
     ws.add_data_validation(dv)
+
+
+def _answer_lists(ws, lists_ws, col: int, rows: list[dict], lists_col: dict) -> None:
+    """One drop-down per question row: the labels of that question's options."""
+    opts = load_options()
+    labels = opts.groupby(["indicator", "question"], sort=False)["label_id"].agg(list)
+    for r, row in enumerate(rows, start=HEADER_ROW + 1):
+        key = f"jawaban {row['indicator']}.{row['question']}"
+        _validation(ws, lists_ws, col, labels[(row["indicator"], row["question"])], key, r,
+                    lists_col, first_row=r)
+
+
+def _lock(ws, cols: list[Column], headers: list[str], locked: tuple[str, ...],
+          last_row: int) -> None:
+    """Protect the sheet (no password) with only the ``locked`` helper columns read-only."""
+    if not locked:
+        return
+    free = Protection(locked=False)
+    for c, h in enumerate(headers, start=1):
+        if h in locked:
+            continue
+        for r in range(HEADER_ROW + 1, last_row + 1):
+            ws.cell(r, c).protection = free
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False  # widths may still change
+    ws.protection.autoFilter = False
 
 
 def _number_validation(ws, col: int, last_row: int, whole: bool, lo: float, hi: float | None,
@@ -181,15 +278,22 @@ def _number_validation(ws, col: int, last_row: int, whole: bool, lo: float, hi: 
 
 def _instructions(wb, dataset: str, year: int, city: dict | None, cols: list[Column],
                   headers: list[str]) -> None:
-    spec = load_specs().datasets[dataset]
+    spec = load_specs().datasets[template_dataset(dataset)]
     ws = wb.create_sheet("Petunjuk")
-    lines = [(f"PETUNJUK PENGISIAN: {spec.title_id.upper()} - TAHUN {year}", True),
+    title = TITLES.get(dataset, spec.title_id)
+    lines = [(f"PETUNJUK PENGISIAN: {title.upper()} - TAHUN {year}", True),
              (f"Kota/Kabupaten: {city['city'] if city else '-'}", False), ("", False),
              ("Langkah:", True)]
     lines += [(f"{k}. {s}", False) for k, s in enumerate(COMMON_STEPS, start=1)]
     lines += [("", False), ("Kolom pada lembar 'Data':", True)]
-    lines += [(f"- {h}: {c.note}" + (" (wajib)" if c.field and spec.fields[c.field].required
-                                     else ""), False) for c, h in zip(cols, headers, strict=True)]
+    given = {c.field for c in cols if c.field}
+
+    def required(name: str) -> bool:  # required_unless: required where none of those is a column
+        f = spec.fields[name]
+        return f.required or bool(f.required_unless and not given & set(f.required_unless))
+
+    lines += [(f"- {h}: {c.note}" + (" (wajib)" if c.field and required(c.field) else ""),
+               False) for c, h in zip(cols, headers, strict=True)]
     if dataset == "statistics":
         cat = load_catalog().set_index("indicator")
         lines += [("", False), ("Kode ukuran (kolom Ukuran):", True)]
@@ -206,6 +310,37 @@ def _instructions(wb, dataset: str, year: int, city: dict | None, cols: list[Col
                                 "resmi):", True)]
         lines += [(f"- Indikator {r.indicator}: {r.max_points:g}", False)
                   for r in load_catalog().itertuples()]
+    if dataset == "self_assessment_questions":
+        lines += [("", False), ("Jawaban per pertanyaan:", True)]
+        lines += [(t, False) for t in (
+            "- Satu baris per pertanyaan (sudah terisi). Pilih jawaban dari daftar di kolom "
+            "Jawaban; kosongkan bila belum dijawab (dihitung 0 poin dan belum lengkap).",
+            "- Nilai indikator = jumlah nilai jawaban pertanyaannya. Kolom Nilai boleh kosong; "
+            "bila diisi, harus sama dengan nilai jawaban (lihat daftar di bawah).",
+            "- Jangan mengisi indikator yang sama juga di template nilai per indikator untuk "
+            "tahun yang sama.",
+            "- Bunyi pertanyaan dan nilai jawaban: kla_analysis/data/questions.yaml. Hanya "
+            "jumlah pertanyaan Kelembagaan dan pertanyaan pertama indikator 1 bersumber; bunyi "
+            "lainnya dan semua nilai adalah asumsi paket ini, bukan angka resmi.")]
+        lines += [("", False), ("Nilai jawaban per pertanyaan (asumsi):", True)]
+        opts = load_options()
+        for (ind, q), grp in opts.groupby(["indicator", "question"], sort=False):
+            lines.append((f"- {ind}.{q}: " + "; ".join(
+                f"{o.label_id} = {o.points:g}" for o in grp.itertuples()), False))
+    if dataset == "area_declarations":
+        lines += [("", False), ("Cara menghitung indikator 25 dan 26:", True)]
+        lines += [(t, False) for t in (
+            "- Satu baris per wilayah dan tahun. Baris dengan Kelurahan kosong adalah kecamatan "
+            "itu sendiri (Kecamatan Layak Anak, indikator 25); baris dengan Kelurahan adalah "
+            "Desa/Kelurahan Layak Anak (indikator 26).",
+            "- Persentase = wilayah yang ditetapkan ('ya') / seluruh wilayah di daftar "
+            "kecamatan dan kelurahan (raw/gazetteer/) x 100. Wilayah yang tidak dicantumkan "
+            "dihitung belum ditetapkan; bila pada suatu tahun tidak ada satu pun baris "
+            "kecamatan (atau kelurahan), persentasenya tidak dihitung (tidak ada data).",
+            "- Wilayah yang ditetapkan wajib memiliki Nomor SK. Tanggal SK tidak boleh setelah "
+            "tahun baris tersebut.",
+            "- Jangan mengisi angka yang sama lagi di file statistik OPD: persentase ini "
+            "dihitung dari lembar ini.")]
     for r, (text, bold) in enumerate(lines, start=1):
         ws.cell(r, 1, text).font = Font(bold=bold)
     ws.column_dimensions["A"].width = 120
@@ -213,18 +348,20 @@ def _instructions(wb, dataset: str, year: int, city: dict | None, cols: list[Col
 
 def write_template(dataset: str, year: int, out_dir: Path, city: dict | None,
                    gaz: pd.DataFrame) -> Path:
-    """Write the template of one dataset; returns its path."""
-    spec = load_specs().datasets[dataset]
+    """Write the template of one dataset (``FILES``); returns its path."""
+    spec = load_specs().datasets[template_dataset(dataset)]
     cols = LAYOUT[dataset]
     headers = [spec.fields[c.field].header if c.field else c.header for c in cols]
     lists = _lists(dataset, city, gaz)
-    rows = _rows(dataset, year, city)
+    rows = (_area_rows(year, city, gaz) if dataset == "area_declarations"
+            else _rows(dataset, year, city))
     last = HEADER_ROW + max(len(rows), BLANK_ROWS)
 
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Data"
-    ws.cell(1, 1, f"{spec.title_id.upper()} - TAHUN {year}").font = Font(bold=True, size=13)
+    title = TITLES.get(dataset, spec.title_id)
+    ws.cell(1, 1, f"{title.upper()} - TAHUN {year}").font = Font(bold=True, size=13)
     ws.cell(2, 1, "Isi mulai baris 4; jangan ubah judul kolom. Petunjuk: lembar 'Petunjuk'.")
     fill = PatternFill("solid", fgColor="DDEBF7")
     for c, (col, h) in enumerate(zip(cols, headers, strict=True), start=1):
@@ -250,7 +387,11 @@ def write_template(dataset: str, year: int, out_dir: Path, city: dict | None,
                "item": "item", "measure": "measure", "city": "city"}.get(f.type)
         if f.name in ("status", "unit", "predicate"):
             key = f.name
-        if key and lists.get(key) and not (f.type == "city_name"):
+        if f.name in ("declared", "patbm"):
+            key = "ya_tidak"
+        if f.name == "answer":
+            _answer_lists(ws, lists_ws, c, rows, lists_col)
+        elif key and lists.get(key) and not (f.type == "city_name"):
             _validation(ws, lists_ws, c, lists[key], key, last, lists_col)
         elif f.type == "year":
             specs = load_specs()
@@ -263,6 +404,7 @@ def write_template(dataset: str, year: int, out_dir: Path, city: dict | None,
                                f"Nilai antara 0 dan {catalog_max:g}.")
         elif f.type == "number":
             _number_validation(ws, c, last, False, f.min or 0, f.max, "Angka 0 atau lebih.")
+    _lock(ws, cols, headers, LOCKED.get(dataset, ()), HEADER_ROW + len(rows))
     _instructions(wb, dataset, year, city, cols, headers)
     wb.move_sheet("Petunjuk", offset=-1)
     wb.active = wb.sheetnames.index("Data")

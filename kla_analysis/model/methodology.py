@@ -20,9 +20,10 @@ COLUMNS = ["section", "rule", "value", "assumption", "rationale"]
 def methodology_table(settings: Settings, lang: str = "id") -> pd.DataFrame:
     """Every rule of the estimate and planner: ``section, rule, value, assumption, rationale``.
 
-    ``section`` is ``estimate``, ``sensitivity`` or ``plan``; ``rationale`` is in ``lang``
-    (``id`` or ``en``). The rules, grid and actions are those of ``settings`` (the files the
-    run was given). The report prints this table as its methodology appendix.
+    ``section`` is ``weights`` (the active weight set, ``weights_methodology``), ``estimate``,
+    ``sensitivity`` or ``plan``; ``rationale`` is in ``lang`` (``id`` or ``en``). The weight
+    set, rules, grid and actions are those of ``settings`` (the files the run was given).
+    The report prints this table as its methodology appendix.
     """
     key = "rationale_id" if lang == "id" else "rationale"
     doc = settings.rules_document
@@ -34,9 +35,68 @@ def methodology_table(settings: Settings, lang: str = "id") -> pd.DataFrame:
               "assumption": bool(sens.get("assumption", True)),
               "rationale": sens.get(key) or sens.get("rationale", "")}
              for k, v in settings.grid.items()]
-    out = pd.concat([pd.DataFrame(rows), actions_methodology(settings.actions, lang)],
-                    ignore_index=True)
+    out = pd.concat([weights_methodology(settings, lang), pd.DataFrame(rows),
+                     actions_methodology(settings.actions, lang)], ignore_index=True)
     return out[COLUMNS]
+
+
+#: How a weight set's ``status`` reads, (id, en).
+WEIGHT_STATUS = {"probable": ("kemungkinan, tidak resmi", "probable, unofficial"),
+                 "assumption": ("asumsi", "assumption")}
+
+
+def _numbers(values) -> str:
+    """Indicator numbers with runs shortened: ``[4, 5, 6, 9]`` -> ``4-6, 9``."""
+    nums, runs = sorted({int(v) for v in values}), []
+    for n in nums:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def weights_methodology(settings: Settings, lang: str = "id") -> pd.DataFrame:
+    """The active weight set as rows ``section='weights'``: ``weights.set`` (its name, label,
+    status, provenance and source) and ``weights.assumed_maxima`` (how many indicators'
+    maxima the set does not give, and which).
+
+    No KemenPPPA regulation publishes the points, so ``assumption`` is True for every set
+    but one whose status is ``official``; the rationale says whether the set is probable
+    (unofficial) or an assumption.
+    """
+    en = lang != "id"
+    info, cat = settings.weight_set, settings.catalog
+    status = str(info.get("status", ""))
+    status_text = WEIGHT_STATUS.get(status, (status, status))[en]
+    label = info.get("label_en" if en else "label_id", "")
+    source = str(info.get("source") or "").strip()
+    if status_text and status_text.casefold() not in label.casefold():
+        label = f"{label} ({status_text})"
+    why = f"{label}. {info.get('provenance_en' if en else 'provenance_id', '')}"
+    if source:
+        why += (" Source: " if en else " Sumber: ") + source
+    assumed = cat.loc[cat["max_points_assumed"].astype(bool), "indicator"]
+    n, total = len(assumed), len(cat)
+    if n:
+        which = (f"Maxima of indicators {_numbers(assumed)} are not given by the set's source "
+                 "(assumption)." if en else
+                 f"Maksimum indikator {_numbers(assumed)} tidak diberikan sumber set bobot "
+                 "ini (asumsi).")
+    else:
+        which = ("Every indicator's maximum comes from the set's source." if en else
+                 "Maksimum setiap indikator berasal dari sumber set bobot ini.")
+    claims = str(info.get("claims_scale") or "")
+    if claims and claims != info.get("weight_set"):
+        which += (f" Self-assessment claims are written on the {claims} scale and read as a "
+                  "share of their maximum there." if en else
+                  f" Klaim penilaian mandiri ditulis pada skala {claims} dan dibaca sebagai "
+                  "bagian dari maksimumnya di skala itu.")
+    return pd.DataFrame([
+        {"section": "weights", "rule": "weights.set", "value": str(info.get("weight_set", "")),
+         "assumption": status != "official", "rationale": why.strip()},
+        {"section": "weights", "rule": "weights.assumed_maxima", "value": f"{n}/{total}",
+         "assumption": n > 0, "rationale": which}], columns=COLUMNS)
 
 
 def actions_methodology(doc: Mapping, lang: str = "id") -> pd.DataFrame:

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..catalog import load_bands, load_catalog, load_clusters, load_evidence_requirements
+from ..catalog import (
+    load_bands,
+    load_catalog,
+    load_clusters,
+    load_evidence_requirements,
+    weight_set_info,
+)
 from .actions import load_actions
 from .rules import Rules, load_rules, rules_document, sensitivity_grid
 
@@ -40,6 +46,9 @@ class Settings:
     rules_document: Mapping
     #: The planner's actions document (``actions.load_actions``).
     actions: Mapping
+    #: The active weight set: name, status (probable / assumption), labels, source,
+    #: provenance and the claims scale (``catalog.weight_set_info``).
+    weight_set: Mapping
 
     def with_rules(self, **changes: object) -> Settings:
         """The same settings with some rule values replaced (e.g. one sensitivity setting)."""
@@ -48,15 +57,22 @@ class Settings:
 
 def load_settings(rules_file: str | Path | None = None, actions_file: str | Path | None = None,
                   weights: str | Path | pd.DataFrame | None = None,
-                  band_set: str | None = None) -> Settings:
+                  band_set: str | None = None,
+                  claims: str | Path | pd.DataFrame | None = None) -> Settings:
     """Read and check every configuration file the model uses (packaged ones by default).
+
+    ``weights``: a packaged weight set's name (``probable_2023``, ``equal``), a CSV path or
+    a DataFrame (``catalog.load_weight_set``); ``claims``: the set the self-assessment
+    points are written in (the data folder's, ``catalog.folder_weights``; default: the same
+    as ``weights``).
 
     Raises ``KlaError`` naming the file and every problem in it.
     """
-    catalog = load_catalog(weights)
+    catalog = load_catalog(weights, claims)
     requirements = load_evidence_requirements()
     return Settings(
         catalog=catalog, clusters=load_clusters(), requirements=requirements,
         bands=load_bands(band_set), rules=load_rules(rules_file),
         grid=sensitivity_grid(rules_file), rules_document=rules_document(rules_file),
-        actions=load_actions(actions_file, catalog, requirements))
+        actions=load_actions(actions_file, catalog, requirements),
+        weight_set=weight_set_info(catalog))

@@ -28,7 +28,7 @@ _EXPORTS = {
         ["Report", "load_report", "headline", "index_headline", "cluster_table",
          "indicator_table", "evidence_gaps", "trend_table", "kelurahan_views", "peers_table",
          "plan_result", "calibration_table", "methodology_table", "sources_table",
-         "quality_notes"], "sections"),
+         "quality_notes", "trend_cluster_table", "weight_set_summary"], "sections"),
     **dict.fromkeys(["SECTIONS", "show_title", "show_section", "show_footer", "full_html"],
                     "html"),
 }

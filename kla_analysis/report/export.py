@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -73,11 +74,15 @@ NOTES = {
 DISCLAIMER = {
     "id": ("Ini estimasi berbasis asumsi, bukan hasil evaluasi resmi KemenPPPA. Poin, bobot "
            "dan upaya per tindakan adalah asumsi yang dapat diubah Gugus Tugas "
-           "(kla_analysis/data/scoring_rules.yaml dan actions.yaml)."),
+           "(kla_analysis/data/scoring_rules.yaml, actions.yaml dan weight_sets.yaml)."),
     "en": ("This is an assumption-based estimate, not an official KemenPPPA result. Points, "
            "weights and efforts per action are assumptions the Gugus Tugas can edit "
-           "(kla_analysis/data/scoring_rules.yaml and actions.yaml)."),
+           "(kla_analysis/data/scoring_rules.yaml, actions.yaml and weight_sets.yaml)."),
 }
+#: The notes row naming the weight set the points were counted with.
+WEIGHTS_LABEL = {"id": "Bobot poin", "en": "Weight set"}
+WEIGHTS_STATUS = {"id": {"probable": "kemungkinan, tidak resmi", "assumption": "asumsi"},
+                  "en": {"probable": "probable, unofficial", "assumption": "assumption"}}
 UNREACHABLE = {
     "id": "Target {target} tidak tercapai dengan tindakan yang tersedia; rencana ini menuju {best}.",
     "en": "Target {target} cannot be reached with the available actions; this plan aims at {best}.",
@@ -162,11 +167,31 @@ def todo_tables(plan: dict, lang: str = "id") -> dict[str, pd.DataFrame]:
     return out
 
 
-def notes_table(plan: dict, lang: str = "id") -> pd.DataFrame:
-    """The notes sheet: the plan's headline numbers and the assumption disclaimer."""
+def weights_text(weight_set: Mapping, lang: str = "id") -> str:
+    """``Bobot 2023 (kemungkinan, tidak resmi) [probable_2023], sumber: https://...``: the
+    weight set (``Settings.weight_set``) named as the report's methodology names it."""
+    label = str(weight_set.get(f"label_{lang}") or weight_set.get("weight_set") or "")
+    status = WEIGHTS_STATUS[lang].get(str(weight_set.get("status", "")),
+                                      str(weight_set.get("status", "")))
+    if status and status.casefold() not in label.casefold():
+        label = f"{label} ({status})"
+    name = str(weight_set.get("weight_set") or "")
+    text = f"{label} [{name}]" if name and name != label else label
+    source = str(weight_set.get("source") or "").strip()
+    return f"{text}, {'sumber' if lang == 'id' else 'source'}: {source}" if source else text
+
+
+def notes_table(plan: dict, lang: str = "id",
+                weight_set: Mapping | None = None) -> pd.DataFrame:
+    """The notes sheet: the plan's headline numbers, the weight set (``weight_set``, i.e.
+    ``Settings.weight_set``; else ``plan["weight_set"]`` when the plan carries one) and the
+    assumption disclaimer."""
     s = plan["summary"]
     rows = [(label, round(v, 2) if isinstance(v := s.get(key), float) else v)
             for label, key in NOTES[lang]]
+    weight_set = weight_set if weight_set is not None else plan.get("weight_set")
+    if weight_set:
+        rows.append((WEIGHTS_LABEL[lang], weights_text(weight_set, lang)))
     if not s.get("reachable", True):
         rows.append(("", UNREACHABLE[lang].format(target=s["target_predicate"],
                                                   best=s.get("best_reachable_predicate"))))
@@ -188,11 +213,13 @@ def _cell(value: object) -> object:
     return text
 
 
-def write_todo_workbook(plan: dict, path: str | Path, lang: str = "id") -> Path:
+def write_todo_workbook(plan: dict, path: str | Path, lang: str = "id",
+                        weight_set: Mapping | None = None) -> Path:
     """Write the to-do workbook (``.xlsx``) atomically: one sheet per OPD, then a notes sheet.
 
     Returns the path. Every text cell is passed through ``neutralise``. The entry point of
-    the workbook, so ``lang`` is checked here (``params.check_lang``).
+    the workbook, so ``lang`` is checked here (``params.check_lang``). ``weight_set``
+    (``Settings.weight_set``) is named on the notes sheet (``notes_table``).
     """
     lang = check_lang(lang)
     tables = todo_tables(plan, lang)
@@ -212,7 +239,7 @@ def write_todo_workbook(plan: dict, path: str | Path, lang: str = "id") -> Path:
                                            if v is not None])
             ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
     notes = wb.create_sheet(NOTES_SHEET[lang])
-    for rec in notes_table(plan, lang).itertuples(index=False):
+    for rec in notes_table(plan, lang, weight_set).itertuples(index=False):
         notes.append([_cell(v) for v in rec])
     notes.column_dimensions["A"].width = 30
     notes.column_dimensions["B"].width = 100

@@ -205,6 +205,29 @@ def bands_html(rep: sections.Report) -> Markup:
 
 # --- 3. clusters ---------------------------------------------------------------------------
 
+def questions_text(answered: object, total: object) -> str:
+    """The evaluation application's completeness mark ``[answered/total]`` ("–" without a
+    total; "[–/total]" when only the total is known)."""
+    if is_missing(total):
+        return "–"
+    done = "–" if is_missing(answered) else f"{int(answered)}"
+    return f"[{done}/{int(total)}]"
+
+
+def _has_questions(df: pd.DataFrame) -> bool:
+    return "questions_total" in df and bool(df["questions_total"].notna().any())
+
+
+def _block_name(label: str, name: str) -> str:
+    """What a block's short label leaves out: the name after its colon (``Klaster I:
+    ...``, ``Cluster I: ...``), or the whole name when the label is a short form of it (""
+    when the label is the name)."""
+    _, _, rest = str(name).partition(":")
+    if rest.strip():
+        return rest.strip()
+    return "" if str(name).strip() == label else str(name).strip()
+
+
 def clusters_html(rep: sections.Report) -> Markup:
     lang = rep.lang
     cl = sections.cluster_table(rep)
@@ -212,6 +235,10 @@ def clusters_html(rep: sections.Report) -> Markup:
     total = pd.DataFrame([{"label": t("label.total", lang), "claimed": cl["claimed"].sum(),
                            "backed": cl["backed"].sum(), "lost": cl["lost"].sum(),
                            "max_points": cl["max_points"].sum()}])
+    questions = _has_questions(cl)
+    if questions:
+        total = total.assign(questions_answered=cl["questions_answered"].sum(),
+                             questions_total=cl["questions_total"].sum())
     rows = pd.concat([cl, total], ignore_index=True)
     table = pd.DataFrame({
         t("label.cluster", lang): rows["label"],
@@ -219,13 +246,30 @@ def clusters_html(rep: sections.Report) -> Markup:
         t("label.backed_short", lang): [fmt_estimate(v, lang) for v in rows["backed"]],
         t("label.lost", lang): [fmt_estimate(v, lang) for v in rows["lost"]],
         t("label.maximum", lang): [fmt_points(v, lang) for v in rows["max_points"]]})
-    names = Markup("; ").join(Markup("<b>{}</b>: {}").format(
-        label, name.split(":", 1)[-1].strip()) for label, name in
-        zip(cl["label"], cl["name"], strict=True) if ":" in name)
-    return _join([_heading(rep, "clusters"), _p(t("clusters.intro", lang)), fig.to_html(),
-                  html_table(table, numeric=list(table.columns[1:]), table_class="compact",
-                             row_classes=[None] * len(cl) + ["total"]),
-                  Markup('<p class="muted">{}</p>').format(names)])
+    if questions:
+        table[t("label.questions", lang)] = [
+            questions_text(a, n) for a, n in zip(rows["questions_answered"],
+                                                  rows["questions_total"], strict=True)]
+    names = Markup("; ").join(Markup("<b>{}</b>: {}").format(label, rest) for label, rest in
+                              ((lab, _block_name(lab, name)) for lab, name in
+                               zip(cl["label"], cl["name"], strict=True)) if rest)
+    weights = rep.settings.weight_set.get(f"label_{lang}", "")
+    intro = t("clusters.intro", lang, n=len(cl), total=fmt_points(cl["max_points"].sum(), lang),
+              weights=weights)
+    parts = [_heading(rep, "clusters"), _p(intro), fig.to_html(),
+             html_table(table, numeric=list(table.columns[1:]), table_class="compact",
+                        row_classes=[None] * len(cl) + ["total"]),
+             Markup('<p class="muted">{}</p>').format(names)]
+    if questions:
+        parts.append(_p(t("clusters.questions", lang), "muted"))
+    return _join(parts)
+
+
+def cluster_codes(rep: sections.Report) -> str:
+    """``KLB = Kelembagaan, KD = Kecamatan/desa``: the block codes of the indicator table
+    whose short label does not end in the code (``Klaster I`` needs no legend)."""
+    return ", ".join(f"{code} = {label}" for code, label in sections.cluster_labels(rep).items()
+                     if label.split()[-1:] != [code])
 
 
 # --- 4. indicators -------------------------------------------------------------------------
@@ -237,21 +281,35 @@ def indicators_html(rep: sections.Report) -> Markup:
     stat = [Markup("{} / {}").format(fmt_value(v, u, lang), fmt_value(tg, u, lang))
             if not is_missing(v) else (t("label.no_data", lang) if isinstance(u, str) else "")
             for v, u, tg in zip(ind["statistic_value"], ind["unit"], ind["target"], strict=True)]
+    points = {
+        t("label.claimed", lang): [fmt_points(v, lang) for v in ind["claimed"]],
+        t("label.backed_short", lang): [fmt_estimate(v, lang) for v in ind["backed"]],
+        t("label.lost", lang): [fmt_estimate(v, lang) for v in ind["lost"]],
+        t("label.maximum", lang): [fmt_points(v, lang) for v in ind["max_points"]]}
+    questions = _has_questions(ind)
     table = pd.DataFrame({
         "No": ind["indicator"].astype(str),
         t("label.indicator", lang): ind["name"],
         t("label.status", lang): markup_column(badge(labels.get(s, s), s)
                                                for s in ind["status"]),
-        t("label.claimed", lang): [fmt_points(v, lang) for v in ind["claimed"]],
-        t("label.backed_short", lang): [fmt_estimate(v, lang) for v in ind["backed"]],
-        t("label.lost", lang): [fmt_estimate(v, lang) for v in ind["lost"]],
-        t("label.maximum", lang): [fmt_points(v, lang) for v in ind["max_points"]],
+        **({t("label.questions", lang): [
+            questions_text(a, n) for a, n in zip(ind["questions_answered"],
+                                                  ind["questions_total"], strict=True)]}
+           if questions else {}),
+        **points,
         t("label.cluster", lang): ind["cluster"],
         f"{t('label.statistic', lang)} / {t('label.target', lang)}": markup_column(stat)})
     classes = {t("label.indicator", lang): ["wide"] * len(ind)}
-    return _join([_heading(rep, "indicators"), _p(t("indicators.intro", lang)),
-                  _p(t("status.legend", lang), "muted"),
-                  html_table(table, numeric=["No", *list(table.columns[3:7])],
+    notes = [_p(t("status.legend", lang), "muted")]
+    codes = cluster_codes(rep)
+    if codes:
+        notes.append(_p(t("indicators.codes", lang, codes=codes), "muted"))
+    if questions:
+        notes.append(_p(t("indicators.questions", lang), "muted"))
+    intro = t("indicators.intro", lang, n=len(ind), k=ind["cluster"].nunique())
+    return _join([_heading(rep, "indicators"), _p(intro), *notes,
+                  html_table(table, numeric=["No", *points, *([t("label.questions", lang)]
+                                                              if questions else [])],
                              cell_classes=classes)])
 
 
@@ -310,7 +368,32 @@ def trend_html(rep: sections.Report) -> Markup:
             else f"{p} ({official_status_text(s, lang)})"
             for p, s in zip(tr["official_predicate"], tr["official_status"], strict=True)]})
     parts.append(html_table(table, numeric=list(table.columns[:4]), table_class="compact"))
+    parts.append(trend_clusters_html(rep))
     return _join(parts)
+
+
+def trend_clusters_html(rep: sections.Report) -> Markup:
+    """Per block per year (``sections.trend_cluster_table``): the estimate with the claim
+    below it, folded under the trend table (nothing with fewer than two years)."""
+    lang = rep.lang
+    tc = sections.trend_cluster_table(rep)
+    if tc["year"].nunique() < 2:
+        return _EMPTY
+    # two lines per cell (estimate, the claim below it): narrow enough for a phone
+    order = list(dict.fromkeys(tc["cluster"]))
+    labels = dict(zip(tc["cluster"], tc["label"], strict=False))
+    by = {(int(r.year), r.cluster): Markup("{}<br><small>{}</small>").format(
+        fmt_estimate(r.backed, lang), fmt_points(r.claimed, lang)) for r in tc.itertuples()}
+    years = sorted(tc["year"].astype(int).unique())
+    latest = tc[tc["year"] == years[-1]].set_index("cluster")["max_points"]
+    table = pd.DataFrame({t("label.cluster", lang): [labels[c] for c in order],
+                          **{str(y): markup_column(by.get((y, c), "–") for c in order)
+                             for y in years},
+                          t("label.maximum", lang): [fmt_points(latest.get(c), lang)
+                                                     for c in order]})
+    return Markup("<details><summary>{}</summary>{}</details>").format(
+        t("trend.clusters", lang),
+        html_table(table, numeric=list(table.columns[1:]), table_class="compact"))
 
 
 # --- 7. kelurahan --------------------------------------------------------------------------
@@ -458,7 +541,7 @@ def methodology_html(rep: sections.Report) -> Markup:
               Markup("<h3>{}</h3>").format(t("assumptions.heading", lang))]
     assumed = rep.catalog[rep.catalog["cluster_assumed"]]["indicator"]
     source = rep.bands.attrs.get("source", "")
-    items = [t("assumptions.weights", lang), t("assumptions.targets", lang),
+    items = [weights_html(rep), t("assumptions.targets", lang),
              Markup("{} {}").format(t("assumptions.bands", lang),
                                     link(source, _domain(source)))]
     if len(assumed):
@@ -502,6 +585,46 @@ def methodology_html(rep: sections.Report) -> Markup:
         Markup("<dt>{}</dt><dd>{}</dd>").format(a, b) for a, b in
         zip(g["term"], g["meaning"], strict=True))))
     return _join(parts)
+
+
+def weights_html(rep: sections.Report) -> Markup:
+    """The weight set item of the assumptions: label, status, provenance, source link, and
+    which indicators' maxima are assumed (``sections.weight_set_summary``)."""
+    lang = rep.lang
+    w = sections.weight_set_summary(rep)
+    key = f"weights.status.{w['status']}"
+    status = t(key, lang) if key in _keys() else w["status"]
+    label = w["label"] if not status or status.casefold() in w["label"].casefold() \
+        else f"{w['label']} ({status})"
+    parts = [Markup("{}").format(t("assumptions.weights", lang, label=label,
+                                     provenance=w["provenance"]))]
+    if str(w["source"]).strip():
+        parts.append(Markup(" {} {}").format(t("assumptions.weights_source", lang),
+                                             link(w["source"], _domain(w["source"]))))
+    if w["n_assumed"]:
+        blocks = ", ".join(t("assumptions.weights_block", lang, block=label,
+                             indicators=_numbers(nums)) for label, nums in w["assumed_blocks"])
+        parts.append(Markup(" {}").format(t("assumptions.weights_assumed", lang,
+                                            n=w["n_assumed"], total=w["n_indicators"],
+                                            blocks=blocks)))
+    else:
+        parts.append(Markup(" {}").format(t("assumptions.weights_none_assumed", lang,
+                                            total=w["n_indicators"])))
+    if w["claims_scale"] and w["claims_scale"] != w["weight_set"]:
+        parts.append(Markup(" {}").format(t("assumptions.weights_claims", lang,
+                                            claims=w["claims_scale"])))
+    return _join(parts)
+
+
+def _numbers(values) -> str:
+    """``[4, 5, 6, 9]`` -> ``4–6, 9``."""
+    nums, runs = sorted({int(v) for v in values}), []
+    for n in nums:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in runs)
 
 
 def footer_html(rep: sections.Report) -> Markup:

@@ -20,6 +20,7 @@ import base64
 import functools
 import io
 import math
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,6 +54,7 @@ FONT = 10
 PX = 96          # CSS px per inch: the size an image is laid out at
 PT = PX / 72     # CSS px per point (SVG charts use the PNG charts' point sizes)
 KELURAHAN_ROW_IN = 0.24
+CLUSTER_LABEL_CHARS = 16  # klaster labels wrap beyond this (~1.3 in at FONT on a 4 in chart)
 
 
 def plain_text(fn):
@@ -250,7 +252,9 @@ def clusters_figure(clusters: pd.DataFrame, lang: str = "id") -> ReportFigure:
     for yi, v in zip(y, clusters["backed"], strict=True):
         ax.text((0 if pd.isna(v) else v) + 2, yi - 0.18, fmt_estimate(v, lang), va="center",
                 fontsize=FONT - 1.5)
-    ax.set_yticks(y, list(clusters["label"]))
+    # a long block name (no short label) wraps instead of squeezing the bars off a phone
+    ax.set_yticks(y, [textwrap.fill(str(label), CLUSTER_LABEL_CHARS)
+                      for label in clusters["label"]])
     ax.set_xlabel(t("chart.points_axis", lang), fontsize=FONT)
     ax.set_xlim(0, float(clusters["max_points"].max()) * 1.12)
     fig.legend(fontsize=FONT - 1, loc="outside lower center", ncol=2, frameon=False)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ..catalog import folder_weights
 from ..config import ProjectPaths, project_paths
 from ..errors import KlaError
 from ..model import calibration, estimate, methodology, plan
@@ -27,7 +28,7 @@ from ..model.settings import Settings, load_settings
 from ..params import check_lang, parse_year
 from ..tables import load_processed
 from ..yamlfile import loads
-from .i18n import measure_label, t
+from .i18n import keys, measure_label, t
 
 
 @dataclass
@@ -87,7 +88,8 @@ def load_report(year: object, city: str | None = "", data_dir: str | Path | None
     paths = project_paths(data_dir or None)
     tables = load_processed(paths)
     city = estimate.require_self_assessment(tables, year, None if _blank(city) else city)
-    settings = settings if settings is not None else load_settings()
+    settings = settings if settings is not None else load_settings(
+        weights=folder_weights(paths.raw))  # the data folder's weight set (city.yaml)
     inputs = estimate.indicator_inputs(tables, year, city, settings=settings)  # computed once
     score = calibration.score_year(tables, year, city, None if _blank(target) else target,
                                    settings=settings, inputs=inputs)
@@ -178,14 +180,86 @@ def index_headline(rep: Report) -> dict:
 
 # --- 3. clusters ---------------------------------------------------------------------------
 
+def cluster_label(code: str, name: str, lang: str) -> str:
+    """Short label of a block for charts and tables: ``cluster_short.<code>`` of the report
+    strings when there is one (``Kecamatan/desa`` for the long KD name), else the part of
+    the name before its colon (``Klaster I``)."""
+    key = f"cluster_short.{code}"
+    return t(key, lang) if key in keys() else str(name).split(":")[0].strip()
+
+
+def cluster_labels(rep: Report) -> dict[str, str]:
+    """Block code -> short label (``cluster_label``), in report order."""
+    cl = rep.settings.clusters
+    return {c: cluster_label(c, n, rep.lang) for c, n in zip(cl["cluster"], rep.name(cl),
+                                                               strict=True)}
+
+
+def _questions(rep: Report) -> pd.DataFrame | None:
+    """``questions_answered, questions_total`` per indicator (index) of the year's
+    self-assessment when it was read from question-level answers; None when the table has
+    no such columns or they are blank for the year (indicator-level files)."""
+    sa = estimate.city_rows(estimate.get_table(rep.tables, "self_assessment"), rep.city,
+                            year=rep.year)
+    if "questions_total" not in sa or sa.empty:
+        return None
+    total = pd.to_numeric(sa["questions_total"], errors="coerce")
+    if total.notna().sum() == 0:
+        return None
+    answered = pd.to_numeric(sa["questions_answered"], errors="coerce") \
+        if "questions_answered" in sa else pd.Series(math.nan, index=sa.index)
+    q = pd.DataFrame({"indicator": pd.to_numeric(sa["indicator"], errors="coerce"),
+                      "questions_answered": answered, "questions_total": total})
+    q = q.dropna(subset=["indicator"]).astype({"indicator": int})
+    return q.groupby("indicator").sum(min_count=1)
+
+
+def _with_questions(out: pd.DataFrame, q: pd.DataFrame | None, by: pd.Series) -> pd.DataFrame:
+    if q is None:
+        return out
+    for col in ("questions_answered", "questions_total"):
+        out[col] = by.map(q[col]).round().astype("Int64").to_numpy()
+    return out
+
+
 def cluster_table(rep: Report) -> pd.DataFrame:
-    """Per cluster: ``cluster, label, name, claimed, backed, lost, max_points``."""
+    """Per block (Kelembagaan, Klaster I-V, kecamatan/desa ...) in report order: ``cluster,
+    label, name, claimed, backed, lost, max_points``; ``label`` is the short label
+    (``cluster_label``). When the year's self-assessment holds question-level answers, also
+    ``questions_answered, questions_total`` (sums over the block's indicators)."""
     cl = estimate.estimate_clusters(rep.indicators, rep.catalog, rep.settings.clusters)
     names = rep.name(cl)
-    return pd.DataFrame({
-        "cluster": cl["cluster"], "label": names.str.split(":").str[0].str.strip(),
+    out = pd.DataFrame({
+        "cluster": cl["cluster"],
+        "label": [cluster_label(c, n, rep.lang) for c, n in zip(cl["cluster"], names,
+                                                                 strict=True)],
         "name": names, "claimed": cl["claimed_points"], "backed": cl["backed_points"],
         "lost": cl["points_lost"], "max_points": cl["max_points"]})
+    q = _questions(rep)
+    if q is not None:
+        per = rep.catalog[["indicator", "cluster"]].join(q, on="indicator").groupby("cluster")
+        q = pd.DataFrame({c: per[c].sum(min_count=1)
+                          for c in ("questions_answered", "questions_total")})
+    return _with_questions(out, q, out["cluster"])
+
+
+def weight_set_summary(rep: Report) -> dict:
+    """The active weight set as the methodology names it, in the report language:
+    ``weight_set`` (name), ``status`` (probable / assumption), ``label``, ``provenance``,
+    ``source`` (URL or path, may be blank), ``claims_scale``, ``n_indicators``, ``n_assumed``
+    (indicators whose maximum the set does not give) and ``assumed_blocks``: (block label,
+    indicator numbers) for each block with an assumed maximum, in report order."""
+    info = rep.settings.weight_set
+    cat = rep.catalog
+    assumed = cat[cat["max_points_assumed"].astype(bool)]
+    labels = cluster_labels(rep)
+    blocks = [(labels[c], [int(i) for i in assumed.loc[assumed["cluster"] == c, "indicator"]])
+              for c in labels if (assumed["cluster"] == c).any()]
+    return {"weight_set": info.get("weight_set", ""), "status": info.get("status", ""),
+            "label": info.get(f"label_{rep.lang}", ""),
+            "provenance": info.get(f"provenance_{rep.lang}", ""),
+            "source": info.get("source", ""), "claims_scale": info.get("claims_scale", ""),
+            "n_indicators": len(cat), "n_assumed": len(assumed), "assumed_blocks": blocks}
 
 
 # --- 4. indicators -------------------------------------------------------------------------
@@ -194,17 +268,21 @@ def indicator_table(rep: Report) -> pd.DataFrame:
     """All indicators: ``indicator, name, cluster, opd, status, claimed, backed, lost,
     max_points, completeness, statistic_value, unit, target, data_year``.
 
-    ``claimed`` is NaN where the self-assessment has no row (no data, not zero).
+    ``claimed`` is NaN where the self-assessment has no row (no data, not zero). When the
+    year's self-assessment holds question-level answers, also ``questions_answered,
+    questions_total`` (the application's ``[answered/total]``; missing where the indicator
+    has no row).
     """
     ind = rep.indicators
-    return pd.DataFrame({
+    return _with_questions(pd.DataFrame({
         "indicator": ind["indicator"], "name": rep.name(ind), "cluster": ind["cluster"],
         "opd": ind["opd"], "status": ind["status"], "claimed": ind["claimed_points"],
         "backed": ind["backed_points"].where(ind["claimed_points"].notna()),
         "lost": ind["points_lost"].where(ind["claimed_points"].notna()),
         "max_points": ind["max_points"], "completeness": ind["evidence_completeness"],
         "statistic_value": ind["statistic_value"], "unit": ind["unit"],
-        "target": ind["target"], "data_year": ind["data_year"]})
+        "target": ind["target"], "data_year": ind["data_year"]}), _questions(rep),
+        ind["indicator"])
 
 
 # --- 5. missing evidence by OPD -------------------------------------------------------------
@@ -270,6 +348,38 @@ def trend_table(rep: Report) -> pd.DataFrame:
     for c in ("claimed", "estimate", "low", "high"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     rep._cache["trend"] = out
+    return out
+
+
+def trend_cluster_table(rep: Report) -> pd.DataFrame:
+    """Every block in every year of ``trend_table`` that has a self-assessment: ``year,
+    cluster, label, claimed, backed, max_points`` (years ascending, blocks in report order).
+
+    ``backed`` is NaN in a year without a data dukung inventory (no estimate, as in the
+    trend); a year whose data cannot be scored is left out (``rep.problems``), as there.
+    """
+    if "trend_clusters" in rep._cache:
+        return rep._cache["trend_clusters"]
+    frames = []
+    for y in trend_table(rep).dropna(subset=["claimed"])["year"].astype(int):
+        s = rep.score if y == rep.year else other_year_score(rep, y)
+        if s is None:
+            continue
+        scored = rep.indicators if y == rep.year else estimate.score_inputs(
+            estimate.indicator_inputs(rep.tables, y, rep.city, settings=rep.settings),
+            rep.rules)
+        cl = estimate.estimate_clusters(scored, rep.catalog, rep.settings.clusters)
+        frames.append(pd.DataFrame({
+            "year": y, "cluster": cl["cluster"],
+            "label": [cluster_label(c, n, rep.lang) for c, n in
+                      zip(cl["cluster"], rep.name(cl), strict=True)],
+            "claimed": cl["claimed_points"].astype(float),
+            "backed": cl["backed_points"].astype(float)
+            if s["estimated_total"] is not None else math.nan,
+            "max_points": cl["max_points"].astype(float)}))
+    cols = ["year", "cluster", "label", "claimed", "backed", "max_points"]
+    out = pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+    rep._cache["trend_clusters"] = out
     return out
 
 

@@ -94,3 +94,29 @@ def plan_lines(res: dict) -> list[str]:
         lines.append(f"  [{r.opd}] ind {r.indicator}: {r.label_en}: {what}; effort "
                      f"{r.effort}, +{r.points_gained:.2f} points")
     return lines
+
+
+def catalog_lines(catalog: pd.DataFrame, clusters: pd.DataFrame, lang: str = "id") -> list[str]:
+    """What ``kla catalog`` prints: the active weight set and where it comes from, then
+    each block with its maximum and its indicators (number, maximum, name, OPD); ``*``
+    marks a maximum that is an assumption (not given by the set's source)."""
+    info = catalog.attrs
+    label = info.get(f"label_{lang}", info.get("weight_set", ""))
+    lines = [f"weight set: {info.get('weight_set', '')} -- {label}",
+             f"  {info.get(f'provenance_{lang}', '')}"]
+    if info.get("source"):
+        lines.append(f"  source: {info['source']}")
+    lines.append(f"  self-assessment points are read on the {info.get('claims_scale', '')} "
+                 "scale (the points the evaluation application shows)")
+    name = f"name_{lang}"
+    for c in clusters.itertuples():
+        rows = catalog[catalog["cluster"] == c.cluster]
+        lines.append("")
+        lines.append(f"{c.cluster:<4} {rows['max_points'].sum():>7.2f}  {getattr(c, name)}")
+        for r in rows.itertuples():
+            flag = "*" if r.max_points_assumed else " "
+            lines.append(f"  {r.indicator:>2}  {r.max_points:>7.2f}{flag} {getattr(r, name)}"
+                         f"  [{r.opd}]")
+    lines += ["", f"total {catalog['max_points'].sum():.2f}",
+              "* maximum points are an assumption (not given by the weight set's source)"]
+    return lines
