@@ -1018,10 +1018,12 @@ def _self_assessment(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFram
     over = level & (clean["points_claimed"] > maxp)
     hint = ("indicator " + clean["indicator"].astype("str") + " allows 0-"
             + maxp.map("{:g}".format, na_action="ignore").astype("str")
-            + " points (catalog maximum" + np.where(
+            + f" points (maximum of weight set {ctx.catalog.attrs.get('claims_scale', '')}"
+            + np.where(
                 clean["indicator"].map(cat["max_points_assumed"]).astype("boolean")
                 .fillna(False).to_numpy(bool),
-                ", an assumption)", ")"))
+                ", an assumption", "")
+            + "; a folder on other weights says so with weights: in raw/city.yaml)")
     ctx.add(raw.problems(over, "points_claimed", "out_of_range", pd.Series(hint, clean.index)))
     question = ctx.specs.datasets["self_assessment"].fields["question"]
     found = raw.problems(asked & ~numbered, "question", "missing_value", (

@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..atomic import atomic_path
-from ..catalog import load_bands, load_catalog, load_evidence_requirements
+from ..catalog import folder_weights, load_bands, load_catalog, load_evidence_requirements
 from ..config import ProjectPaths, package_file, project_paths
 from ..errors import InputProblems, KlaError
 from ..questions import load_options, load_questions
@@ -277,7 +277,7 @@ def _number_validation(ws, col: int, last_row: int, whole: bool, lo: float, hi: 
 
 
 def _instructions(wb, dataset: str, year: int, city: dict | None, cols: list[Column],
-                  headers: list[str]) -> None:
+                  headers: list[str], catalog: pd.DataFrame) -> None:
     spec = load_specs().datasets[template_dataset(dataset)]
     ws = wb.create_sheet("Petunjuk")
     title = TITLES.get(dataset, spec.title_id)
@@ -306,10 +306,12 @@ def _instructions(wb, dataset: str, year: int, city: dict | None, cols: list[Col
             lines.append((f"- {m}: {desc} ({'persen' if ms.unit == 'percent' else 'jumlah'}"
                           f"{ind}){head}", False))
     if dataset == "self_assessment":
-        lines += [("", False), ("Nilai maksimal per indikator (asumsi paket ini, bukan angka "
-                                "resmi):", True)]
-        lines += [(f"- Indikator {r.indicator}: {r.max_points:g}", False)
-                  for r in load_catalog().itertuples()]
+        info = catalog.attrs
+        status = "kemungkinan, tidak resmi" if info.get("status") == "probable" else "asumsi"
+        lines += [("", False), (f"Nilai maksimal per indikator ({info.get('label_id', '')}: "
+                                f"{status}, bukan angka resmi):", True)]
+        lines += [(f"- Indikator {r.indicator}: {r.claims_max_points:g}", False)
+                  for r in catalog.itertuples()]
     if dataset == "self_assessment_questions":
         lines += [("", False), ("Jawaban per pertanyaan:", True)]
         lines += [(t, False) for t in (
@@ -347,8 +349,10 @@ def _instructions(wb, dataset: str, year: int, city: dict | None, cols: list[Col
 
 
 def write_template(dataset: str, year: int, out_dir: Path, city: dict | None,
-                   gaz: pd.DataFrame) -> Path:
-    """Write the template of one dataset (``FILES``); returns its path."""
+                   gaz: pd.DataFrame, catalog: pd.DataFrame | None = None) -> Path:
+    """Write the template of one dataset (``FILES``); returns its path. ``catalog`` gives
+    the maximum points (the data folder's weight set; default: the packaged one)."""
+    catalog = catalog if catalog is not None else load_catalog()
     spec = load_specs().datasets[template_dataset(dataset)]
     cols = LAYOUT[dataset]
     headers = [spec.fields[c.field].header if c.field else c.header for c in cols]
@@ -378,7 +382,7 @@ def write_template(dataset: str, year: int, out_dir: Path, city: dict | None,
     lists_ws = wb.create_sheet("Daftar")
     lists_ws.sheet_state = "hidden"
     lists_col: dict[str, int] = {}
-    catalog_max = float(load_catalog()["max_points"].max())
+    catalog_max = float(catalog["claims_max_points"].max())
     for c, col in enumerate(cols, start=1):
         f = spec.fields.get(col.field)
         if f is None:
@@ -405,7 +409,7 @@ def write_template(dataset: str, year: int, out_dir: Path, city: dict | None,
         elif f.type == "number":
             _number_validation(ws, c, last, False, f.min or 0, f.max, "Angka 0 atau lebih.")
     _lock(ws, cols, headers, LOCKED.get(dataset, ()), HEADER_ROW + len(rows))
-    _instructions(wb, dataset, year, city, cols, headers)
+    _instructions(wb, dataset, year, city, cols, headers, catalog)
     wb.move_sheet("Petunjuk", offset=-1)
     wb.active = wb.sheetnames.index("Data")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -432,4 +436,5 @@ def write_templates(year: int, out_dir: str | Path | None = None,
     if not specs.year_min <= year <= specs.year_max:
         raise KlaError(f"year {year} is outside {specs.year_min}-{specs.year_max}")
     city, gaz = _reference(paths)
-    return [write_template(name, year, out, city, gaz) for name in FILES]
+    catalog = load_catalog(folder_weights(paths.raw))  # the folder's own maxima
+    return [write_template(name, year, out, city, gaz, catalog) for name in FILES]
