@@ -1,12 +1,12 @@
 """``make bench``: the four measurements of issue 7, as medians with targets and ratios.
 
-1. **report** -- one evaluation-year report against its floor: a bare notebook importing the
-   same stack (pandas, matplotlib, seaborn, kla_analysis) and drawing one chart
-   (``bench/floor.py``), both through ``kla_analysis.publish.runner.render`` (same papermill call,
-   kernel, nbconvert template, offline check and atomic publish). Runs alternate
-   floor/report; the ratio is the median of the per-pair ratios. Also reported: a stricter
-   floor without seaborn (the report does not import it) and per-cell times from
-   papermill's ``papermill.duration`` metadata.
+1. **report** -- one evaluation-year report against its floor: a bare notebook importing
+   exactly what the report imports (``kla_analysis.report``, pandas, matplotlib; no seaborn)
+   and drawing one chart (``bench/floor.py``), both through
+   ``kla_analysis.publish.runner.render`` (same papermill call, kernel, nbconvert template,
+   offline check and atomic publish). Runs alternate floor/report; the ratio is the median
+   of the per-pair ratios. Also reported: per-cell times from papermill's
+   ``papermill.duration`` metadata.
 2. **batch** -- ``kla report --all`` (every bundled year, both languages) with ``--jobs 2``
    against ``--jobs 1`` in fresh reports folders, alternating; then an unchanged re-run
    (everything cached).
@@ -147,13 +147,11 @@ def bench_report(runs: int, year: int = 2023) -> list[Row]:
     paths = ProjectPaths(data.resolve(), (OUT / "report-bench").resolve())
     job = runner.prepare_job(year, "id", paths)
     notebooks = {"floor": floor.write_floor_notebook(OUT / "floor" / "floor.ipynb"),
-                 "floor_strict": floor.write_floor_notebook(OUT / "floor" / "floor_strict.ipynb",
-                                                            seaborn=False),
                  "report": runner.NOTEBOOK}
     for nb in notebooks.values():  # warm-up: disk caches, font cache, compiled bytecode
         runner.render(job, notebook=nb)
     times: dict[str, list[float]] = {k: [] for k in notebooks}
-    loads, pairs, strict_pairs, cells = [], [], [], []
+    loads, pairs, cells = [], [], []
     size = 0
     for i in range(runs):
         order = list(notebooks) if i % 2 == 0 else list(notebooks)[::-1]
@@ -166,18 +164,15 @@ def bench_report(runs: int, year: int = 2023) -> list[Row]:
                 cells.append(cell_times(job.ipynb))
                 size = job.html.stat().st_size
         pairs.append(times["report"][-1] / times["floor"][-1])
-        strict_pairs.append(times["report"][-1] / times["floor_strict"][-1])
     per_cell = {name: round(median([c[k][1] for c in cells]), 3)
                 for k, (name, _) in enumerate(cells[0])}
     ratio = median(pairs)
     return [
-        Row("report: floor (bare notebook, same stack)", median(times["floor"]), "s",
+        Row("report: floor (bare notebook, the report's imports)", median(times["floor"]), "s",
             runs=[round(x, 3) for x in times["floor"]], note=f"load {loads}"),
         Row(f"report: {year} report (id)", median(times["report"]), "s", target="<= 1.3x floor",
             ratio=ratio, passed=ratio <= 1.3, runs=[round(x, 3) for x in times["report"]],
             note=f"HTML {size / 1e6:.2f} MB; cells (median s): {per_cell}"),
-        Row("report: vs floor without seaborn (stricter, info)", median(times["floor_strict"]),
-            "s", ratio=median(strict_pairs), runs=[round(x, 3) for x in times["floor_strict"]]),
     ]
 
 
