@@ -277,8 +277,10 @@ def _run(con: duckdb.DuckDBPyConnection, raw: Path, tc: Transcoder, t0: float) -
     # scoring: the estimate's inputs per city-year-indicator, then every sensitivity setting
     config = load_settings()
     rules = config.rules
-    cat = config.catalog[["indicator", "max_points", "measure", "unit", "direction", "target"]]
-    cat = cat.astype({"target": float, "measure": object, "unit": object, "direction": object})
+    cat = config.catalog[["indicator", "max_points", "measure", "unit", "direction", "target",
+                          "reference"]]
+    cat = cat.astype({"target": float, "reference": float, "measure": object, "unit": object,
+                      "direction": object})
     req = load_evidence_requirements()[["indicator", "item"]]
     settings = sensitivity_settings(config.grid, rules)
     full = pd.DataFrame([{**rules, **rec} for rec in settings.drop(columns="is_headline")
@@ -288,7 +290,7 @@ def _run(con: duckdb.DuckDBPyConnection, raw: Path, tc: Transcoder, t0: float) -
         **{f"w_{s}": full[f"evidence_weight.{s}"].astype(float)
            for s in ("ada", "dalam_proses", "kedaluwarsa", "tidak_ada", "missing")},
         "ws": full["statistic.weight"].astype(float),
-        "threshold": full["statistic.achievement"] == "threshold",
+        "k": full["statistic.strictness"].astype(float),
         "zero_missing": full["statistic.missing"] == "zero",
         "basis_max": full["points.basis"] == "max"})
     precedence = {s: i for i, s in enumerate(rules["evidence.status_precedence"])}
@@ -332,7 +334,7 @@ def _run(con: duckdb.DuckDBPyConnection, raw: Path, tc: Transcoder, t0: float) -
                       WHEN unit <> 'percent' AND kel_values THEN val END) AS statistic_value
                FROM head)
       SELECT b.city, b.year, b.indicator, b.max_points, b.measure IS NOT NULL AS has_measure,
-             b.target, b.direction, coalesce(p.points, 0) AS claimed,
+             b.target, b.reference, b.direction, coalesce(p.points, 0) AS claimed,
              p.points IS NOT NULL AS has_claim, coalesce(k.n_required, 0) AS n_required,
              coalesce(k.n_ada, 0) AS n_ada, coalesce(k.n_dalam_proses, 0) AS n_dalam_proses,
              coalesce(k.n_kedaluwarsa, 0) AS n_kedaluwarsa,
@@ -350,14 +352,15 @@ def _run(con: duckdb.DuckDBPyConnection, raw: Path, tc: Transcoder, t0: float) -
           CASE WHEN i.n_required > 0 THEN (g.w_ada * i.n_ada + g.w_dalam_proses * i.n_dalam_proses
                + g.w_kedaluwarsa * i.n_kedaluwarsa + g.w_tidak_ada * i.n_tidak_ada
                + g.w_missing * i.n_missing) / i.n_required ELSE 0 END AS comp,
-          CASE WHEN NOT i.has_measure OR i.statistic_value IS NULL OR i.target IS NULL THEN NULL
-               WHEN g.threshold THEN CASE WHEN (i.direction = 'higher' AND i.statistic_value >= i.target)
-                 OR (i.direction <> 'higher' AND i.statistic_value <= i.target) THEN 1.0 ELSE 0.0 END
+          pow(CASE WHEN NOT i.has_measure OR i.statistic_value IS NULL OR i.target IS NULL
+                   THEN NULL
                WHEN i.direction = 'higher' THEN CASE WHEN i.statistic_value >= i.target THEN 1.0
                  WHEN i.target > 0 THEN greatest(i.statistic_value / i.target, 0) ELSE 1.0 END
                ELSE CASE WHEN i.statistic_value <= i.target THEN 1.0
+                 WHEN i.reference IS NOT NULL THEN greatest(least((i.reference - i.statistic_value)
+                   / (i.reference - i.target), 1), 0)
                  WHEN i.statistic_value > 0 THEN least(i.target / i.statistic_value, 1)
-                 ELSE 1.0 END END AS ach,
+                 ELSE 1.0 END END, g.k) AS ach,
           g.ws, g.zero_missing, g.basis_max, i.has_measure, i.max_points
         FROM inputs i CROSS JOIN grid g),
       b AS (SELECT city, year, setting, is_headline, claimed, evidence_rows,

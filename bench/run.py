@@ -304,6 +304,28 @@ def bench_tests() -> list[Row]:
                 note=f"exit {c.code}; {summary[-1] if summary else ''}; load {c.load}")]
 
 
+# ---------------------------------------------------------------- 5. evidence folder
+
+
+def bench_evidence(runs: int) -> list[Row]:
+    """``kla evidence scan`` on 1,000 generated PDFs (~500 MB) and its unchanged rescan
+    (``bench/evidence.py``, issue 18)."""
+    import evidence
+
+    r = evidence.measure(1000, 500, runs)
+    libs = "; ".join(f"{x['library']} {x['ms_per_file']} ms/file"
+                     for x in r["libraries_matplotlib"])
+    return [
+        Row(f"evidence: kla evidence scan, {r['files']} PDFs ({r['megabytes']} MB), no cache",
+            r["scan_s"], "s", target="<= 60 s", passed=r["scan_s"] <= 60,
+            note=f"PDF text per matplotlib page: {libs}"),
+        Row("evidence: scan peak memory", r["scan_peak_mb"], "MB", target="<= 1 GB",
+            passed=r["scan_peak_mb"] <= 1024),
+        Row("evidence: unchanged rescan (cache)", r["rescan_s"], "s", target="<= 2 s",
+            passed=r["rescan_s"] <= 2),
+    ]
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -336,8 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="province scale only, 3 runs, no test suite (development)")
     ap.add_argument("--runs", type=int, help="runs per measurement (default 5, quick 3)")
-    ap.add_argument("--only", default="report,batch,scale,tests",
-                    help="comma-separated subset of report,batch,scale,tests")
+    ap.add_argument("--only", default="report,batch,scale,tests,evidence",
+                    help="comma-separated subset of report,batch,scale,tests,evidence")
     ap.add_argument("--scales", help="comma-separated scales (default province,national)")
     ap.add_argument("--write-docs", action="store_true",
                     help="put the table into docs/performance.md (between its bench markers)")
@@ -353,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     stages = [("report", lambda: bench_report(runs)), ("batch", lambda: bench_batch(runs))]
     stages += [("scale", (lambda s=s: bench_scale(s, runs))) for s in scales]
-    stages += [("tests", bench_tests)]
+    stages += [("tests", bench_tests), ("evidence", lambda: bench_evidence(runs))]
     for name, fn in stages:
         if name not in only:
             continue

@@ -6,14 +6,14 @@ Everything here is read from YAML files shipped in ``kla_analysis/data/``; nothi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
-from yaml import YAMLError
 
 from .config import package_file
 from .errors import KlaError
-from .yamlfile import loads, read_yaml
+from .yamlfile import read_yaml
 
 
 def _catalog_doc() -> dict:
@@ -54,6 +54,11 @@ def _indicator_rows() -> pd.DataFrame:
             "unit": stat.get("unit"),
             "direction": stat.get("direction"),
             "target": stat.get("target"),
+            # lower-is-better statistic: the level earning no credit (a target of 0 alone
+            # gives no credit for a reduction); an assumption with its rationale in the YAML
+            "reference": stat.get("reference"),
+            "reference_rationale": stat.get("reference_rationale"),
+            "reference_rationale_id": stat.get("reference_rationale_id"),
             "n_evidence_items": len(ind["evidence"]),
             "source": ind["source"],
         })
@@ -179,13 +184,28 @@ def load_weight_set(weights: str | Path | pd.DataFrame | None = None,
     return out
 
 
+def _references(cat: pd.DataFrame) -> pd.Series:
+    """The catalog's statistic references as floats (NaN: none); ``KlaError`` for one that is
+    not a number above the target of a lower-is-better statistic."""
+    ref = pd.to_numeric(cat["reference"], errors="coerce").astype(float)
+    target = pd.to_numeric(cat["target"], errors="coerce").astype(float)
+    bad = (cat["reference"].notna() & ref.isna()) | (ref.notna() & (
+        (cat["direction"] != "lower") | target.isna() | ~(ref > target)))
+    if bad.any():
+        raise KlaError("indicators.yaml: a statistic 'reference' must be a number above the "
+                       "target of a lower-is-better statistic; indicator(s) "
+                       + ", ".join(map(str, cat.loc[bad, "indicator"])))
+    return ref
+
+
 def default_weight_set() -> str:
     """Name of the packaged default weight set (``weight_sets.yaml``'s ``default``)."""
     return str(_weights_doc()["default"])
 
 
 def load_catalog(weights: str | Path | pd.DataFrame | None = None,
-                 claims: str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
+                 claims: str | Path | pd.DataFrame | None = None,
+                 opd: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per indicator with block (``cluster``), names, OPD, statistic and points.
 
     ``max_points`` (and ``max_points_assumed``) come from the weight set ``weights``
@@ -195,7 +215,8 @@ def load_catalog(weights: str | Path | pd.DataFrame | None = None,
     ``weights``). A claim counts as the same share of its maximum under any active set, so
     a what-if with other weights moves only the points. ``attrs`` carry the active set's
     name, status, label and provenance, and ``claims_scale`` (``attrs`` do not survive
-    merges: read them with :func:`weight_set_info` from the catalog itself).
+    merges: read them with :func:`weight_set_info` from the catalog itself). ``opd``: the
+    region's office per catalog OPD role (``opd:`` of ``raw/kla.yaml``, :func:`opd_names`).
     """
     cat = _indicator_rows()
     active = load_weight_set(weights, cat)
@@ -204,46 +225,60 @@ def load_catalog(weights: str | Path | pd.DataFrame | None = None,
         scale[["indicator", "max_points"]].rename(columns={"max_points": "claims_max_points"}),
         on="indicator", how="left")
     cat["target"] = cat["target"].astype("Float64")
+    cat["reference"] = _references(cat)
     order = load_clusters().set_index("cluster")["order"]
     cat["cluster_order"] = cat["cluster"].map(order).astype(int)
     cat = cat.sort_values("indicator").reset_index(drop=True)
+    cat = opd_names(cat, opd)
     cat.attrs.update(active.attrs, claims_scale=scale.attrs["weight_set"])
     return cat
 
 
-#: The data folder's settings file read here (``raw/city.yaml``); its ``weights`` key names
-#: the folder's weight set.
-FOLDER_SETTINGS = "city.yaml"
+#: The data folder's settings files (``raw/kla.yaml``, or ``raw/city.yaml`` as before); their
+#: ``weights`` key names the folder's weight set (``kla_analysis.region``).
+FOLDER_SETTINGS = "kla.yaml"
 
 
 def folder_weights(raw_dir: str | Path) -> str | Path | None:
-    """The weight set a data folder asks for: ``weights:`` in ``raw/city.yaml``, a packaged
-    set's name (``equal``) or a CSV path relative to ``raw/``; None when not set (the
-    packaged default). A command's ``--weights`` option overrides it.
+    """The weight set a data folder asks for: ``weights:`` in ``raw/kla.yaml`` (or
+    ``raw/city.yaml``), a packaged set's name (``equal``) or a CSV path relative to ``raw/``;
+    None when not set (the packaged default). A command's ``--weights`` option overrides it.
 
     Raises ``KlaError`` when the file cannot be read or the value is neither (``kla validate``
     lists the same problem with the file and a hint).
     """
-    path = Path(raw_dir) / FOLDER_SETTINGS
-    if not path.is_file():
+    from .region import read_region
+
+    region, problems = read_region(raw_dir)
+    if region.file is None:
         return None
-    try:
-        doc = loads(path.read_text(encoding="utf-8-sig"))
-    except (YAMLError, UnicodeDecodeError, OSError) as err:
-        raise KlaError(f"{path}: cannot be read ({err}); run `kla validate` to see what to "
-                       "fix") from None
-    value = doc.get("weights") if isinstance(doc, dict) else None
-    if value is None or str(value).strip() == "":
+    unreadable = [p for p in problems if p["hint"].startswith("not valid YAML")]
+    if unreadable:
+        raise KlaError(f"{Path(raw_dir) / region.file}: cannot be read ({unreadable[0]['hint']})"
+                       "; run `kla validate` to see what to fix") from None
+    value = region.weights
+    if value is None:
         return None
-    value = str(value).strip()
     if value in _weights_doc()["sets"]:
         return value
     csv = Path(raw_dir) / value
     if csv.suffix.lower() != ".csv" or not csv.is_file():
-        raise KlaError(f"{path}: weights: {value!r} is neither a weight set "
-                       f"({', '.join(weight_set_names())}) nor a CSV file next to city.yaml; "
-                       "fix the weights line of city.yaml")
+        raise KlaError(f"{Path(raw_dir) / region.file}: weights: {value!r} is neither a weight "
+                       f"set ({', '.join(weight_set_names())}) nor a CSV file next to "
+                       f"{region.file}; fix the weights line of raw/{region.file}")
     return csv
+
+
+def opd_names(catalog: pd.DataFrame, opd: Mapping[str, str] | None) -> pd.DataFrame:
+    """``catalog`` (or any table with an ``opd`` column of catalog roles) with each role
+    replaced by the region's office (``opd`` of ``raw/kla.yaml``); unchanged without one."""
+    if not opd or "opd" not in catalog:
+        return catalog
+    from .region import map_opd
+
+    out = catalog.copy()
+    out["opd"] = out["opd"].map(lambda v: map_opd(v, opd))
+    return out
 
 
 def weight_set_info(catalog: pd.DataFrame) -> dict:
@@ -253,15 +288,16 @@ def weight_set_info(catalog: pd.DataFrame) -> dict:
     return {k: catalog.attrs.get(k, "") for k in keys}
 
 
-def load_evidence_requirements() -> pd.DataFrame:
-    """Typical supporting-evidence (data dukung) items: ``indicator, item, name_id, name_en``."""
+def load_evidence_requirements(opd: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Typical supporting-evidence (data dukung) items: ``indicator, item, name_id, name_en,
+    opd`` (the indicator's lead OPD; ``opd`` maps roles to the region's offices)."""
     rows = [
         {"indicator": int(ind["number"]), "item": ev["code"], "name_id": ev["name_id"],
          "name_en": ev["name_en"], "opd": ind["opd"][0]}
         for ind in _catalog_doc()["indicators"]
         for ev in ind["evidence"]
     ]
-    return pd.DataFrame(rows)
+    return opd_names(pd.DataFrame(rows), opd)
 
 
 def _bands_doc() -> dict:
@@ -288,6 +324,38 @@ def load_bands(name: str | None = None) -> pd.DataFrame:
     df.attrs.update(band_set=name, scale_min=doc["scale"]["min"], scale_max=doc["scale"]["max"],
                     below_lowest=doc["below_lowest"], source=doc["band_sets"][name]["source"])
     return df
+
+
+def load_national_predicates(bands: pd.DataFrame) -> dict:
+    """Published national counts per predikat (``national_predicates.yaml``):
+    ``{"total_regions": 514, "rounds": {2019: {"Belum berpredikat": 267, "Pratama": 135, ...},
+    ...}, "sources": {2019: [...]}}``; every band of ``bands`` and the region count below the
+    lowest band (``bands.attrs['below_lowest']``) appear, lowest first. ``KlaError`` when a
+    count is unknown, negative or the counts do not add up to the recipients."""
+    path = package_file("national_predicates.yaml")
+    doc = read_yaml(path, "national predicate counts")
+    total = doc.get("total_regions")
+    below = bands.attrs.get("below_lowest", "Belum berpredikat")
+    names = list(bands["predicate"])
+    rounds, sources, problems = {}, {}, []
+    if not isinstance(total, int) or total <= 0:
+        problems.append("total_regions must be a positive whole number")
+    for year, r in (doc.get("rounds") or {}).items():
+        counts = (r or {}).get("counts") or {}
+        unknown = sorted(set(counts) - set(names))
+        bad = [k for k, v in counts.items() if not isinstance(v, int) or v < 0]
+        recipients = r.get("recipients")
+        if unknown or bad or sum(counts.values()) != recipients or (
+                isinstance(total, int) and recipients > total):
+            problems.append(f"round {year}: counts must be whole numbers of known predicates "
+                            f"adding up to recipients (unknown {unknown}, bad {bad})")
+            continue
+        rounds[int(year)] = {below: total - int(r["recipients"]),
+                             **{n: int(counts.get(n, 0)) for n in names}}
+        sources[int(year)] = list(r.get("sources") or [])
+    if problems:
+        raise KlaError(f"{path}: " + "; ".join(problems))
+    return {"total_regions": total, "rounds": rounds, "sources": sources}
 
 
 def predicate_names(bands: pd.DataFrame | None = None) -> list[str]:

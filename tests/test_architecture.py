@@ -27,14 +27,14 @@ ALLOWED = {
 TOP = {"cli", "__main__"}
 LAYOUT = {
     "": {"cli", "config", "errors", "atomic", "yamlfile", "tables", "catalog", "params",
-         "chars", "questions"},
+         "chars", "questions", "levels", "region"},
     "ingest": {"guards", "readers", "cleaning", "gazetteer", "specs", "validate", "interim",
-               "build", "xlsx_templates", "areas"},
+               "build", "xlsx_templates", "areas", "documents", "evidence_scan"},
     "model": {"rules", "settings", "actions", "scoring", "estimate", "calibration", "plan",
               "methodology", "bulk"},
     "report": {"sections", "html", "plots", "svg", "formatting", "i18n", "display", "explore",
-               "export", "text", "distributions"},
-    "publish": {"runner", "offline", "batch", "index", "screenshots"},
+               "export", "text", "distributions", "evidence_files"},
+    "publish": {"runner", "offline", "batch", "index", "screenshots", "evidence_pack"},
 }
 
 

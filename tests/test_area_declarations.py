@@ -47,7 +47,7 @@ def test_shares_of_declared_areas_from_a_small_register(tmp_path):
     kec = decl[decl["area_level"] == "kecamatan"].set_index("kecamatan")
     assert kec["declared"].to_dict() == {"Cempaka": True, "Landasan Ulin": False}
     assert kec["kelurahan"].isna().all()
-    kel = decl[decl["area_level"] == "kelurahan"].set_index("kelurahan")
+    kel = decl[decl["area_level"] == "desa_kelurahan"].set_index("kelurahan")
     assert set(kel.index) == {"Palam", "Sungai Tiung", "Bangkal", "Komet"}  # canonical
     assert kel.loc["Palam", "patbm"] and not kel.loc["Bangkal", "patbm"]
     assert pd.isna(kel.loc["Sungai Tiung", "patbm"])  # blank: not given
@@ -58,7 +58,7 @@ def test_shares_of_declared_areas_from_a_small_register(tmp_path):
     k22 = st.loc[(2022, "kecamatan_layak_anak")]
     assert (k22["value"], k22["numerator"], k22["denominator"]) == (20.0, 1.0, 5.0)
     assert (k22["indicator"], k22["unit"], k22["area_level"], k22["area"]) == (
-        25, "percent", "kota", CITY)
+        25, "percent", "kabupaten_kota", CITY)
     assert pd.isna(k22["kecamatan"]) and k22["city"] == CITY
     assert (k22["source_file"], k22["source_row"]) == ("area_declarations/sk.csv", 2)
     d22 = st.loc[(2022, "desa_kelurahan_layak_anak")]
@@ -77,7 +77,7 @@ def test_the_derived_row_is_the_indicators_headline_statistic(tmp_path):
     got = headline_statistics(res.tables, 2022, CITY, R.load_rules(), load_catalog())
     got = got.set_index("indicator")
     assert got.loc[25, "statistic_value"] == 20.0 and got.loc[26, "statistic_value"] == 10.0
-    assert got.loc[25, "statistic_source"] == "kota"
+    assert got.loc[25, "statistic_source"] == "kabupaten_kota"
 
 
 def test_year_from_the_title_and_a_register_of_declared_areas_only(tmp_path):
@@ -127,10 +127,10 @@ def test_unknown_areas_wrong_kecamatan_and_duplicates_are_problems(tmp_path):
     assert "closest known: Palam" in rule(probs, "unknown_kelurahan").loc[0, "hint"]
     mismatch = rule(probs, "kecamatan_mismatch").loc[0]
     assert mismatch["value"] == "Cempaka" and mismatch["hint"].startswith(
-        "kelurahan Komet lies in kecamatan Banjarbaru Utara, not in Cempaka")
+        "desa/kelurahan Komet lies in kecamatan Banjarbaru Utara, not in Cempaka")
     dup = rule(probs, "duplicate_key")
     assert dup["hint"].tolist() == [f"same city, year, kecamatan as {f} row 5",
-                                    f"same city, year, kelurahan as {f} row 7"]
+                                    f"same city, year, kecamatan, kelurahan as {f} row 7"]
     assert dup["value"].tolist() == ["Kec. Cempaka", "Kel. Palam"]
 
 
@@ -211,12 +211,13 @@ def test_derived_rows_join_the_statistics_files_rows_unchanged(tmp_path):
         "kecamatan": 1, "area": 6, "value": 6, "numerator": 4, "denominator": 4, "unit": 6,
         "source_file": 6, "source_sheet": 6, "source_row": 6}
     by = st.set_index(["data_year", "measure", "area_level"])
-    palam = by.loc[(2022, "birth_certificate_coverage", "kelurahan")]
+    palam = by.loc[(2022, "birth_certificate_coverage", "desa_kelurahan")]
     assert (palam["area"], palam["kecamatan"], palam["value"], palam["unit"],
             palam["source_file"], palam["source_row"]) == (
         "Palam", "Cempaka", 90.0, "percent", "statistics/s.csv", 3)
-    assert by.loc[(2021, "kecamatan_layak_anak", "kota"), "source_file"] == "statistics/s.csv"
-    assert by.loc[(2022, "kecamatan_layak_anak", "kota"), "source_file"] == \
+    assert by.loc[(2021, "kecamatan_layak_anak", "kabupaten_kota"), "source_file"] == \
+        "statistics/s.csv"
+    assert by.loc[(2022, "kecamatan_layak_anak", "kabupaten_kota"), "source_file"] == \
         "area_declarations/sk.csv"
 
 
@@ -246,7 +247,8 @@ def test_the_filled_template_validates(tmp_path):
     wb = openpyxl.load_workbook(path)
     ws = wb["Data"]
     head = [c.value for c in ws[HEADER_ROW] if c.value is not None]
-    assert head[:8] == ["Kota", "Tahun", "Kecamatan", "Kelurahan", "Ditetapkan Layak Anak",
+    assert head[:8] == ["Kabupaten/Kota", "Tahun", "Kecamatan", "Desa/Kelurahan",
+                        "Ditetapkan Layak Anak",
                         "Nomor SK", "Tanggal SK", "PATBM Terintegrasi"]
     rows = list(ws.iter_rows(min_row=HEADER_ROW + 1, max_col=4, values_only=True))
     assert len(rows) == 25 and {r[1] for r in rows} == {2025}  # data year of 2026

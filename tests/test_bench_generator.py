@@ -25,7 +25,7 @@ def test_tiny_synthetic_folder_passes_validation(tmp_path: Path):
     assert "passed validation" in res.output
     tables = validate_data(project_paths(tmp_path)).tables
     assert tables["statistics"]["city"].nunique() == 2  # several kab/kota in one folder
-    assert set(tables["statistics"]["area_level"]) == {"kota", "kelurahan"}
+    assert set(tables["statistics"]["area_level"]) == {"kabupaten_kota", "desa_kelurahan"}
     # almost every generated statistic survives (a few cells say "n/a" on purpose)
     assert 0.95 * info["statistic_rows_max"] <= len(tables["statistics"]) \
         <= info["statistic_rows_max"]

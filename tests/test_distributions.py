@@ -103,7 +103,7 @@ def test_statistics_long_holds_every_statistic_row_of_the_city(tables):
     assert sorted(map(tuple, long[key].astype(str).to_numpy())) == \
         sorted(map(tuple, st[key].astype(str).to_numpy()))
     assert sorted(long["data_year"].unique()) == sorted(st["data_year"].unique())
-    assert set(long["area_level"]) == {"kota", "kecamatan", "kelurahan"}
+    assert set(long["area_level"]) == {"kabupaten_kota", "kecamatan", "desa_kelurahan"}
     kel = long[(long["measure"] == BIRTH) & (long["data_year"] == 2024)]
     assert set(kel["area"]) == set(tables["gazetteer"]["kelurahan"])
     assert set(kel["kecamatan"]) == set(tables["gazetteer"]["kecamatan"])
@@ -145,7 +145,7 @@ def test_area_rows_take_the_latest_year_and_mark_the_areas_short_of_the_target(l
     target = float(catalog_row(BIRTH)["target"])
     assert rows["short_of_target"].tolist() == (rows["value"] < target).tolist()
     stunting = dist.area_rows(long, STUNTING, 2018)
-    assert set(stunting["data_year"]) == {2018} and set(stunting["area_level"]) == {"kelurahan"}
+    assert set(stunting["data_year"]) == {2018} and set(stunting["area_level"]) == {"desa_kelurahan"}
     assert stunting["short_of_target"].tolist() == (stunting["value"] > 14.0).tolist()
     assert dist.area_rows(long, "immunisation_complete")["short_of_target"].isna().all()
     assert dist.area_rows(long, BIRTH, 2019).empty  # no kelurahan rows that year
@@ -185,7 +185,7 @@ def test_distribution_figure_draws_every_kelurahan_by_kecamatan_with_the_target(
     assert [x.get_text() for x in ax.get_yticklabels()] == \
         sorted(tables["gazetteer"]["kecamatan"].unique())
     words = " ".join(texts(fig))
-    assert "kelurahan/desa" in words and catalog_row(BIRTH)[f"measure_{lang}"] in words
+    assert "desa/kelurahan" in words and catalog_row(BIRTH)[f"measure_{lang}"] in words
     assert ("Tahun data 2024" if lang == "id" else "Data year 2024") in words
     assert ("belum mencapai target" if lang == "id" else "short of the target") in words
     assert fig.canvas.get_supported_filetypes()  # drawable without pyplot
@@ -201,10 +201,10 @@ def test_years_figure_shows_every_data_year_with_the_median_and_the_target(long)
     assert ax.get_xlabel() == "Data year" and ax.get_ylabel() == "Value (%)"
     assert target_lines(ax, "y") == [14.0]
     assert len(ax.lines) > len(years)  # pointplot: the joined medians and an interval each
-    strip = long[(long["measure"] == STUNTING) & (long["area_level"] == "kelurahan")]
+    strip = long[(long["measure"] == STUNTING) & (long["area_level"] == "desa_kelurahan")]
     assert dots(ax) >= len(strip)  # every area, plus the city-level value of 2023
     assert "Median and interquartile range" in texts(fig)
-    assert "Nilai tingkat kota/kab" in texts(dist.years_figure(long, STUNTING))
+    assert "Nilai tingkat kabupaten/kota" in texts(dist.years_figure(long, STUNTING))
 
 
 def test_relationship_figure_plots_one_dot_per_area_and_both_targets(long):
@@ -248,12 +248,13 @@ def test_figures_show_as_png_in_a_notebook_and_leave_no_pyplot_figure(long):
 
 def test_a_kabupaten_with_desa_reads_like_a_kota_with_kelurahan():
     long = thin_long("desa", years=(2023, 2024))
-    assert set(long["area_level"]) == {"desa"} and long["city"].unique().tolist() == \
+    # a desa level as an earlier version wrote it reads as the lowest level
+    assert set(long["area_level"]) == {"desa_kelurahan"} and long["city"].unique().tolist() == \
         ["Kabupaten Contoh"]
     assert dist.area_measures(long) == [BIRTH, STUNTING]
     fig = dist.distribution_figure(long, STUNTING, lang="en")
     assert dots(fig.axes[0]) == 6 and target_lines(fig.axes[0], "x") == [14.0]
-    assert "6 kelurahan/desa" in " ".join(texts(fig))
+    assert "6 desa/kelurahan" in " ".join(texts(fig))
     assert dots(dist.years_figure(long, BIRTH).axes[0]) == 12
     assert dots(dist.relationship_figure(long).axes[0]) == 6
     assert len(dist.standing_figure(long).axes) == 2
@@ -291,9 +292,9 @@ def test_no_area_rows_give_a_note_figure(make):
 
 def test_unknown_measure_or_year_gives_a_note_and_a_bad_language_an_error(long):
     fig = dist.distribution_figure(long, "no_such_measure")
-    assert "Tidak ada data kelurahan/desa" in fig.axes[0].texts[0].get_text()
+    assert "Tidak ada data desa/kelurahan" in fig.axes[0].texts[0].get_text()
     fig = dist.distribution_figure(long, BIRTH, data_year=2019, lang="en")
-    assert "No kelurahan/desa data" in fig.axes[0].texts[0].get_text()
+    assert "No desa/kelurahan data" in fig.axes[0].texts[0].get_text()
     assert not dist.relationship_figure(long, BIRTH, "no_such_measure").axes[0].axison
     with pytest.raises(KlaError):
         dist.distribution_figure(long, BIRTH, lang="fr")

@@ -2,7 +2,7 @@
 
 Fixture (``estimate_fixtures.small_tables``), evaluation year 2023, headline rules
 (ada 1, dalam_proses 0.5, kedaluwarsa 0.25, tidak_ada/missing 0; statistic weight 0.5;
-proportional achievement; statistics of data year 2022; basis = claimed):
+strictness 1 = proportional achievement; statistics of data year 2022; basis = claimed):
 
 ====  =======  ======================================  ===========  ==========  ======  ======  =========
 ind   claimed  evidence items                          completeness statistic   backing backed  status
@@ -39,6 +39,7 @@ from estimate_fixtures import (
     small_tables,
 )
 
+from kla_analysis import levels
 from kla_analysis.catalog import load_catalog, load_evidence_requirements
 from kla_analysis.config import package_file
 from kla_analysis.errors import KlaError
@@ -108,8 +109,12 @@ def test_totals_and_clusters(ind):
 @pytest.mark.parametrize(("override", "total"), [
     # basis max: min(claimed, 42 x backing): 31.5 + 13.125 + 30 + 0 + 20 + 21
     ({"points.basis": "max"}, 115.625),
-    # threshold: indicator 4 (90 < 100) -> backing 0.5 -> 15
+    # threshold: indicator 4 (90 < 100) -> backing 0.5 -> 15 (an old rules key, read as
+    # strictness 1e5: 0.9 ** 1e5 = 0)
     ({"statistic.achievement": "threshold"}, 96.125),
+    ({"statistic.strictness": 1e5}, 96.125),
+    # strictness 2: indicator 4 credit 0.9 ** 2 = 0.81 -> backing 0.905 -> 27.15
+    ({"statistic.strictness": 2.0}, 30 + 13.125 + 27.15 + 0 + 20 + 18),
     # missing statistic counts 0: indicator 12 -> 0.5 x 20 = 10
     ({"statistic.missing": "zero"}, 99.625),
     # data year 2023 (offset 0): indicator 4 value 50 -> 0.75 x 30; indicator 13 has no data
@@ -153,7 +158,9 @@ def test_sensitivity_predicates_span_bands():
 
 def test_packaged_rules_are_all_flagged_assumptions_with_rationale():
     table = methodology.methodology_table(S, "en")
-    assert set(table["section"]) == {"weights", "estimate", "sensitivity", "plan"}
+    assert set(table["section"]) == {"weights", "estimate", "sensitivity", "prior", "posterior",
+                                     "backtest", "plan"}
+    assert set(S.rules_document["priors"]) <= set(table["rule"])  # every prior is listed
     assert table["assumption"].all() and (table["rationale"].str.len() > 10).all()
     assert set(R.RULE_CHECKS) <= set(table["rule"])
     assert methodology.methodology_table(S, "id")["rationale"].iloc[0] != table["rationale"].iloc[0]
@@ -231,7 +238,8 @@ def test_sensitivity_in_one_array_pass_equals_scoring_each_setting(seed):
     grid = {**R.sensitivity_grid(), "status.met_from": [0.8, 0.9]}
     sens = E.sensitivity(inputs, replace(S, grid=grid))
     varied = list(grid)
-    assert len(sens) == 2 * 288
+    # dalam_proses 4 x kedaluwarsa 3 x weight 3 x strictness 3 x missing 2 x basis 2 = 432
+    assert len(sens) == 2 * 432
     for rec in sens.to_dict("records"):
         rules = {**R.load_rules(), **{k: rec[k] for k in varied}}
         alone = E.score_inputs(inputs, rules)["backed_points"].sum()
@@ -275,12 +283,13 @@ def test_input_counts_agree_with_evidence_items(seed):
 
 def _reference_statistic(rows: pd.DataFrame, unit: str, aggregate: bool):
     """One indicator's headline statistic by the documented rule, with pandas per group."""
-    level = rows["area_level"].astype("string").str.strip().str.casefold()
+    # area levels by their documented names (levels.py; "kota"/"kelurahan" read as these)
+    level = levels.canonical(rows["area_level"])
     value = pd.to_numeric(rows["value"], errors="coerce")
-    kota = value[(level == "kota").to_numpy()].dropna()
+    kota = value[(level == levels.REGION).to_numpy()].dropna()
     if not kota.empty:
-        return float(kota.iloc[0]), "kota"
-    for lvl in ("kecamatan", "kelurahan") if aggregate else ():
+        return float(kota.iloc[0]), levels.REGION
+    for lvl in levels.SUB_LEVELS if aggregate else ():
         part = rows[(level == lvl).to_numpy()]
         if part.empty:
             continue

@@ -390,7 +390,7 @@ def test_the_question_level_template_filled_passes_validation(tmp_path):
     wb = openpyxl.load_workbook(path)
     ws = wb["Data"]
     col = {c.value: c.column for c in ws[HEADER_ROW] if c.value}
-    assert list(col) == ["Kota", "Tahun Evaluasi", "Nomor Indikator", "Nomor Pertanyaan",
+    assert list(col) == ["Kabupaten/Kota", "Tahun Evaluasi", "Nomor Indikator", "Nomor Pertanyaan",
                          "Uraian Pertanyaan", "Jawaban", "Nilai Penilaian Mandiri",
                          "Keterangan"]
     first = HEADER_ROW + 1

@@ -148,7 +148,7 @@ def test_methodology_table_has_a_row_for_the_weight_set(lang):
     assert bool(w.loc["weights.assumed_maxima", "assumption"]) == (n > 0)
     # every other section is still there, weights first
     assert list(dict.fromkeys(table["section"])) == ["weights", "estimate", "sensitivity",
-                                                     "plan"]
+                                                     "prior", "posterior", "backtest", "plan"]
 
 
 def test_numbers_of_assumed_indicators_are_shortened_to_runs():

@@ -51,7 +51,7 @@ def test_published_self_assessment_totals_and_points_within_the_maximum(tables):
     assert (per_block <= per_block.index.get_level_values("block").map(block_max)).all()
 
 
-def stat(tables, measure, year, level="kota"):
+def stat(tables, measure, year, level="kabupaten_kota"):
     st = tables["statistics"]
     rows = st[(st["measure"] == measure) & (st["data_year"] == year) & (st["area_level"] == level)]
     return rows
@@ -71,7 +71,7 @@ def test_published_statistics_present_with_their_values(tables):
 
 
 def test_kelurahan_stunting_2023_adds_up_to_the_published_city_figure(tables):
-    kel = stat(tables, "stunting_prevalence", 2023, "kelurahan")
+    kel = stat(tables, "stunting_prevalence", 2023, "desa_kelurahan")
     assert len(kel) == 20
     assert round(100 * kel["numerator"].sum() / kel["denominator"].sum(), 2) == 13.03
 
@@ -79,12 +79,12 @@ def test_kelurahan_stunting_2023_adds_up_to_the_published_city_figure(tables):
 def test_statistics_cover_headline_measures_at_kelurahan_and_kota_level(tables):
     st = tables["statistics"]
     cat = load_catalog().dropna(subset=["measure"]).set_index("measure")["indicator"]
-    kel_level = set(st.loc[st["area_level"] == "kelurahan", "measure"])
+    kel_level = set(st.loc[st["area_level"] == "desa_kelurahan", "measure"])
     assert {"birth_certificate_coverage", "facility_births", "stunting_prevalence",
             "exclusive_breastfeeding", "immunisation_complete", "school_participation",
             "child_forum_members"} <= kel_level
     assert {"marriage_dispensations", "violence_cases"} <= set(
-        st.loc[st["area_level"] == "kota", "measure"])
+        st.loc[st["area_level"] == "kabupaten_kota", "measure"])
     headline = st[st["measure"].isin(cat.index)]
     assert (headline["indicator"] == headline["measure"].map(cat)).all()
     assert set(st["measure"]) <= set(load_specs().datasets["statistics"].measures)
@@ -164,7 +164,8 @@ def test_the_sample_contains_the_messy_cases():
 
 def test_processed_rows_point_back_to_their_raw_cells(tables):
     st = tables["statistics"]
-    row = st[(st["measure"] == "stunting_prevalence") & (st["area_level"] == "kota")].iloc[0]
+    row = st[(st["measure"] == "stunting_prevalence")
+             & (st["area_level"] == "kabupaten_kota")].iloc[0]
     lines = (BUNDLED / row["source_file"]).read_text(encoding="utf-8").splitlines()
     assert "13,03%" in lines[row["source_row"] - 1]
     ev = tables["evidence"]

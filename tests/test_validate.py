@@ -33,7 +33,7 @@ def test_minimal_valid_folder_has_no_problems(tmp_path):
     assert len(res.tables["self_assessment"]) == 26
     st = res.tables["statistics"]
     assert st[["measure", "area_level", "kecamatan", "area", "value", "indicator"]].iloc[0].tolist() \
-        == ["paud_participation", "kelurahan", "Cempaka", "Palam", 55.5, 10]
+        == ["paud_participation", "desa_kelurahan", "Cempaka", "Palam", 55.5, 10]
     assert st[["source_file", "source_sheet", "source_row"]].iloc[0].tolist() == [
         "statistics/s.csv", "", 2]
 
@@ -218,7 +218,11 @@ def test_unknown_city_and_bad_city_config(tmp_path):
 def test_without_city_yaml_a_city_column_is_required(tmp_path):
     d = data_dir(tmp_path, city=False)
     stats_csv(d, "Kelurahan;Tahun;APK PAUD\nPalam;2022;50\n")
-    assert where(rule(problems(d), "missing_column")) == [("statistics/s.csv", "", 1, "Kota")]
+    # the header the templates write (neutral for kabupaten and kota), and the hint names
+    # the folder's settings file, never the package
+    found = rule(problems(d), "missing_column")
+    assert where(found) == [("statistics/s.csv", "", 1, "Kabupaten/Kota")]
+    assert "raw/kla.yaml" in found["hint"][0] and "kla_analysis/" not in found["hint"][0]
 
 
 def test_gazetteer_duplicate_and_ambiguous_variants(tmp_path):
@@ -269,7 +273,8 @@ def test_long_layout_unknown_measure_and_unit_mismatch(tmp_path):
     assert where(um) == [(f, "Data", 6, "Ukuran")] and "stunting_prevalence" in um["hint"][0]
     assert where(rule(res.problems, "unit_mismatch")) == [(f, "Data", 7, "Satuan")]
     st = res.tables["statistics"].set_index("measure")
-    assert st.loc["population", "value"] == 258753 and st.loc["population", "area_level"] == "kota"
+    assert st.loc["population", "value"] == 258753 and \
+        st.loc["population", "area_level"] == "kabupaten_kota"
     assert st.loc["stunting_prevalence", "value"] == 13.0
 
 

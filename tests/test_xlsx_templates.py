@@ -106,10 +106,11 @@ def test_filled_templates_pass_validation_without_cleaning(templates):
          rows=[{"Status": "ada", "Judul Dokumen": "Dokumen"}] * 25
          + [{"Status": "tidak ada"}] * (n_items - 25))
     fill(paths["statistics"], raw / "statistics" / "st.xlsx", None, rows=[
-        {"Kota": "Kota Banjarbaru", "Tahun Data": 2025, "Kecamatan": "Cempaka",
-         "Kelurahan": "Palam", "Ukuran": "birth_certificate_coverage", "Pembilang": 900,
+        {"Kabupaten/Kota": "Kota Banjarbaru", "Tahun Data": 2025, "Kecamatan": "Cempaka",
+         "Desa/Kelurahan": "Palam", "Ukuran": "birth_certificate_coverage", "Pembilang": 900,
          "Penyebut": 1000, "Satuan": "persen"},
-        {"Kota": "Kota Banjarbaru", "Tahun Data": 2025, "Ukuran": "violence_cases", "Nilai": 40,
+        {"Kabupaten/Kota": "Kota Banjarbaru", "Tahun Data": 2025, "Ukuran": "violence_cases",
+         "Nilai": 40,
          "Satuan": "jumlah"}])
     fill(paths["official_results"], raw / "official" / "o.xlsx", {
         "Kabupaten/Kota": "Kota Banjarbaru", "Provinsi": "Kalimantan Selatan",
@@ -128,7 +129,7 @@ def test_filled_templates_pass_validation_without_cleaning(templates):
                                                                 "ada": 25}
     st = t["statistics"].set_index("measure")
     assert st.loc["birth_certificate_coverage", "value"] == 90.0
-    assert st.loc["violence_cases", "area_level"] == "kota"
+    assert st.loc["violence_cases", "area_level"] == "kabupaten_kota"
     assert len(t["area_declarations"]) == 25 and set(t["area_declarations"]["year"]) == {
         YEAR - 1}
     assert st.loc["kecamatan_layak_anak", "value"] == 20.0

@@ -8,9 +8,10 @@ desa/kelurahan) that the register lists at least once,
 
     share = 100 x declared areas of that level / areas of that level in the gazetteer
 
-with ``numerator`` (declared) and ``denominator`` (gazetteer), unit ``percent``, at
-``area_level`` ``kota`` (the city as a whole, as a statistics row without kecamatan and
-kelurahan), ``data_year`` = the register's year. Areas of a listed level that the register
+with ``numerator`` (declared) and ``denominator`` (gazetteer: a desa/kelurahan is its
+kecamatan and name, so two desa of one name in two kecamatan count twice), unit ``percent``,
+at ``area_level`` ``kabupaten_kota`` (the region as a whole, as a statistics row without
+kecamatan and desa/kelurahan), ``data_year`` = the register's year. Areas of a listed level that the register
 does not list that year count as not declared; a level with no row that year gives no
 statistic (no data is not 0 %). Provenance is the level's first row of that city and year in
 the register (file, sheet, row).
@@ -23,11 +24,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..levels import KECAMATAN, REGION, VILLAGE
 from .cleaning import as_text
 
-#: area level in the register -> (statistics measure, gazetteer column counted)
-MEASURES = {"kecamatan": ("kecamatan_layak_anak", "kecamatan"),
-            "kelurahan": ("desa_kelurahan_layak_anak", "kelurahan")}
+#: area level in the register -> (statistics measure, gazetteer columns naming one area)
+MEASURES = {KECAMATAN: ("kecamatan_layak_anak", ["kecamatan"]),
+            VILLAGE: ("desa_kelurahan_layak_anak", ["kecamatan", "kelurahan"])}
 #: the columns of a derived statistics row (the processed ``statistics`` table's)
 STAT_COLUMNS = ["city", "data_year", "indicator", "measure", "area_level", "kecamatan", "area",
                 "value", "numerator", "denominator", "unit",
@@ -35,18 +37,19 @@ STAT_COLUMNS = ["city", "data_year", "indicator", "measure", "area_level", "keca
 
 
 def area_levels(kelurahan: pd.Series) -> pd.Series:
-    """``kelurahan`` where a kelurahan is named, else ``kecamatan`` (the row is about the
-    kecamatan itself)."""
-    return pd.Series(np.where(kelurahan.notna(), "kelurahan", "kecamatan"),
+    """``desa_kelurahan`` where a desa/kelurahan is named, else ``kecamatan`` (the row is
+    about the kecamatan itself)."""
+    return pd.Series(np.where(kelurahan.notna(), VILLAGE, KECAMATAN),
                      index=kelurahan.index, dtype="str")
 
 
 def gazetteer_counts(gaz: pd.DataFrame) -> pd.DataFrame:
     """Areas per city and level in the gazetteer: ``city, area_level, denominator``."""
     parts = []
-    for level, (_, col) in MEASURES.items():
-        n = gaz.assign(city=as_text(gaz["city"]), name=as_text(gaz[col])).dropna(
-            subset=["city", "name"]).groupby("city")["name"].nunique()
+    for level, (_, cols) in MEASURES.items():
+        g = pd.DataFrame({"city": as_text(gaz["city"]),
+                          **{c: as_text(gaz[c]) for c in cols}}).dropna()
+        n = g.drop_duplicates().groupby("city").size()
         parts.append(pd.DataFrame({"city": n.index.astype("str"), "area_level": level,
                                    "denominator": n.to_numpy(dtype="float64")}))
     return pd.concat(parts, ignore_index=True)
@@ -72,12 +75,12 @@ def declaration_shares(decl: pd.DataFrame, gaz: pd.DataFrame,
         "source_sheet": as_text(decl["source_sheet"]).fillna(""),
         "source_row": pd.to_numeric(decl["source_row"], errors="coerce")})
     known = d["city"].notna() & d["year"].notna() & d["kecamatan"].notna() & (
-        (d["area_level"] == "kecamatan") | d["kelurahan"].notna())
+        (d["area_level"] == KECAMATAN) | d["kelurahan"].notna())
     d = d[known]
     if d.empty:
         return empty
-    d = d.assign(area=d["kelurahan"].where(d["area_level"] == "kelurahan", d["kecamatan"]),
-                 year=d["year"].astype("int64"))
+    d = d.assign(area=(d["kecamatan"] + "\x1f" + d["kelurahan"]).where(
+        d["area_level"] == VILLAGE, d["kecamatan"]), year=d["year"].astype("int64"))
     key = ["city", "year", "area_level"]
     # an area counts once (a duplicate row is a problem of its own)
     num = d[d["declared"]].drop_duplicates([*key, "area"]).groupby(key).size().rename(
@@ -90,7 +93,7 @@ def declaration_shares(decl: pd.DataFrame, gaz: pd.DataFrame,
     rows = pd.DataFrame({
         "city": out["city"], "data_year": out["year"].astype("int64"),
         "indicator": measure.map(indicators).astype("float64").astype("Int64"),
-        "measure": measure, "area_level": "kota",
+        "measure": measure, "area_level": REGION,
         "kecamatan": pd.Series(pd.NA, index=out.index, dtype="str"), "area": out["city"],
         "value": 100 * out["numerator"] / out["denominator"],
         "numerator": out["numerator"], "denominator": out["denominator"], "unit": "percent",

@@ -10,7 +10,9 @@ Unreadable files give the same kind of row. Nothing is written here (see ``build
 Rules (``rule`` column): unreadable_file, empty_file, unsupported_file, no_header, no_data,
 unknown_column, duplicate_column, missing_column, invalid_config, missing_value, not_a_number,
 not_an_integer, not_a_year, year_out_of_range, not_a_date, not_a_url, not_allowed,
-out_of_range, unknown_city, unknown_kecamatan, unknown_kelurahan, kecamatan_mismatch,
+out_of_range, unknown_city, unknown_kecamatan, unknown_kelurahan (a desa too),
+ambiguous_kelurahan, kecamatan_mismatch, area_type_mismatch, unknown_service_area,
+incomplete_service_areas, service_area_without_counts,
 unknown_indicator, unknown_item, item_indicator_mismatch, missing_document, missing_indicator,
 unknown_question, unknown_answer, points_mismatch, indicator_and_questions,
 above_block_maximum,
@@ -19,6 +21,11 @@ ambiguous_variant, future_date, after_deadline, missing_decree, decree_after_yea
 excel_error, wrong_cell_type,
 unsafe_character; from the readers: outside_table, control_character; before a file is read (:mod:`kla_analysis.guards`): outside_data_folder,
 file_too_large, password_protected, formula_without_value.
+
+The folder's settings (``raw/kla.yaml``, :mod:`kla_analysis.region`) extend the packaged
+headers and measures and give the region's name, OPD names and service areas; every hint
+names the user's file or that settings file, never the installed package. Problems are
+returned root causes first (:func:`_root_causes`).
 """
 
 from __future__ import annotations
@@ -35,16 +42,19 @@ from ..catalog import folder_weights, load_bands, load_catalog, load_evidence_re
 from ..chars import REFUSED
 from ..config import ProjectPaths, package_file, project_paths
 from ..errors import InputProblems, KlaError, problems_frame
+from ..levels import KECAMATAN, REGION, VILLAGE
 from ..questions import load_question_catalog, on_scale
+from ..region import Region
 from ..yamlfile import read_yaml
 from . import areas
 from . import cleaning as cl
 from .gazetteer import (
+    check_region,
     kecamatan_lookup,
-    kelurahan_lookup,
-    read_city_config,
     resolve_cities,
     resolve_names,
+    resolve_places,
+    service_lookup,
     split_variants,
 )
 from .guards import file_problems, link_problems
@@ -59,7 +69,7 @@ from .readers import (
     read_tables,
     tidy_rows,
 )
-from .specs import MEASURE_PREFIX, DatasetSpec, Specs, load_specs
+from .specs import MEASURE_PREFIX, DatasetSpec, Specs, header_key, region_specs
 
 PROVENANCE = ["source_file", "source_sheet", "source_row"]
 ORDER = ["gazetteer", "area_declarations", "official_results", "self_assessment", "evidence",
@@ -67,7 +77,7 @@ ORDER = ["gazetteer", "area_declarations", "official_results", "self_assessment"
 
 # Processed columns per table (docs/data-contracts.md), provenance appended.
 COLUMNS = {
-    "gazetteer": ["city", "kecamatan", "kelurahan"],
+    "gazetteer": ["city", "kecamatan", "kelurahan", "area_type"],
     "area_declarations": ["city", "year", "area_level", "kecamatan", "kelurahan", "declared",
                           "decree", "decree_date", "patbm"],
     "official_results": ["city", "province", "year", "predicate", "score", "status",
@@ -83,7 +93,8 @@ COLUMNS = {
 # Column types of the processed tables (applied when the data passed validation).
 _P = {"source_file": "str", "source_sheet": "str", "source_row": "int64"}
 DTYPES = {
-    "gazetteer": {"city": "str", "kecamatan": "str", "kelurahan": "str", **_P},
+    "gazetteer": {"city": "str", "kecamatan": "str", "kelurahan": "str", "area_type": "str",
+                  **_P},
     "area_declarations": {"city": "str", "year": "int64", "area_level": "str", "kecamatan": "str",
                           "kelurahan": "str", "declared": "bool", "decree": "str",
                           "decree_date": "datetime64[ms]", "patbm": "boolean", **_P},
@@ -154,6 +165,17 @@ class Context:
     #: Tables a dataset gives besides its own (``self_assessment_answers``), indexed like
     #: that dataset's raw rows (for provenance); see ``EXTRA_TABLES``.
     extra: dict = field(default_factory=dict)
+    #: The folder's settings (``raw/kla.yaml`` or ``raw/city.yaml``).
+    region: Region = field(default_factory=Region)
+    #: Service areas (puskesmas) and their kecamatan: ``city, key, kecamatan`` plus
+    #: provenance of where the mapping was given (``_gazetteer``, ``_service_areas``).
+    service: pd.DataFrame | None = None
+
+    @property
+    def settings_file(self) -> str:
+        """The folder's settings file as hints name it (``raw/kla.yaml`` unless the folder
+        keeps ``raw/city.yaml``)."""
+        return f"raw/{self.region.file or 'kla.yaml'}"
 
     def add(self, rows: pd.DataFrame | dict | list | None) -> None:
         if rows is None:
@@ -232,6 +254,12 @@ class Raw:
                  hint: str | pd.Series | Callable[[pd.Series], pd.Series],
                  value: pd.Series | None = None) -> pd.DataFrame | None:
         mask = mask.fillna(False).astype(bool)
+        if not mask.index.equals(self.cells.index):  # checks on a subset of the rows
+            mask = mask.reindex(self.cells.index, fill_value=False)
+            if isinstance(hint, pd.Series):
+                hint = hint.reindex(mask.index)
+            if isinstance(value, pd.Series):
+                value = value.reindex(mask.index)
         if name in self.reported:
             mask &= ~self.reported[name].reindex(mask.index, fill_value=False)
         if not mask.any():
@@ -278,21 +306,25 @@ def _check_columns(tbl: Table, spec: DatasetSpec, ctx: Context) -> bool:
         if f.required_unless:
             others = " or ".join(f"'{spec.fields[o].header}'" for o in f.required_unless)
             ctx.add(problem(tbl.file, tbl.sheet, tbl.header_row, f.header, "missing_column",
-                            "", f"add a column '{f.header}', or {others} (a row per "
-                            "question)"))
+                            "", f"add a column '{f.header}', or {others}"
+                            + (" (a row per question)" if spec.name == "self_assessment"
+                               else "")))
             ok = False
         elif f.required or f.default:
+            what = {"city": "region", "province": "province"}.get(f.default or "", "")
             hint = (f"add a column '{f.header}'"
                     + (" or write 'Tahun YYYY' in the title rows" if f.from_title else "")
-                    + (" or set it in raw/city.yaml" if f.default else ""))
+                    + (f" or set {what}: in {ctx.settings_file}" if f.default else ""))
             ctx.add(problem(tbl.file, tbl.sheet, tbl.header_row, f.header, "missing_column",
                             "", hint))
             ok = False
     if spec.name == "statistics" and "measure" not in tbl.headers and not any(
             c.startswith(MEASURE_PREFIX) for c in tbl.headers):
         ctx.add(problem(tbl.file, tbl.sheet, tbl.header_row, "Ukuran", "missing_column", "",
-                        "no measure recognised: add an 'Ukuran' column (long layout) or "
-                        "measure columns known in datasets.yaml (wide layout)"))
+                        "no measure recognised: add an 'Ukuran' column (long layout, measure "
+                        "codes as in `kla template`) or name the measure columns as the "
+                        "package does (e.g. 'Balita Stunting', '% Akta Kelahiran'); another "
+                        f"header of a measure goes under measures: in {ctx.settings_file}"))
         ok = False
     return ok
 
@@ -427,7 +459,9 @@ def load_raw(spec: DatasetSpec, ctx: Context) -> Raw:
                             "unknown_column", tbl.headers[col],
                             "this header is not known for " + spec.name + "; rename it to one "
                             "of: " + ", ".join(f.header for f in spec.fields.values())
-                            + " (or add it to kla_analysis/data/datasets.yaml)"))
+                            + "; or, if it is one of these under another name, add it under "
+                            f"aliases: {spec.name}: <field>: in {ctx.settings_file} (under "
+                            "ignore: to skip the column)"))
     for t in sorted(set(range(len(tables))) - set(cells.loc[keep, "_t"].unique())):
         tbl = tables[t]
         ctx.add(problem(tbl.file, tbl.sheet, tbl.header_row, "", "no_data", "",
@@ -488,7 +522,7 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
         default = ctx.city.get(f.default) if f.default and ctx.city else None
 
         def prep(x: pd.Series, default=default) -> pd.Series:
-            """Blank cells take the default of raw/city.yaml (city, province)."""
+            """Blank cells take the folder's default (raw/kla.yaml: region, province)."""
             if default is None:
                 return x
             return x.astype("str").where(~cl.missing_mask(x, marks), default)
@@ -508,8 +542,8 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
                 lack &= ~_has_value(raw, o, ctx)
             others = " or ".join(spec.fields[o].header for o in f.required_unless)
             found = raw.problems(lack, f.name, "missing_value", (
-                f"{f.header} must be filled in, unless the row gives {others} (a row per "
-                "question)"))
+                f"{f.header} must be filled in, unless the row gives {others}"
+                + (" (a row per question)" if spec.name == "self_assessment" else "")))
             if found is not None:  # the file may have no column for it at all
                 found["column"] = found["column"].where(found["column"] != "", f.header)
             ctx.add(found)
@@ -565,7 +599,7 @@ def parse_fields(raw: Raw, spec: DatasetSpec, ctx: Context) -> pd.DataFrame:
             res = parse(lambda x: cl.parse_question_numbers(x, marks))
             ctx.add(raw.problems(res["bad"], f.name, "unknown_question", (
                 "write the question number as a whole number, e.g. 3 (the questions of each "
-                "indicator: kla_analysis/data/questions.yaml, `kla template`)")))
+                "indicator: `kla template` lists them)")))
             out[f.name] = res["value"]
         elif t in ("number", "count"):
             out[f.name] = _parse_numbers(raw, f.name, t == "count", ctx)
@@ -779,7 +813,8 @@ def _duplicates(raw: Raw, clean: pd.DataFrame, key: list[str], column: str,
         full &= c >= 0
         codes = codes * (len(u) + 1) + (c + 1)
         codes = pd.factorize(codes)[0].astype("int64")  # keep the numbers small
-    order = _source_order(raw)
+    pos = raw.cells.index.get_indexer(clean.index)  # clean may hold a subset of the rows
+    order = _source_order(raw)[pos]
     srt = np.lexsort((order, codes))
     grp = codes[srt]
     start = np.r_[True, grp[1:] != grp[:-1]] if len(grp) else np.zeros(0, dtype=bool)
@@ -789,7 +824,7 @@ def _duplicates(raw: Raw, clean: pd.DataFrame, key: list[str], column: str,
     dup = full & (np.arange(len(codes)) != first)
     if not dup.any():
         return
-    at = first[dup]
+    at = pos[first[dup]]
     cells = raw.cells
     where = pd.Series(cl.as_text(cells["source_file"]).to_numpy()[at], dtype="str") + \
         " row " + pd.Series(cells["source_row"].to_numpy()[at]).astype("str")
@@ -810,24 +845,76 @@ def _finish(name: str, clean: pd.DataFrame, raw: Raw) -> pd.DataFrame:
 # ---------------------------------------------------------------- datasets
 
 
+#: Headers of the name column that say what its places are (when no ``Jenis`` column does).
+_TYPE_BY_HEADER = {"desa": "desa", "nama desa": "desa", "kelurahan": "kelurahan",
+                   "nama kelurahan": "kelurahan"}
+
+
 def _gazetteer(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    kel = cl.name_key(clean["kelurahan"])
-    keyed = pd.DataFrame({"city": clean["city"], "key": kel})
-    _duplicates(raw, keyed, ["city", "key"], "kelurahan", ctx)
-    # a variant must not name another kelurahan of the same city
-    var = split_variants(clean["variants"])
+    """Places (one row per desa/kelurahan, keyed by kabupaten/kota, kecamatan and name: two
+    desa may share a name in different kecamatan) and, in ``ctx.service``, the kecamatan of
+    every service area (puskesmas) the gazetteer names."""
+    place = clean["kelurahan"].notna()
+    keyed = pd.DataFrame({"city": clean["city"],
+                          "kecamatan": cl.name_key(clean["kecamatan"]).where(place),
+                          "kelurahan": cl.name_key(clean["kelurahan"]).where(place)})
+    _duplicates(raw, keyed, ["city", "kecamatan", "kelurahan"], "kelurahan", ctx)
+    # a variant must not name another desa/kelurahan of the same kecamatan
+    var = split_variants(clean["variants"].where(place))
     if len(var):
         vk = pd.DataFrame({"city": clean.loc[var.index, "city"].to_numpy(),
+                           "kecamatan": keyed.loc[var.index, "kecamatan"].to_numpy(),
                            "key": cl.name_key(var).to_numpy(),
-                           "kelurahan": clean.loc[var.index, "kelurahan"].to_numpy()},
+                           "name": clean.loc[var.index, "kelurahan"].to_numpy()},
                           index=var.index)
-        names = pd.concat([keyed.assign(kelurahan=clean["kelurahan"]), vk])
-        owners = names.drop_duplicates().groupby(["city", "key"])["kelurahan"].nunique()
-        clash = vk.join(owners.rename("n"), on=["city", "key"])["n"] > 1
+        names = pd.concat([keyed.rename(columns={"kelurahan": "key"}).assign(
+            name=clean["kelurahan"])[place], vk])
+        owners = names.drop_duplicates().groupby(["city", "kecamatan", "key"])["name"].nunique()
+        clash = vk.join(owners.rename("n"), on=["city", "kecamatan", "key"])["n"] > 1
         clash = clash.groupby(level=0).any().reindex(clean.index, fill_value=False)
         ctx.add(raw.problems(clash, "variants", "ambiguous_variant",
-                             "a variant here also names another kelurahan of this city"))
-    return clean
+                             "a variant here also names another desa/kelurahan of this "
+                             "kecamatan"))
+    # desa or kelurahan: the Jenis column, else the name column's header (Desa, Kelurahan)
+    by_header = raw.header(clean.index, "kelurahan").map(
+        lambda h: _TYPE_BY_HEADER.get(header_key(h)) if h else None)
+    area_type = cl.as_text(clean["area_type"]).fillna(by_header.astype("str"))
+    # service areas: rows naming a puskesmas give its kecamatan (with or without a desa)
+    svc = clean["service_area"].notna() & clean["kecamatan"].notna()
+    if svc.any():
+        rows = pd.DataFrame({"city": clean["city"], "service_area": clean["service_area"],
+                             "kecamatan": clean["kecamatan"]})[svc]
+        found = service_lookup(rows).assign(source="raw/gazetteer/")
+        ctx.service = found if ctx.service is None else pd.concat([ctx.service, found])
+    return clean.assign(area_type=area_type)[place]
+
+
+def _service_areas(ctx: Context) -> None:
+    """The ``service_areas:`` of the folder's settings (puskesmas -> kecamatan), checked
+    against the gazetteer and added to ``ctx.service``."""
+    given = ctx.region.service_areas
+    if not given or ctx.gazetteer is None:
+        return
+    cities = ctx.gazetteer["city"].dropna().unique()
+    city = ctx.city["city"] if ctx.city else (cities[0] if len(cities) == 1 else None)
+    if city is None:
+        ctx.add(ctx.region.problem(("service_areas",), "", (
+            f"service_areas: needs the folder's region (region: in {ctx.settings_file})")))
+        return
+    names = pd.Series(list(given.values()), index=list(given))
+    res = resolve_names(pd.Series(city, index=names.index), names, kecamatan_lookup(
+        ctx.gazetteer), ["kecamatan"])
+    for unit, kec in names.items():
+        if res.at[unit, "unknown"]:
+            ctx.add(ctx.region.problem(("service_areas", unit), kec, (
+                f"kecamatan {kec!r} is not in the gazetteer of {city} (raw/gazetteer/); "
+                f"closest known: {res.at[unit, 'closest'] or 'none'}; fix service_areas: in "
+                f"{ctx.settings_file}")))
+    ok = ~res["unknown"].astype(bool)
+    rows = pd.DataFrame({"city": city, "service_area": names.index[ok.to_numpy()],
+                         "kecamatan": cl.as_text(res.loc[ok, "kecamatan"]).to_numpy()})
+    found = service_lookup(rows).assign(source=ctx.settings_file)
+    ctx.service = found if ctx.service is None else pd.concat([ctx.service, found])
 
 
 def _official(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
@@ -855,7 +942,7 @@ def _question_hint(ind: pd.Series, ctx: Context) -> Callable[[pd.Series], pd.Ser
         i = ind[mask]
         return ("indicator " + i.astype("str") + " has questions 1-"
                 + i.map(count).astype("Int64").astype("str")
-                + " (kla_analysis/data/questions.yaml; `kla template` lists them)")
+                + " (`kla template` lists them)")
     return hint
 
 
@@ -905,8 +992,8 @@ def _question_rows(raw: Raw, clean: pd.DataFrame, asked: pd.Series,
     ctx.add(raw.problems(off, "points_claimed", "points_mismatch", lambda m: (
         "the answer " + code[m] + " of question " + ind[m].astype("str") + "."
         + qn[m].astype("str") + " is worth " + option_pts[m].round(2).map("{:g}".format)
-        + " points (kla_analysis/data/questions.yaml, an assumption): write that or leave "
-        "the cell blank")))
+        + " points (an assumption of this package; `kla template` lists every option's "
+        "points): write that or leave the cell blank")))
     lonely = ok & ~_has_value(raw, "answer", ctx) & pts.notna()
     ctx.add(raw.problems(lonely, "answer", "missing_value", lambda m: (
         "the points are filled in but the answer is blank: choose one of "
@@ -1023,7 +1110,7 @@ def _self_assessment(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFram
                 clean["indicator"].map(cat["max_points_assumed"]).astype("boolean")
                 .fillna(False).to_numpy(bool),
                 ", an assumption", "")
-            + "; a folder on other weights says so with weights: in raw/city.yaml)")
+            + f"; a folder on other weights says so with weights: in {ctx.settings_file})")
     ctx.add(raw.problems(over, "points_claimed", "out_of_range", pd.Series(hint, clean.index)))
     question = ctx.specs.datasets["self_assessment"].fields["question"]
     found = raw.problems(asked & ~numbered, "question", "missing_value", (
@@ -1132,7 +1219,7 @@ def _evidence_dates(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame
     late = dated & ~future & (when > deadline)
     ctx.add(raw.problems(late, "document_date", "after_deadline", (
         f"dated after the round's deadline ({day} {_MONTHS[month - 1]} of the evaluation "
-        "year, kla_analysis/data/evidence_dates.yaml): the evaluators cannot have seen it; "
+        "year, an assumption of this package): the evaluators cannot have seen it; "
         "check the date or the evaluation year (Tahun) of the row")))
     items = clean["item"].astype("str")
     years = items.map(rules["items"]).fillna(rules["default_years"])
@@ -1147,7 +1234,8 @@ def _evidence_dates(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame
             rows["item"], when[expired], year[expired], strict=True)]
         more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
         ctx.notices.append(f"{len(shown)} data dukung dated before its validity window "
-                           "counted as kedaluwarsa (kla_analysis/data/evidence_dates.yaml): "
+                           "counted as kedaluwarsa (validity windows: assumptions of this "
+                           "package): "
                            + ", ".join(shown[:5]) + more)
         clean = clean.assign(status=clean["status"].where(~expired, "kedaluwarsa"))
     return clean
@@ -1215,34 +1303,188 @@ def _statistics(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     ctx.add(raw.problems(off & ~above, "value", "value_mismatch", lambda m: (
         "differs from 100 x numerator / denominator = " + computed[m].round(2).astype("str"))))
 
-    # area: kelurahan (with its kecamatan from the gazetteer), else kecamatan, else the city
-    gaz = ctx.gazetteer if ctx.gazetteer is not None else pd.DataFrame(
-        columns=["city", "kecamatan", "kelurahan"])
+    # area: desa/kelurahan (with its kecamatan from the gazetteer), else kecamatan, else a
+    # service area (puskesmas: its kecamatan), else the kabupaten/kota
     city = clean["city"]
-    kel = resolve_names(city, clean["kelurahan"], kelurahan_lookup(gaz),
-                        ["kecamatan", "kelurahan"])
-    ctx.add(raw.problems(kel["unknown"], "kelurahan", "unknown_kelurahan", lambda m: (
-        "not in the gazetteer for " + _text(city[m]).fillna("?") + "; closest known: "
-        + _text(kel.loc[m, "closest"]).fillna("none")
-        + " (if it is the same place, add this spelling to its variants in raw/gazetteer/)")))
-    kec = resolve_names(city, clean["kecamatan"], kecamatan_lookup(gaz), ["kecamatan"])
-    ctx.add(raw.problems(kec["unknown"], "kecamatan", "unknown_kecamatan", lambda m: (
-        "not in the gazetteer; closest known: " + _text(kec.loc[m, "closest"]).fillna("none"))))
-    kel_kec, kec_kec = _text(kel["kecamatan"]), _text(kec["kecamatan"])
-    clash = kel_kec.notna() & kec_kec.notna() & (kel_kec != kec_kec)
-    ctx.add(raw.problems(clash, "kecamatan", "kecamatan_mismatch", lambda m: (
-        "kelurahan " + _text(kel.loc[m, "kelurahan"]) + " lies in kecamatan " + kel_kec[m])))
+    place = _places(raw, clean, ctx)
     has_kel, has_kec = clean["kelurahan"].notna(), clean["kecamatan"].notna()
-    level = pd.Categorical(np.where(has_kel, "kelurahan", np.where(has_kec, "kecamatan",
-                                                                   "kota")))
-    kecamatan = kel_kec.where(has_kel, kec_kec)
-    area = _text(kel["kelurahan"]).where(has_kel, kecamatan.where(has_kec, _text(city)))
+    level = np.where(has_kel, VILLAGE, np.where(has_kec, KECAMATAN, REGION)).astype(object)
+    kecamatan = _text(place["kecamatan"])
+    area = _text(place["kelurahan"]).where(has_kel, kecamatan.where(has_kec, _text(city)))
     out = clean.assign(measure=measure, indicator=indicator, unit=mu, value=value,
-                       area_level=level, kecamatan=kecamatan, area=area)
-    _duplicates(raw, out, ["city", "data_year", "measure", "area_level", "area"],
+                       kecamatan=kecamatan, area=area)
+    out, level = _service_rows(raw, out, level, ctx)
+    out = out.assign(area_level=pd.Categorical(level))
+    _duplicates(raw, out, ["city", "data_year", "measure", "area_level", "kecamatan", "area"],
                 "value", ctx)
     # rows the agency left blank ("-", "n/a", empty) carry no statistic
-    return out[value.notna() | num.notna() | den.notna()]
+    keep = out["value"].notna() | out["numerator"].notna() | out["denominator"].notna()
+    return out[keep].drop(columns=["service_area", "area_type"], errors="ignore")
+
+
+def _places(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Kecamatan and desa/kelurahan of statistics or declarations rows matched to the
+    gazetteer (:func:`kla_analysis.ingest.gazetteer.resolve_places`), every mismatch a
+    problem: unknown names, a name of several desa without the kecamatan that tells them
+    apart, a desa outside the written kecamatan, a ``Jenis`` the gazetteer contradicts."""
+    gaz = ctx.gazetteer if ctx.gazetteer is not None else pd.DataFrame(
+        columns=["city", "kecamatan", "kelurahan", "area_type"])
+    city = clean["city"]
+    res = resolve_places(city, clean["kecamatan"], clean["kelurahan"], gaz)
+    ctx.add(raw.problems(pd.Series(res["kec_unknown"], index=clean.index), "kecamatan",
+                         "unknown_kecamatan", lambda m: (
+        "not in the gazetteer for " + _text(city[m]).fillna("?") + "; closest known: "
+        + _text(res.loc[m, "kec_closest"]).fillna("none") + " (if it is the same place, add "
+        "this spelling to its Varian Ejaan Kecamatan in raw/gazetteer/)")))
+    ctx.add(raw.problems(pd.Series(res["kel_unknown"], index=clean.index), "kelurahan",
+                         "unknown_kelurahan", lambda m: (
+        "not in the gazetteer for " + _text(city[m]).fillna("?") + " (no desa/kelurahan of "
+        "this name); closest known: " + _text(res.loc[m, "kel_closest"]).fillna("none")
+        + " (if it is the same place, add this spelling to its variants in raw/gazetteer/)")))
+    ctx.add(raw.problems(pd.Series(res["kel_ambiguous"], index=clean.index), "kelurahan",
+                         "ambiguous_kelurahan", lambda m: (
+        "there is a desa/kelurahan of this name in kecamatan " + _text(res.loc[m, "lies_in"])
+        + " (raw/gazetteer/): add a Kecamatan column, or fill its cell, to say which")))
+    ctx.add(raw.problems(pd.Series(res["mismatch"], index=clean.index), "kecamatan",
+                         "kecamatan_mismatch", lambda m: (
+        "desa/kelurahan " + _text(clean.loc[m, "kelurahan"]) + " lies in kecamatan "
+        + _text(res.loc[m, "lies_in"]) + ", not in " + _text(clean.loc[m, "kecamatan"])
+        + " (raw/gazetteer/): correct the " + raw.header(m[m].index, "kecamatan")
+        + " or the " + raw.header(m[m].index, "kelurahan") + " cell")))
+    given = _text(clean["area_type"]) if "area_type" in clean else pd.Series(
+        pd.NA, index=clean.index, dtype="str")
+    known = _text(res["area_type"])
+    wrong = given.notna() & ((clean["kelurahan"].notna() & (given == KECAMATAN))
+                             | (clean["kelurahan"].isna() & given.isin(["desa", "kelurahan"]))
+                             | (known.notna() & given.isin(["desa", "kelurahan"])
+                                & (given != known)))
+    ctx.add(raw.problems(wrong.fillna(False), "area_type", "area_type_mismatch", lambda m: (
+        "the row says " + given[m] + " but it names "
+        + np.where(clean.loc[m, "kelurahan"].notna(), "the " + known[m].fillna("desa/kelurahan")
+                   + " " + _text(res.loc[m, "kelurahan"]).fillna(
+                       _text(clean.loc[m, "kelurahan"])), "a kecamatan only")
+        + " (raw/gazetteer/): correct the cell or the place")))
+    return res
+
+
+def _service_rows(raw: Raw, out: pd.DataFrame, level: np.ndarray,
+                  ctx: Context) -> tuple[pd.DataFrame, np.ndarray]:
+    """Figures per puskesmas (or other service area) combined into their kecamatan.
+
+    A row naming a service area but no desa/kelurahan belongs to the kecamatan the row names,
+    else to the one the gazetteer (its Puskesmas column) or ``service_areas:`` of the folder's
+    settings give; a service area of no known kecamatan, or of several, is a problem (never
+    the kabupaten/kota figure). The rows of one kecamatan, measure and data year become one
+    kecamatan row: counts add up; percentages are 100 x sum(numerator) / sum(denominator),
+    which needs the counts of every row (one row that is the kecamatan's only service area
+    is taken as it is). A kecamatan with a service area missing from the rows is a problem.
+    The combined row keeps the first row's index (its provenance)."""
+    if "service_area" not in out or not out["service_area"].notna().any():
+        return out, level
+    svc_col = raw.header(out.index, "service_area") != ""
+    named = out["service_area"].notna()
+    no_place = out["kelurahan"].isna() & out["kecamatan"].isna()
+    # a table of service areas: every row names one (a kabupaten/kota figure goes elsewhere)
+    blank = svc_col & ~named & out["kelurahan"].isna() & (level == REGION)
+    header = raw.header(out.index, "service_area")
+    ctx.add(raw.problems(blank, "service_area", "missing_value", lambda m: (
+        "this table gives figures per " + header[m] + ": write the " + header[m]
+        + " of the row (a kabupaten/kota figure goes in a table without a "
+        + header[m] + " column)")))
+    rows = named & out["kelurahan"].isna()
+    if not rows.any():
+        return out[~blank.to_numpy()], level[~blank.to_numpy()]
+    service = ctx.service if ctx.service is not None else pd.DataFrame(
+        columns=["city", "key", "kecamatan", "name", "source"])
+    key = cl.name_key(out["service_area"])
+    pairs = pd.DataFrame({"city": _text(out["city"]), "key": key}, index=out.index)
+    owners = service.drop_duplicates(["city", "key", "kecamatan"]).groupby(
+        ["city", "key"])["kecamatan"].agg(lambda s: "; ".join(sorted(set(s))))
+    mapped = pairs.join(owners.rename("owners"), on=["city", "key"])["owners"].astype("str")
+    several = mapped.str.contains("; ", regex=False).fillna(False)
+    written = _text(out["kecamatan"])
+    unknown = rows & no_place & mapped.isna()
+    where = (f"a Puskesmas column in raw/gazetteer/ (the kecamatan of each puskesmas) or "
+             f"service_areas: in {ctx.settings_file}")
+    ctx.add(raw.problems(unknown, "service_area", "unknown_service_area", (
+        "the kecamatan of this service area is not known, so its figure cannot be combined "
+        f"(it is never read as the kabupaten/kota figure): add {where}, or a Kecamatan "
+        "column")))
+    spans = rows & no_place & several
+    ctx.add(raw.problems(spans, "service_area", "unknown_service_area", lambda m: (
+        "this service area serves kecamatan " + mapped[m] + ": its figure cannot be split "
+        "between them; give the figure per kecamatan or per desa/kelurahan")))
+    clash = rows & written.notna() & mapped.notna() & ~several & (mapped != written)
+    ctx.add(raw.problems(clash, "kecamatan", "kecamatan_mismatch", lambda m: (
+        "service area " + _text(out.loc[m, "service_area"]) + " belongs to kecamatan "
+        + mapped[m] + " (" + where + "), not to " + written[m])))
+    kec = written.where(written.notna(), mapped.where(~several))
+    ok = rows & kec.notna() & ~clash
+    drop = (rows & ~ok) | blank  # reported: not carried over
+    grp = out[ok].assign(_kec=kec[ok], _key=key[ok], _o=_source_order(raw)[
+        out.index[ok].to_numpy()])
+    gkeys = ["city", "data_year", "measure", "_kec"]
+    grp = grp.dropna(subset=["city", "data_year", "measure"]).sort_values("_o", kind="stable")
+    value, num, den = out["value"].copy(), out["numerator"].copy(), out["denominator"].copy()
+    level = level.copy()
+    combined = pd.Series(False, index=out.index)
+    served = service.drop_duplicates(["city", "key", "kecamatan"]).groupby(
+        ["city", "kecamatan"])["key"].agg(set)
+    names = dict(zip(service["key"], service["name"], strict=True))
+    notes: dict[str, set] = {}
+    for (c, y, m, k), g in grp.groupby(gkeys, sort=False, observed=True):
+        first = g.index[0]
+        pct = str(g["unit"].iloc[0]) == "percent"
+        all_known = served.get((str(c), k))
+        missing = sorted((all_known or set()) - set(g["_key"]))
+        if missing:
+            ctx.add(problem(raw.cells.at[first, "source_file"], raw.cells.at[first,
+                            "source_sheet"], int(raw.cells.at[first, "source_row"]),
+                            raw.header(pd.Index([first]), "service_area").iloc[0],
+                            "incomplete_service_areas", str(g["service_area"].iloc[0]),
+                            f"kecamatan {k} is served by " + ", ".join(sorted(
+                                names.get(x, x) for x in all_known)) + f"; this table gives "
+                            f"{m} {y} for " + ", ".join(sorted(set(_text(g['service_area']))))
+                            + " only: add the missing rows, or give the kecamatan's own "
+                            "figure"))
+            drop[g.index] = True
+            continue
+        if pct and len(g) > 1 and (g["numerator"].isna().any() or g["denominator"].isna().any()):
+            lack = g.index[(g["numerator"].isna() | g["denominator"].isna()).to_numpy()]
+            ctx.add(raw.problems(pd.Series(out.index.isin(lack), index=out.index), "value",
+                                 "service_area_without_counts", (
+                f"kecamatan {k} has several service areas: their percentages can be combined "
+                "only with their counts; give the numerator and denominator (e.g. 'Balita "
+                "Stunting' and 'Balita Diukur') of every row")))
+            drop[g.index] = True
+            continue
+        if pct and len(g) > 1:
+            n, d = float(g["numerator"].sum()), float(g["denominator"].sum())
+            num[first], den[first] = n, d
+            value[first] = 100 * n / d if d > 0 else np.nan
+        elif not pct:
+            v = g["value"]
+            value[first] = float(v.sum()) if v.notna().all() else np.nan
+            if v.isna().any():
+                ctx.add(raw.problems(pd.Series(out.index.isin(g.index[v.isna().to_numpy()]),
+                                               index=out.index), "value", "missing_value", (
+                    f"a count of kecamatan {k} is the sum of its service areas: every row "
+                    "needs its value")))
+                drop[g.index] = True
+                continue
+        level[out.index.get_loc(first)] = KECAMATAN
+        combined[first] = True
+        drop[g.index[1:]] = True
+        notes.setdefault(str(raw.cells.at[first, "source_file"]), set()).add(k)
+    for f, kecs in sorted(notes.items()):
+        ctx.notices.append(f"{f}: figures per service area (puskesmas) combined into "
+                           f"{len(kecs)} kecamatan ({', '.join(sorted(kecs)[:5])}"
+                           + (" ..." if len(kecs) > 5 else "") + ")")
+    out = out.assign(value=value, numerator=num, denominator=den,
+                     kecamatan=_text(out["kecamatan"]).where(~combined, kec),
+                     area=_text(out["area"]).where(~combined, kec))
+    keep = ~drop.to_numpy()
+    return out[keep], level[keep]
 
 
 def _area_declarations(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
@@ -1251,36 +1493,21 @@ def _area_declarations(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFr
     a decree number for every declared area, decree dates neither in the future nor after
     the row's year. The statistics of indicators 25-26 are derived from the result
     (:mod:`kla_analysis.ingest.areas`)."""
-    gaz = ctx.gazetteer if ctx.gazetteer is not None else pd.DataFrame(
-        columns=["city", "kecamatan", "kelurahan"])
     city = clean["city"]
-    kec = resolve_names(city, clean["kecamatan"], kecamatan_lookup(gaz), ["kecamatan"])
-    ctx.add(raw.problems(kec["unknown"], "kecamatan", "unknown_kecamatan", lambda m: (
-        "not in the gazetteer for " + _text(city[m]).fillna("?") + "; closest known: "
-        + _text(kec.loc[m, "closest"]).fillna("none") + " (if it is the same place, add "
-        "this spelling to its Varian Ejaan Kecamatan in raw/gazetteer/)")))
-    kel = resolve_names(city, clean["kelurahan"], kelurahan_lookup(gaz),
-                        ["kecamatan", "kelurahan"])
-    ctx.add(raw.problems(kel["unknown"], "kelurahan", "unknown_kelurahan", lambda m: (
-        "not in the gazetteer for " + _text(city[m]).fillna("?") + "; closest known: "
-        + _text(kel.loc[m, "closest"]).fillna("none")
-        + " (if it is the same place, add this spelling to its variants in raw/gazetteer/)")))
-    kel_kec, kec_kec = _text(kel["kecamatan"]), _text(kec["kecamatan"])
-    clash = kel_kec.notna() & kec_kec.notna() & (kel_kec != kec_kec)
-    ctx.add(raw.problems(clash, "kecamatan", "kecamatan_mismatch", lambda m: (
-        "kelurahan " + _text(kel.loc[m, "kelurahan"]) + " lies in kecamatan " + kel_kec[m]
-        + ", not in " + kec_kec[m] + " (raw/gazetteer/): correct the "
-        + raw.header(m[m].index, "kecamatan") + " or the "
-        + raw.header(m[m].index, "kelurahan") + " cell")))
+    place = _places(raw, clean, ctx)
+    kec_kec = _text(place["kecamatan"])
     has_kel = clean["kelurahan"].notna()
     level = areas.area_levels(clean["kelurahan"])
-    kelurahan = _text(kel["kelurahan"])
-    # one row per city, year and area (a kecamatan row and a kelurahan row are two areas)
-    for lvl, area in (("kecamatan", kec_kec), ("kelurahan", kelurahan)):
+    kelurahan = _text(place["kelurahan"])
+    # one row per city, year and area (a kecamatan row and a desa/kelurahan row are two
+    # areas; two desa of one name in two kecamatan too)
+    for lvl in ("kecamatan", "kelurahan"):
         mine = (has_kel if lvl == "kelurahan" else ~has_kel).to_numpy()
         keyed = pd.DataFrame({"city": city.where(mine), "year": clean["year"].where(mine),
-                              lvl: area.where(mine)}, index=clean.index)
-        _duplicates(raw, keyed, ["city", "year", lvl], lvl, ctx)
+                              "kecamatan": kec_kec.where(mine),
+                              "kelurahan": kelurahan.where(mine)}, index=clean.index)
+        _duplicates(raw, keyed, ["city", "year", "kecamatan", "kelurahan"] if lvl == "kelurahan"
+                    else ["city", "year", "kecamatan"], lvl, ctx)
     # a declaration counts only with its decree (the SK is what evaluators verify)
     no_sk = (clean["declared"] == "ya").fillna(False) & clean["decree"].isna()
     if "decree" in raw.reported:  # an error cell there is already reported: root cause
@@ -1307,7 +1534,8 @@ def _area_declarations(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFr
     yes_no = {"ya": True, "tidak": False}
     return clean.assign(area_level=level, kecamatan=kec_kec, kelurahan=kelurahan,
                         declared=clean["declared"].map(yes_no),
-                        patbm=clean["patbm"].map(yes_no))
+                        patbm=clean["patbm"].map(yes_no)).drop(columns=["area_type"],
+                                                               errors="ignore")
 
 
 def _derived_clashes(raw: Raw, clean: pd.DataFrame, derived: pd.DataFrame,
@@ -1334,6 +1562,123 @@ def _with_derived(stats: pd.DataFrame, derived: pd.DataFrame) -> pd.DataFrame:
                             na_position="first").reset_index(drop=True)
 
 
+#: The count measure weighting area percentages without counts, unless the folder's
+#: settings say another (``area_weights:``).
+DEFAULT_AREA_WEIGHT = "child_population"
+
+
+def _area_percentages(stats: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Region figures of percentages given only per area, without their counts.
+
+    For each kabupaten/kota, data year and percentage measure with no region row and rows of
+    one area level (kecamatan, else desa/kelurahan) of which some lack the numerator or the
+    denominator (so the estimate cannot add them up): the region figure is the average of
+    the area percentages weighted by a count measure of the same areas and data year
+    (``area_weights:`` of the folder's settings; default ``child_population``), when every
+    such area has a weight above 0; else a notice names the file and says why there is no
+    region figure. Either way nothing happens silently. Returns the derived region rows
+    (:data:`kla_analysis.ingest.areas.STAT_COLUMNS`; provenance: the first area row)."""
+    empty = pd.DataFrame(columns=areas.STAT_COLUMNS)
+    if stats.empty:
+        return empty
+    st = pd.DataFrame({c: cl.as_text(stats[c]) if c in ("city", "measure", "area_level",
+                                                        "kecamatan", "area", "unit",
+                                                        "source_file", "source_sheet")
+                       else stats[c] for c in areas.STAT_COLUMNS})
+    st = st.dropna(subset=["city", "data_year", "measure", "area_level"])
+    key = ["city", "data_year", "measure"]
+    pct = st[(st["unit"] == "percent") & st["area_level"].isin([KECAMATAN, VILLAGE])]
+    if pct.empty:
+        return empty
+    # groups without a region row, at their coarsest area level, some row lacking a count:
+    # found with group-bys, so only those (few) groups are looked at one by one
+    regions = st.loc[st["area_level"] == REGION, key].drop_duplicates().assign(_r=True)
+    pct = pct.merge(regions, on=key, how="left")
+    pct = pct[pct["_r"].isna()]
+    coarse = pct.assign(_k=pct["area_level"] == KECAMATAN).groupby(key)["_k"].transform("any")
+    pct = pct[(pct["area_level"] == KECAMATAN) == coarse]
+    lacking = (pct["numerator"].isna() | pct["denominator"].isna()).groupby(
+        [pct[k] for k in key]).transform("any")
+    pct = pct[lacking]
+    if pct.empty:
+        return empty
+    wanted = set(ctx.region.area_weights.values()) | {DEFAULT_AREA_WEIGHT}
+    weights = {k: g.drop_duplicates(["kecamatan", "area"]) for k, g in st[
+        st["measure"].isin(wanted)].groupby(["city", "data_year", "measure", "area_level"])}
+    rows, word = [], ctx.region.area_word
+    missing: dict[tuple, list[int]] = {}  # (files, label, areas, weight, region) -> years
+    for (c, y, m), g in pct.groupby(key, sort=True):
+        lvl = str(g["area_level"].iloc[0])
+        wm = ctx.region.area_weights.get(m, ctx.region.area_weights.get(
+            "default", DEFAULT_AREA_WEIGHT))
+        w = weights.get((c, y, wm, lvl))
+        ind = g["indicator"].dropna()
+        label = f"{m}" + (f" (indicator {int(ind.iloc[0])})" if len(ind) else "")
+        where = ", ".join(sorted(set(g["source_file"])))
+        areas_word = "kecamatan" if lvl == KECAMATAN else word or (
+            "kelurahan" if _region_word(ctx, c) == "kota" else "desa/kelurahan")
+        usable = False
+        if w is not None:  # a weight for every area, above 0
+            g = g.sort_values(["source_file", "source_row"], kind="stable")
+            weight = g[["kecamatan", "area"]].merge(w[["kecamatan", "area", "value"]],
+                                                    on=["kecamatan", "area"],
+                                                    how="left")["value"]
+            usable = weight.notna().all() and (weight.to_numpy(dtype=float) > 0).all()
+        if not usable:
+            missing.setdefault((where, label, c, areas_word, wm, _region_word(ctx, c)),
+                               []).append(int(y))
+            continue
+        v = g["value"].to_numpy(dtype=float)
+        wt = weight.to_numpy(dtype=float)
+        total = float((v * wt).sum() / wt.sum())
+        n_all = _area_count(ctx, c, lvl)
+        first = g.iloc[0]
+        rows.append({"city": c, "data_year": int(y), "indicator": first["indicator"],
+                     "measure": m, "area_level": REGION, "kecamatan": pd.NA, "area": c,
+                     "value": total, "numerator": np.nan, "denominator": np.nan,
+                     "unit": "percent", "source_file": first["source_file"],
+                     "source_sheet": first["source_sheet"] or "",
+                     "source_row": int(first["source_row"])})
+        ctx.notices.append(
+            f"{where}: {label}, {c}, data year {int(y)}: {len(g)}"
+            + (f" of {n_all}" if n_all else "") + f" {areas_word} give percentages without "
+            f"their counts; the {_region_word(ctx, c)} figure {total:.2f}% is their average "
+            f"weighted by {wm} of the same {areas_word} (an estimate; give the counts for the "
+            "exact figure)")
+    for (where, label, c, areas_word, wm, region), years in missing.items():
+        ctx.notices.append(
+            f"{where}: {label}, {c}, data year{'s' if len(years) > 1 else ''} "
+            f"{', '.join(map(str, years))}: the {areas_word} "
+            "figures are percentages without their numerator and denominator, so no "
+            f"{region} figure can be built from them and the indicator has no statistic "
+            f"for {'that year' if len(years) == 1 else 'those years'}; give the counts, a "
+            f"row for the {region} as a whole, or {wm} per {areas_word} to weight them "
+            f"(another weight: area_weights: in {ctx.settings_file})")
+    if not rows:
+        return empty
+    out = pd.DataFrame(rows)
+    return out.astype({"city": "str", "measure": "str", "area_level": "str", "area": "str",
+                       "unit": "str", "source_file": "str", "source_sheet": "str",
+                       "data_year": "int64", "source_row": "int64",
+                       "indicator": "Int64"})[areas.STAT_COLUMNS]
+
+
+def _region_word(ctx: Context, city: str) -> str:
+    """``kabupaten`` or ``kota`` for a region's name, else ``kabupaten/kota``."""
+    from ..region import region_type
+
+    return region_type(city) or "kabupaten/kota"
+
+
+def _area_count(ctx: Context, city: str, level: str) -> int | None:
+    gaz = ctx.gazetteer
+    if gaz is None or gaz.empty:
+        return None
+    g = gaz[cl.as_text(gaz["city"]) == city]
+    cols = ["kecamatan"] if level == KECAMATAN else ["kecamatan", "kelurahan"]
+    return int(g[cols].drop_duplicates().shape[0]) or None
+
+
 FINISH: dict[str, Callable] = {
     "area_declarations": _area_declarations,
     "gazetteer": _gazetteer, "official_results": _official,
@@ -1351,47 +1696,91 @@ def _typed(df: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
 
 
 def _check_default_city(ctx: Context, spec: DatasetSpec) -> None:
-    """The gazetteer must not be empty and must know the city of raw/city.yaml."""
+    """The gazetteer must not be empty and must know the region of the folder's settings."""
     if ctx.gazetteer.empty:
         if ctx.paths.raw.is_dir():
             ctx.add(problem(spec.folder + "/", rule="no_data", hint="the gazetteer is empty: "
-                            "add a file with Kota, Kecamatan, Kelurahan columns"))
+                            "add a file with Kabupaten/Kota, Kecamatan, Desa/Kelurahan "
+                            "columns"))
         return
     if ctx.city:
         res = resolve_cities(pd.Series([ctx.city["city"]]),
                              ctx.gazetteer["city"].drop_duplicates())
         if res["unknown"].iloc[0]:
-            ctx.add(problem("city.yaml", column="city", rule="unknown_city",
-                            value=ctx.city["city"], hint="not in the gazetteer; closest "
-                            f"known: {res['closest'].iloc[0]}"))
+            key = "region" if ctx.region.file == "kla.yaml" and "region" in {
+                k[0] for k in ctx.region.lines} else "city"
+            ctx.add(problem(ctx.region.file or "kla.yaml", row=ctx.region.line(key),
+                            column=key, rule="unknown_city", value=ctx.city["city"],
+                            hint="not in the gazetteer (raw/gazetteer/); closest known: "
+                            f"{res['closest'].iloc[0]}; correct {key}: in "
+                            f"{ctx.settings_file} or the gazetteer"))
         else:
             ctx.city["city"] = res["city"].iloc[0]
 
 
+def _check_region_names(ctx: Context) -> None:
+    """The names the folder's settings use that the package defines: OPD roles and the
+    measures of ``area_weights``."""
+    reg = ctx.region
+    if reg.opd:
+        roles = {r.strip() for v in ctx.catalog["opd"].dropna() for r in str(v).split(";")}
+        roles |= {r.strip() for v in ctx.questions["opd"].dropna() for r in str(v).split(";")}
+        roles.discard("")
+        for role in reg.opd:
+            if role not in roles:
+                near = cl.closest([role], roles).get(role)
+                ctx.add(reg.problem(("opd", role), role, (
+                    f"not an OPD role of the catalog (closest: {near or 'none'}); the roles: "
+                    + ", ".join(sorted(roles)) + f" (`kla catalog` lists them); fix opd: in "
+                    f"{ctx.settings_file}")))
+    measures = ctx.specs.datasets["statistics"].measures
+    for m, w in reg.area_weights.items():
+        if m != "default" and m not in measures:
+            ctx.add(reg.problem(("area_weights", m), m, (
+                f"not a measure (or default); measures: {', '.join(sorted(measures))}")))
+        if w not in measures or measures[w].unit != "count":
+            counts = sorted(k for k, v in measures.items() if v.unit == "count")
+            ctx.add(reg.problem(("area_weights", m), w, (
+                f"the weight must be a count measure, e.g. {', '.join(counts[:6])}")))
+
+
 def _folder_weights(paths: ProjectPaths):
-    """The folder's weight set, or the default when city.yaml's ``weights`` is unusable
-    (``read_city_config`` reports that as a problem, so validation goes on)."""
+    """The folder's weight set, or the default when the settings' ``weights`` is unusable
+    (``check_region`` reports that as a problem, so validation goes on)."""
     try:
         return folder_weights(paths.raw)
     except KlaError:
         return None
 
 
+def _region(paths: ProjectPaths) -> tuple[Region, dict | None, list[dict]]:
+    """The folder's settings, its default region (``{"city", "province"}`` or None) and the
+    problems of the settings file."""
+    region, problems = check_region(paths.raw)
+    city = None
+    if region.name is not None and not any(p["hint"].startswith("not valid YAML")
+                                           for p in problems):
+        city = {"city": region.name, "province": region.province}
+    return region, city, problems
+
+
 def validate_data(paths: ProjectPaths | None = None,
                   catalog: pd.DataFrame | None = None) -> Validation:
     """Read and check every raw file; return processed tables and all problems (one pass)."""
     paths = paths or project_paths()
-    specs = load_specs()
-    ctx = Context(specs=specs, paths=paths, city=None,
-                  # claims are checked on the folder's own scale (weights: in city.yaml)
+    region, city, region_problems = _region(paths)
+    specs, spec_problems = region_specs(region)  # the folder's own headers and measures
+    ctx = Context(specs=specs, paths=paths, city=city, region=region,
+                  # claims are checked on the folder's own scale (weights: in kla.yaml)
                   catalog=catalog if catalog is not None
                   else load_catalog(_folder_weights(paths)),
                   evidence_items=load_evidence_requirements(),
                   evidence_dates=evidence_date_rules())
-    # option points on the folder's claims scale (kla_analysis/data/questions.yaml)
+    # option points on the folder's claims scale
     ctx.questions, ctx.options = on_scale(*load_question_catalog(), ctx.catalog)
-    ctx.city, city_problems = read_city_config(paths.raw)
-    ctx.add(city_problems)
+    ctx.add(region_problems)
+    ctx.add(spec_problems)
+    _check_region_names(ctx)
     if not paths.raw.is_dir():
         ctx.add(problem(str(paths.raw), rule="unreadable_file",
                         hint="the raw data folder does not exist; see data/raw/README.md"))
@@ -1416,16 +1805,63 @@ def validate_data(paths: ProjectPaths | None = None,
         if name == "gazetteer":
             ctx.gazetteer = done
             _check_default_city(ctx, spec)
+            _service_areas(ctx)
         if name == "area_declarations":  # indicators 25-26 (block KD)
             derived = areas.declaration_shares(tables[name], ctx.gazetteer, {
                 m: ms.indicator for m, ms in specs.datasets["statistics"].measures.items()})
     tables["statistics"] = _with_derived(tables["statistics"], derived)
-    problems = _one_per_cell(problems_frame(pd.concat(ctx.problems, ignore_index=True)
-                                            if ctx.problems else None))
+    tables["statistics"] = _with_derived(tables["statistics"],
+                                         _area_percentages(tables["statistics"], ctx))
+    problems = _root_causes(_one_per_cell(problems_frame(
+        pd.concat(ctx.problems, ignore_index=True) if ctx.problems else None)))
     if problems.empty:
         tables = {name: _typed(df, DTYPES[name]) for name, df in tables.items()}
     return Validation(tables=tables, problems=problems, files=sorted(ctx.files),
                       notices=ctx.notices)
+
+
+#: Problems that stop a whole file, table or column from being read: listed first, since
+#: fixing them often clears the problems listed after them.
+ROOT_RULES = ("invalid_config", "outside_data_folder", "unreadable_file", "file_too_large",
+              "password_protected", "unsupported_file", "empty_file", "no_header",
+              "unknown_column", "duplicate_column", "missing_column")
+#: Problems an unknown column may cause in its own table (a place, year or key it held is
+#: missing): not listed while the table has an unknown column, but counted in its hint.
+FOLLOW_ON = ("duplicate_key", "missing_value", "missing_indicator", "missing_document",
+             "missing_decree", "ambiguous_kelurahan", "area_type_mismatch",
+             "unknown_service_area",
+             "incomplete_service_areas", "service_area_without_counts", "no_data")
+
+
+def _root_causes(problems: pd.DataFrame) -> pd.DataFrame:
+    """Root causes first: the problems of :data:`ROOT_RULES` lead (in that order, then file
+    order), and in a table (file and sheet) with an unknown column the problems it may cause
+    (:data:`FOLLOW_ON`: duplicate keys of rows whose place was in that column, values
+    missing...) are not listed; the unknown column's hint says how many were held back."""
+    if problems.empty:
+        return problems
+    unknown = problems[problems["rule"] == "unknown_column"]
+    if len(unknown):
+        table = list(zip(problems["file"], problems["sheet"], strict=True))
+        with_unknown = set(zip(unknown["file"], unknown["sheet"], strict=True))
+        held = pd.Series([t in with_unknown for t in table], index=problems.index) & \
+            problems["rule"].isin(FOLLOW_ON)
+        if held.any():
+            counts = problems[held].groupby(["file", "sheet"])["rule"].agg(
+                lambda r: ", ".join(f"{n} {k}" for k, n in r.value_counts().items()))
+            first = unknown.drop_duplicates(["file", "sheet"]).index
+            for i in first:
+                key = (problems.at[i, "file"], problems.at[i, "sheet"])
+                if key in counts.index:
+                    problems.at[i, "hint"] = (
+                        f"{problems.at[i, 'hint']}. Not listed until the column is known: "
+                        f"{counts[key]} in this table, which may come from it; run `kla "
+                        "validate` again after fixing it")
+            problems = problems[~held]
+    rank = problems["rule"].map({r: i for i, r in enumerate(ROOT_RULES)}).fillna(
+        len(ROOT_RULES))
+    order = np.lexsort((np.arange(len(problems)), rank.to_numpy()))
+    return problems.iloc[order].reset_index(drop=True)
 
 
 def _one_per_cell(problems: pd.DataFrame) -> pd.DataFrame:
@@ -1445,21 +1881,23 @@ def _one_per_cell(problems: pd.DataFrame) -> pd.DataFrame:
 
 def read_reference(paths: ProjectPaths | None = None) -> tuple[dict | None, pd.DataFrame,
                                                              pd.DataFrame]:
-    """Default city (raw/city.yaml), gazetteer (``city, kecamatan, kelurahan``) and the
-    problems found in those two alone (used by the template writer)."""
+    """Default region (raw/kla.yaml or raw/city.yaml), gazetteer (``city, kecamatan,
+    kelurahan, area_type``) and the problems found in those two alone (used by the template
+    writer)."""
     paths = paths or project_paths()
-    specs = load_specs()
-    ctx = Context(specs=specs, paths=paths, city=None, catalog=load_catalog(),
+    region, city, region_problems = _region(paths)
+    specs, spec_problems = region_specs(region)
+    ctx = Context(specs=specs, paths=paths, city=city, region=region, catalog=load_catalog(),
                   evidence_items=load_evidence_requirements())
-    ctx.city, city_problems = read_city_config(paths.raw)
-    ctx.add(city_problems)
+    ctx.add(region_problems)
+    ctx.add([p for p in spec_problems if ".gazetteer" in f".{p['column']}"])
     spec = specs.datasets["gazetteer"]
     raw = load_raw(spec, ctx)
     ctx.gazetteer = _gazetteer(raw, parse_fields(raw, spec, ctx), ctx)
     _check_default_city(ctx, spec)
     gaz = _finish("gazetteer", ctx.gazetteer, raw)[COLUMNS["gazetteer"]]
-    problems = problems_frame(pd.concat(ctx.problems, ignore_index=True)
-                              if ctx.problems else None)
+    problems = _root_causes(problems_frame(pd.concat(ctx.problems, ignore_index=True)
+                                           if ctx.problems else None))
     return ctx.city, gaz, problems
 
 

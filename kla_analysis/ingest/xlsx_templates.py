@@ -26,9 +26,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..atomic import atomic_path
 from ..catalog import folder_weights, load_bands, load_catalog, load_evidence_requirements
-from ..config import ProjectPaths, package_file, project_paths
+from ..config import ProjectPaths, claim_reports_dir, package_file, project_paths
 from ..errors import InputProblems, KlaError
+from ..params import city_slug
 from ..questions import load_options, load_questions
+from ..region import Region, load_region
 from ..yamlfile import read_yaml
 from .specs import load_specs
 from .validate import read_reference
@@ -69,7 +71,7 @@ def template_dataset(template: str) -> str:
 
 LAYOUT = {
     "self_assessment_questions": [
-        Column("city", width=18, note="nama kota/kabupaten (sudah terisi)"),
+        Column("city", width=18, note="nama kabupaten/kota (sudah terisi)"),
         Column("year", width=10, note="tahun evaluasi (tahun pengumuman hasil), sudah terisi"),
         Column("indicator", width=10, note="nomor indikator (sudah terisi)"),
         Column("question", width=11, note="nomor pertanyaan dalam indikator (sudah terisi)"),
@@ -81,7 +83,7 @@ LAYOUT = {
         Column("", "Keterangan", 30, "catatan bebas (tidak dibaca)"),
     ],
     "self_assessment": [
-        Column("city", width=18, note="nama kota/kabupaten (sudah terisi)"),
+        Column("city", width=18, note="nama kabupaten/kota (sudah terisi)"),
         Column("year", width=10, note="tahun evaluasi (tahun pengumuman hasil), sudah terisi"),
         Column("indicator", width=10, note="nomor indikator 1-24 (sudah terisi)"),
         Column("", "Uraian Indikator", 60, "nama indikator, hanya untuk dibaca"),
@@ -90,7 +92,7 @@ LAYOUT = {
         Column("", "Keterangan", 30, "catatan bebas (tidak dibaca)"),
     ],
     "evidence": [
-        Column("city", width=18, note="nama kota/kabupaten (sudah terisi)"),
+        Column("city", width=18, note="nama kabupaten/kota (sudah terisi)"),
         Column("year", width=10, note="tahun evaluasi, sudah terisi"),
         Column("indicator", width=10, note="nomor indikator (sudah terisi)"),
         Column("item", width=10, note="kode data dukung, mis. 4.1 (sudah terisi)"),
@@ -104,12 +106,12 @@ LAYOUT = {
         Column("", "Keterangan", 30, "catatan bebas (tidak dibaca)"),
     ],
     "statistics": [
-        Column("city", width=18, note="nama kota/kabupaten"),
+        Column("city", width=18, note="nama kabupaten/kota"),
         Column("data_year", width=10, note="tahun data (biasanya tahun evaluasi - 1)"),
         Column("kecamatan", width=20, note="pilih dari daftar; kosongkan untuk angka tingkat "
-                                            "kota"),
-        Column("kelurahan", width=22, note="pilih dari daftar; kosongkan untuk angka tingkat "
-                                            "kecamatan atau kota"),
+                                            "kabupaten/kota"),
+        Column("kelurahan", width=22, note="desa/kelurahan, pilih dari daftar; kosongkan untuk "
+                                            "angka tingkat kecamatan atau kabupaten/kota"),
         Column("measure", width=28, note="kode ukuran, pilih dari daftar (lihat di bawah)"),
         Column("value", width=10, note="nilai: persen 0-100 atau jumlah; boleh kosong bila "
                                         "pembilang dan penyebut diisi"),
@@ -119,7 +121,7 @@ LAYOUT = {
         Column("", "Keterangan", 30, "catatan bebas (tidak dibaca)"),
     ],
     "official_results": [
-        Column("city", width=28, note="nama kabupaten/kota, mis. Kota Banjarbaru"),
+        Column("city", width=28, note="nama kabupaten/kota, mis. {region}"),
         Column("province", width=20, note="provinsi"),
         Column("year", width=10, note="tahun evaluasi (tahun pengumuman)"),
         Column("predicate", width=12, note="pilih predikat"),
@@ -129,7 +131,7 @@ LAYOUT = {
         Column("", "Keterangan", 30, "catatan bebas (tidak dibaca)"),
     ],
     "area_declarations": [
-        Column("city", width=18, note="nama kota/kabupaten (sudah terisi)"),
+        Column("city", width=18, note="nama kabupaten/kota (sudah terisi)"),
         Column("year", width=10, note="tahun keadaan penetapan = tahun data (tahun evaluasi - "
                                        "1), sudah terisi"),
         Column("kecamatan", width=20, note="kecamatan (sudah terisi, pilih dari daftar)"),
@@ -189,9 +191,12 @@ def _lists(dataset: str, city: dict | None, gaz: pd.DataFrame) -> dict[str, list
     }
 
 
-def _rows(dataset: str, year: int, city: dict | None) -> list[dict]:
-    """Prefilled rows: the indicators, the questions, or the catalog's evidence items."""
+def _rows(dataset: str, year: int, city: dict | None,
+          region: Region | None = None) -> list[dict]:
+    """Prefilled rows: the indicators, the questions, or the catalog's evidence items (with
+    the region's own OPD names, ``opd:`` of its settings)."""
     name = city["city"] if city else None
+    opd = dict(region.opd) if region is not None else None
     if dataset == "self_assessment_questions":
         return [{"city": name, "year": year, "indicator": int(r.indicator),
                  "question": int(r.question), "Uraian Pertanyaan": r.text_id}
@@ -202,7 +207,7 @@ def _rows(dataset: str, year: int, city: dict | None) -> list[dict]:
     if dataset == "evidence":
         return [{"city": name, "year": year, "indicator": int(r.indicator), "item": r.item,
                  "Uraian Data Dukung": r.name_id, "opd": r.opd}
-                for r in load_evidence_requirements().itertuples()]
+                for r in load_evidence_requirements(opd=opd).itertuples()]
     return []
 
 
@@ -282,7 +287,7 @@ def _instructions(wb, dataset: str, year: int, city: dict | None, cols: list[Col
     ws = wb.create_sheet("Petunjuk")
     title = TITLES.get(dataset, spec.title_id)
     lines = [(f"PETUNJUK PENGISIAN: {title.upper()} - TAHUN {year}", True),
-             (f"Kota/Kabupaten: {city['city'] if city else '-'}", False), ("", False),
+             (f"Kabupaten/Kota: {city['city'] if city else '-'}", False), ("", False),
              ("Langkah:", True)]
     lines += [(f"{k}. {s}", False) for k, s in enumerate(COMMON_STEPS, start=1)]
     lines += [("", False), ("Kolom pada lembar 'Data':", True)]
@@ -292,7 +297,9 @@ def _instructions(wb, dataset: str, year: int, city: dict | None, cols: list[Col
         f = spec.fields[name]
         return f.required or bool(f.required_unless and not given & set(f.required_unless))
 
-    lines += [(f"- {h}: {c.note}" + (" (wajib)" if c.field and required(c.field) else ""),
+    example = city["city"] if city else "Kabupaten Banjar atau Kota Banjarbaru"
+    lines += [(f"- {h}: {c.note.replace('{region}', example)}"
+               + (" (wajib)" if c.field and required(c.field) else ""),
                False) for c, h in zip(cols, headers, strict=True)]
     if dataset == "statistics":
         cat = load_catalog().set_index("indicator")
@@ -305,6 +312,13 @@ def _instructions(wb, dataset: str, year: int, city: dict | None, cols: list[Col
                 head = f" - ukuran utama: {cat.loc[ms.indicator, 'measure_id']}"
             lines.append((f"- {m}: {desc} ({'persen' if ms.unit == 'percent' else 'jumlah'}"
                           f"{ind}){head}", False))
+        lines += [("", False), ("Angka per puskesmas:", True)]
+        lines += [(t, False) for t in (
+            "- Tambahkan kolom 'Puskesmas' dan isi nama puskesmas pada setiap baris; angka "
+            "puskesmas dijumlahkan ke kecamatannya (persentase: isi juga pembilang dan "
+            "penyebut). Kecamatan setiap puskesmas ditulis di kolom Puskesmas daftar wilayah "
+            "(raw/gazetteer/) atau di service_areas: raw/kla.yaml.",
+            "- Angka puskesmas tidak pernah dibaca sebagai angka kabupaten/kota.")]
     if dataset == "self_assessment":
         info = catalog.attrs
         status = "kemungkinan, tidak resmi" if info.get("status") == "probable" else "asumsi"
@@ -331,14 +345,16 @@ def _instructions(wb, dataset: str, year: int, city: dict | None, cols: list[Col
                 f"{o.label_id} = {o.points:g}" for o in grp.itertuples()), False))
     if dataset == "area_declarations":
         lines += [("", False), ("Cara menghitung indikator 25 dan 26:", True)]
+        kel = spec.fields["kelurahan"].header
         lines += [(t, False) for t in (
-            "- Satu baris per wilayah dan tahun. Baris dengan Kelurahan kosong adalah kecamatan "
-            "itu sendiri (Kecamatan Layak Anak, indikator 25); baris dengan Kelurahan adalah "
-            "Desa/Kelurahan Layak Anak (indikator 26).",
+            f"- Satu baris per wilayah dan tahun. Baris dengan kolom {kel} kosong adalah "
+            "kecamatan itu sendiri (Kecamatan Layak Anak, indikator 25); baris yang mengisi "
+            f"kolom {kel} adalah Desa/Kelurahan Layak Anak (indikator 26).",
             "- Persentase = wilayah yang ditetapkan ('ya') / seluruh wilayah di daftar "
-            "kecamatan dan kelurahan (raw/gazetteer/) x 100. Wilayah yang tidak dicantumkan "
-            "dihitung belum ditetapkan; bila pada suatu tahun tidak ada satu pun baris "
-            "kecamatan (atau kelurahan), persentasenya tidak dihitung (tidak ada data).",
+            "kecamatan dan desa/kelurahan (raw/gazetteer/) x 100. Wilayah yang tidak "
+            "dicantumkan dihitung belum ditetapkan; bila pada suatu tahun tidak ada satu pun "
+            "baris kecamatan (atau desa/kelurahan), persentasenya tidak dihitung (tidak ada "
+            "data).",
             "- Wilayah yang ditetapkan wajib memiliki Nomor SK. Tanggal SK tidak boleh setelah "
             "tahun baris tersebut.",
             "- Jangan mengisi angka yang sama lagi di file statistik OPD: persentase ini "
@@ -349,16 +365,18 @@ def _instructions(wb, dataset: str, year: int, city: dict | None, cols: list[Col
 
 
 def write_template(dataset: str, year: int, out_dir: Path, city: dict | None,
-                   gaz: pd.DataFrame, catalog: pd.DataFrame | None = None) -> Path:
+                   gaz: pd.DataFrame, catalog: pd.DataFrame | None = None,
+                   region: Region | None = None) -> Path:
     """Write the template of one dataset (``FILES``); returns its path. ``catalog`` gives
-    the maximum points (the data folder's weight set; default: the packaged one)."""
+    the maximum points (the data folder's weight set; default: the packaged one);
+    ``region``: the folder's settings (its OPD names)."""
     catalog = catalog if catalog is not None else load_catalog()
     spec = load_specs().datasets[template_dataset(dataset)]
     cols = LAYOUT[dataset]
     headers = [spec.fields[c.field].header if c.field else c.header for c in cols]
     lists = _lists(dataset, city, gaz)
     rows = (_area_rows(year, city, gaz) if dataset == "area_declarations"
-            else _rows(dataset, year, city))
+            else _rows(dataset, year, city, region))
     last = HEADER_ROW + max(len(rows), BLANK_ROWS)
 
     wb = openpyxl.Workbook()
@@ -423,18 +441,34 @@ def write_templates(year: int, out_dir: str | Path | None = None,
                     paths: ProjectPaths | None = None) -> list[Path]:
     """Write every dataset's template for evaluation ``year`` into ``out_dir``.
 
-    ``out_dir`` defaults to ``<reports-dir>/templates/<year>``; it must not be inside ``raw/``.
-    Kelurahan lists come from the gazetteer of ``paths``' raw folder.
+    ``out_dir`` defaults to ``<reports-dir>/<region>/templates/<year>`` (the region of the
+    folder's settings or its gazetteer's only kabupaten/kota); it must not be inside
+    ``raw/``. Written into the reports folder, the templates claim it for the region
+    (``config.claim_reports_dir``: another region's folder is refused). Desa/kelurahan
+    lists come from the gazetteer of ``paths``' raw folder; OPD names and headers from the
+    folder's settings.
     """
     paths = paths or project_paths()
-    out = Path(out_dir) if out_dir else paths.reports_dir / "templates" / str(year)
-    out = out.expanduser().resolve()
-    if out == paths.raw or paths.raw in out.parents:
-        raise KlaError(f"{out} is inside the raw data folder, which code never writes; "
-                       "choose another --out folder")
     specs = load_specs()
     if not specs.year_min <= year <= specs.year_max:
         raise KlaError(f"year {year} is outside {specs.year_min}-{specs.year_max}")
     city, gaz = _reference(paths)
-    catalog = load_catalog(folder_weights(paths.raw))  # the folder's own maxima
-    return [write_template(name, year, out, city, gaz, catalog) for name in FILES]
+    cities = sorted(gaz["city"].dropna().unique())
+    name = city["city"] if city else (cities[0] if len(cities) == 1 else None)
+    if out_dir:
+        out = Path(out_dir)
+    else:
+        out = paths.reports_dir / (city_slug(name) if name else "") / "templates" / str(year)
+    out = out.expanduser().resolve()
+    if out == paths.raw or paths.raw in out.parents:
+        raise KlaError(f"{out} is inside the raw data folder, which code never writes; "
+                       "choose another --out folder")
+    claim = name and (out == paths.reports_dir or paths.reports_dir in out.parents)
+    if claim:  # another region's reports folder is refused before anything is written
+        claim_reports_dir(paths.reports_dir, name, write=False)
+    region = load_region(paths.raw)
+    catalog = load_catalog(folder_weights(paths.raw), opd=dict(region.opd))
+    written = [write_template(n, year, out, city, gaz, catalog, region) for n in FILES]
+    if claim:
+        claim_reports_dir(paths.reports_dir, name)
+    return written

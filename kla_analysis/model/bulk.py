@@ -22,15 +22,26 @@ from ..config import ProjectPaths
 from ..errors import KlaError
 from ..tables import table_path
 from .estimate import (
-    INPUT_COLUMNS,
     Tables,
     get_table,
     score_inputs,
     sensitivity_settings,
 )
-from .rules import EVIDENCE_STATUSES, INDICATOR_STATUSES, ITEM_STATUSES, Rules
+from .inputs_all import (  # the vectorised inputs; names kept here for callers of bulk
+    _coded,
+    _inputs_all,
+    _keys,
+    _normalise,
+    city_years,
+    indicator_inputs_all,
+)
+from .posterior import band_column, band_names, fit, predict_all
+from .rules import INDICATOR_STATUSES, ITEM_STATUSES
 from .scoring import assign_predicates
 from .settings import Settings
+
+__all__ = ["SCORE_COLUMNS", "SCORING_COLUMNS", "_coded", "_inputs_all", "_keys", "_normalise",
+           "city_years", "indicator_inputs_all", "load_for_scoring", "score_all"]
 
 #: Columns of ``score_all``, one row per city and evaluation year.
 SCORE_COLUMNS = [
@@ -40,9 +51,9 @@ SCORE_COLUMNS = [
     "evidence_available", "indicators_claimed", *[f"n_{s}" for s in INDICATOR_STATUSES],
     "n_settings", "is_estimate",
 ]
-# The columns score_inputs reads (a slim frame keeps 288 sensitivity reruns cheap).
+# The columns score_inputs reads (a slim frame keeps the 432 sensitivity reruns cheap).
 _SCORED = ["n_required", *[f"n_{s}" for s in ITEM_STATUSES], "claimed_points", "max_points",
-           "measure", "statistic_value", "target", "direction", "evidence_rows"]
+           "measure", "statistic_value", "target", "reference", "direction", "evidence_rows"]
 
 
 #: The processed columns ``score_all`` reads, per table.
@@ -67,195 +78,6 @@ def load_for_scoring(paths: ProjectPaths | None = None) -> dict[str, pd.DataFram
     return out
 
 
-def _normalise(u: pd.Series) -> pd.Series:
-    """City match key as ``estimate.city_rows`` compares names (case and spaces ignored)."""
-    return u.astype("string").str.strip().str.casefold().str.replace(r"\s+", " ", regex=True)
-
-
-def _coded(s: pd.Series, fn) -> tuple[np.ndarray, np.ndarray]:
-    """``fn`` applied to the distinct values of ``s`` only: (integer codes, -1 for missing;
-    results per code). Millions of repeated names cost one factorize, not millions of
-    Python strings."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    return codes, np.asarray(fn(pd.Series(np.asarray(uniques, dtype=object), dtype=object)),
-                             dtype=object)
-
-
-def _keys(s: pd.Series) -> pd.Series:
-    """The city match key of every row (object; None where the city is missing)."""
-    codes, keys = _coded(s, lambda u: _normalise(u).to_numpy(dtype=object, na_value=None))
-    return pd.Series(np.append(keys, None)[np.where(codes < 0, len(keys), codes)],
-                     index=s.index, dtype=object)
-
-
-def _ids(s: pd.Series, cy: pd.DataFrame) -> np.ndarray:
-    """Position in ``cy``'s distinct city keys of every row's city (-1: not scored)."""
-    index = {k: i for i, k in enumerate(pd.unique(cy["ck"]))}
-    codes, keys = _coded(s, lambda u: _normalise(u).map(index).fillna(-1).astype(int))
-    return np.append(keys.astype("int64"), -1)[np.where(codes < 0, len(keys), codes)]
-
-
-def city_years(tables: Tables) -> pd.DataFrame:
-    """Every city and evaluation year with a self-assessment: ``ck`` (match key), ``city``
-    (as written, trimmed), ``year``; sorted by city, year."""
-    sa = get_table(tables, "self_assessment")
-    cols = ["ck", "city", "year"]
-    if sa.empty:
-        return pd.DataFrame(columns=cols)
-    year = pd.to_numeric(sa["year"], errors="coerce")
-    df = pd.DataFrame({"ck": _keys(sa["city"]), "city": sa["city"].astype("string").str.strip(),
-                       "year": year}).dropna()
-    df["year"] = df["year"].astype(int)
-    names = df.groupby("ck")["city"].min()  # one spelling per city key
-    out = df[["ck", "year"]].drop_duplicates()
-    out["city"] = out["ck"].map(names)
-    return out[cols].sort_values(["city", "year"], kind="stable").reset_index(drop=True)
-
-
-def _claims(tables: Tables, cy: pd.DataFrame) -> pd.DataFrame:
-    sa = get_table(tables, "self_assessment")
-    df = pd.DataFrame({"ck": _keys(sa["city"]), "year": pd.to_numeric(sa["year"], errors="coerce"),
-                       "indicator": pd.to_numeric(sa["indicator"], errors="coerce"),
-                       "claimed_points": pd.to_numeric(sa["points_claimed"]).astype(float)})
-    df = df.dropna(subset=["ck", "year", "indicator"]).astype({"year": int, "indicator": int})
-    dup = df.duplicated(["ck", "year", "indicator"], keep=False)
-    if dup.any():
-        first = df[dup].iloc[0]
-        raise KlaError(f"self-assessment for {first['ck']} {first['year']} lists indicator "
-                       f"{first['indicator']} more than once")
-    return df
-
-
-def _evidence(tables: Tables, rules: Rules,
-              requirements: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per (city key, year, indicator): required items by status (``n_<status>``,
-    ``n_required``), inventory rows (``evidence_rows``) and items outside the catalog
-    (``extra_items``) -- what ``estimate.evidence_items`` and ``indicator_inputs`` count."""
-    req = requirements[["indicator", "item"]]
-    ev = get_table(tables, "evidence")
-    keys = ["ck", "year", "indicator"]
-    if ev.empty:
-        empty = pd.DataFrame(columns=[*keys, "evidence_rows", "extra_items",
-                                      *[f"n_{s}" for s in EVIDENCE_STATUSES]])
-        return empty, req
-    inv = pd.DataFrame({
-        "ck": _keys(ev["city"]), "year": pd.to_numeric(ev["year"], errors="coerce"),
-        "indicator": pd.to_numeric(ev["indicator"], errors="coerce"),
-        "item": ev["item"].astype("string").str.strip(),
-        "status": ev["status"].astype("string").str.strip().str.casefold()})
-    inv = inv.dropna(subset=["ck", "year"])
-    bad = inv["status"].isna() | ~inv["status"].isin(EVIDENCE_STATUSES)
-    if bad.any():
-        first = inv[bad].iloc[0]
-        raise KlaError(f"evidence table for {first['ck']} {int(first['year'])}: unknown status "
-                       f"{first['status']!r}; allowed: {', '.join(EVIDENCE_STATUSES)}")
-    inv = inv.astype({"year": int, "indicator": int})
-    rows = inv.groupby(keys).size().rename("evidence_rows")
-    known = inv.merge(req.assign(_known=True), on=["indicator", "item"], how="left")
-    extra = known[known["_known"].isna()].groupby(keys)["item"].nunique().rename("extra_items")
-    # each required item takes its most advanced status (rule evidence.status_precedence)
-    rank = {s: i for i, s in enumerate(rules["evidence.status_precedence"])}
-    best = (known[known["_known"].notna()].assign(_rank=lambda d: d["status"].map(rank))
-            .sort_values([*keys, "item", "_rank"], kind="stable")
-            .drop_duplicates([*keys, "item"]))
-    counts = best.groupby([*keys, "status"]).size().unstack("status")
-    counts = counts.reindex(columns=list(EVIDENCE_STATUSES)).fillna(0)
-    counts.columns = [f"n_{s}" for s in counts.columns]
-    out = pd.concat([rows, extra, counts], axis=1).reset_index()
-    return out, req
-
-
-def _statistics(tables: Tables, cy: pd.DataFrame, catalog: pd.DataFrame,
-                aggregate: bool) -> pd.DataFrame:
-    """The catalog statistic of every (city key, data year, indicator), as
-    ``estimate.headline_statistics`` picks it: the first ``kota`` value, else (if
-    ``aggregate``) kecamatan, then kelurahan rows summed (percent: 100 x sum(numerator) /
-    sum(denominator) when every row has both and the denominator sum is positive; count:
-    the sum when every row has a value). Text columns are integer-coded first, so millions
-    of rows cost a few array operations."""
-    cols = ["ck", "data_year", "indicator", "statistic_value", "statistic_source"]
-    st = get_table(tables, "statistics")
-    if st.empty:
-        return pd.DataFrame(columns=cols)
-    heads = catalog.loc[catalog["measure"].notna(), ["indicator", "measure", "unit"]]
-    head_of = dict(zip(heads["measure"], heads["indicator"], strict=True))
-    unit_of = dict(zip(heads["indicator"], heads["unit"], strict=True))
-    levels = {"kota": 0, "kecamatan": 1, "kelurahan": 2}
-    m_codes, m_ind = _coded(st["measure"], lambda u: u.astype("string").str.strip()
-                            .map(head_of).fillna(-1).astype(int))
-    l_codes, l_num = _coded(st["area_level"], lambda u: u.astype("string").str.strip()
-                            .str.casefold().map(levels).fillna(-1).astype(int))
-    ind = pd.to_numeric(st["indicator"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    head_ind = np.append(m_ind.astype(float), np.nan)[np.where(m_codes < 0, len(m_ind), m_codes)]
-    level = np.append(l_num.astype(int), -1)[np.where(l_codes < 0, len(l_num), l_codes)]
-    cid = _ids(st["city"], cy)
-    keep = (head_ind == ind) & (cid >= 0)  # headline statistic rows of scored cities
-    df = pd.DataFrame({
-        "cid": cid[keep], "data_year": pd.to_numeric(st["data_year"]).to_numpy()[keep],
-        "indicator": ind[keep].astype(int), "level": level[keep],
-        "value": pd.to_numeric(st["value"], errors="coerce").to_numpy(float)[keep],
-        "numerator": pd.to_numeric(st["numerator"], errors="coerce").to_numpy(float)[keep],
-        "denominator": pd.to_numeric(st["denominator"], errors="coerce").to_numpy(float)[keep]})
-    keys = ["cid", "data_year", "indicator"]
-    kota = df[(df["level"] == 0) & df["value"].notna()].drop_duplicates(keys)  # first one
-    parts = [kota[keys].assign(statistic_value=kota["value"], statistic_source="kota", _prio=0)]
-    if aggregate:
-        for lvl in ("kecamatan", "kelurahan"):
-            sub = df[df["level"] == levels[lvl]]
-            g = sub.assign(_num=sub["numerator"].notna(), _den=sub["denominator"].notna(),
-                           _val=sub["value"].notna()).groupby(keys)
-            agg = g.agg(n=("level", "size"), num=("numerator", "sum"), den=("denominator", "sum"),
-                        val=("value", "sum"), all_num=("_num", "all"), all_den=("_den", "all"),
-                        all_val=("_val", "all")).reset_index()
-            pct = (agg["indicator"].map(unit_of) == "percent").to_numpy()
-            ok = np.where(pct, agg["all_num"] & agg["all_den"] & (agg["den"] > 0), agg["all_val"])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                value = np.where(pct, 100 * agg["num"] / agg["den"], agg["val"])
-            how = pd.Series(np.where(pct, " areas, aggregated)", " areas, summed)"),
-                            index=agg.index)
-            source = lvl + " (" + agg["n"].astype(str) + how
-            parts.append(agg.loc[ok, keys].assign(statistic_value=value[ok],
-                                                  statistic_source=source[ok],
-                                                  _prio=levels[lvl]))
-    out = pd.concat(parts, ignore_index=True).sort_values([*keys, "_prio"], kind="stable")
-    out = out.drop_duplicates(keys).reset_index(drop=True)
-    out["ck"] = pd.unique(cy["ck"])[out["cid"].to_numpy()] if len(out) else []
-    return out[cols]
-
-
-def indicator_inputs_all(tables: Tables, *, settings: Settings) -> pd.DataFrame:
-    """``estimate.indicator_inputs`` for every city and year with a self-assessment
-    (one row per catalog indicator each, ``INPUT_COLUMNS``), sorted by city, year and
-    catalog order."""
-    return _inputs_all(tables, city_years(tables), settings)
-
-
-def _inputs_all(tables: Tables, cy: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Rows in ``cy`` order, then catalog order (left merges keep the left order)."""
-    rules, cat = settings.rules, settings.catalog
-    base = cat[["indicator", "cluster", "name_id", "name_en", "opd", "max_points", "measure",
-                "unit", "direction", "target"]]
-    out = cy.merge(base, how="cross")
-    keys = ["ck", "year", "indicator"]
-    out = out.merge(_claims(tables, cy), on=keys, how="left")
-    # claims are on the application's scale: the same share of the active set's maximum
-    scale = out["indicator"].map(cat.set_index("indicator").eval("max_points / claims_max_points"))
-    out["claimed_points"] = out["claimed_points"] * scale
-    ev, req = _evidence(tables, rules, settings.requirements)
-    out["n_required"] = out["indicator"].map(req.groupby("indicator").size()).fillna(0)
-    out = out.merge(ev, on=keys, how="left")
-    counted = sum(out[f"n_{s}"].fillna(0) for s in EVIDENCE_STATUSES)
-    out["n_missing"] = out["n_required"] - counted
-    ints = ["n_required", *[f"n_{s}" for s in ITEM_STATUSES], "evidence_rows", "extra_items"]
-    out[ints] = out[ints].fillna(0).astype(int)
-    out["data_year"] = out["year"] - int(rules["statistic.data_year_offset"])
-    stats = _statistics(tables, cy, cat, bool(rules["statistic.aggregate_areas"]))
-    out = out.merge(stats, on=["ck", "data_year", "indicator"], how="left")
-    out["statistic_value"] = out["statistic_value"].astype(float)
-    out["statistic_source"] = out["statistic_source"].astype(object)
-    return out[INPUT_COLUMNS].reset_index(drop=True)
-
-
 def _official(tables: Tables, cy: pd.DataFrame, bands: pd.DataFrame) -> pd.DataFrame:
     off = get_table(tables, "official_results")
     cols = ["ck", "year", "official_predicate", "official_status"]
@@ -273,22 +95,31 @@ def _official(tables: Tables, cy: pd.DataFrame, bands: pd.DataFrame) -> pd.DataF
     return df.drop_duplicates(["ck", "year"])[cols]
 
 
-def score_all(tables: Tables, *, settings: Settings, sensitivity: bool = True) -> pd.DataFrame:
+def score_all(tables: Tables, *, settings: Settings, sensitivity: bool = True,
+              posterior: bool = True) -> pd.DataFrame:
     """Headline estimate of every city-year: ``SCORE_COLUMNS`` (as ``calibration.score_year``
     gives them: totals, predicates, sensitivity range, official predicate, status counts).
 
     ``estimated_*`` are NaN/None when the year has no evidence inventory; with
-    ``sensitivity=False`` the range columns stay empty (faster).
+    ``sensitivity=False`` the range columns stay empty (faster). With ``posterior`` (the
+    default) the posterior model's band probabilities follow: one ``p_<band>`` column per
+    band (``posterior.band_column``: ``p_belum_berpredikat, p_pratama, ...``; they sum to
+    1), ``posterior_ess`` and ``posterior_enough`` (False: too few effective draws, the
+    probabilities are NaN and must not be printed). They are in-sample (each city-year's
+    own official result is part of the fit); ``calibration.score_year`` gives the
+    out-of-sample ones of a year with an official result.
     """
     rules, b = settings.rules, settings.bands
     cy = city_years(tables)
     if cy.empty:
-        return pd.DataFrame(columns=SCORE_COLUMNS)
+        return pd.DataFrame(columns=SCORE_COLUMNS + (_posterior_columns(b) if posterior
+                                                     else []))
     inputs = _inputs_all(tables, cy, settings)
     group = np.repeat(np.arange(len(cy)), len(inputs) // len(cy))  # city-year of each row
     out = cy.copy()
-    # plain NumPy-backed columns: score_inputs converts them once per call, 288 calls
-    slim = inputs[_SCORED].astype({"measure": object, "direction": object, "target": float})
+    # plain NumPy-backed columns: score_inputs converts them once per call, 432 calls
+    slim = inputs[_SCORED].astype({"measure": object, "direction": object, "target": float,
+                                   "reference": float})
     scored = score_inputs(slim, rules)
 
     def total(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -330,4 +161,18 @@ def score_all(tables: Tables, *, settings: Settings, sensitivity: bool = True) -
     out["official_predicate"] = out["official_predicate"].astype(object).where(
         out["official_predicate"].notna(), None)
     out["is_estimate"] = True
-    return out[SCORE_COLUMNS]
+    if not posterior:
+        return out[SCORE_COLUMNS]
+    post = fit(tables, settings)
+    probs = predict_all(post)
+    cols = _posterior_columns(b)
+    out = out.merge(probs.drop(columns=["city"]).rename(
+        columns={"ess": "posterior_ess", "enough": "posterior_enough"}),
+        on=["ck", "year"], how="left")
+    bands = [c for c in cols if c.startswith("p_")]
+    out.loc[~out["posterior_enough"].astype(bool), bands] = np.nan
+    return out[SCORE_COLUMNS + cols]
+
+
+def _posterior_columns(bands: pd.DataFrame) -> list[str]:
+    return [*map(band_column, band_names(bands)), "posterior_ess", "posterior_enough"]

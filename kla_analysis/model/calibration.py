@@ -26,6 +26,7 @@ from .estimate import (
     sensitivity_range,
 )
 from .estimate import indicator_inputs as _inputs
+from .posterior import year_outputs
 from .scoring import (
     canonical_predicate,
     next_predicate,
@@ -236,6 +237,19 @@ def score_year(tables: Tables, year: int, city: str | None = None, target: str |
     ``is_estimate`` (always True: never an official result).
     Points to the next/target predicate are measured from the estimated total (None when
     the year has no evidence inventory). ``target`` defaults to ``default_target``.
+
+    The official predikat of the year comes first. From the posterior model
+    (``posterior.year_outputs``): ``band_probabilities`` (each band, 'Belum berpredikat'
+    included, to its probability), ``p_target`` (P(band >= target)), ``interval_80`` and
+    ``posterior_median`` of the verified score (points), ``ess``, ``enough`` (when False the
+    probabilities are None: too few effective draws), ``out_of_sample`` (for a year with an
+    official result the probabilities leave that result out of the fit), ``fit_check`` and
+    ``posterior_messages``. ``estimated_total`` stays the headline-rule estimate (the
+    figure of earlier versions); ``posterior_median`` is the model's central verified
+    score. ``target_reached`` comes from the official result when there is one, else from
+    P(>= target) >= 0.5 (None without probabilities); ``official_denies_target`` is True
+    when the year's official predikat is below the target: then the target is never
+    reported as reached.
     ``inputs``: the year's ``indicator_inputs`` when the caller has them already (a report
     needs them for other sections too).
     Raises ``KlaError`` for an unknown city, year without self-assessment or unknown target.
@@ -255,12 +269,13 @@ def score_year(tables: Tables, year: int, city: str | None = None, target: str |
         target = default_target(tables, city, bands=b, estimated_total=est)
     off = official_predicates(tables, city, bands=b)
     off = off[off["year"] == int(year)]
-    out = {"city": city, "year": int(year), "claimed_total": summ["claimed_total"],
+    official = None if off.empty else str(off["predicate"].iloc[0])
+    out = {"city": city, "year": int(year), "official_predicate": official,
+           "official_status": None if off.empty else off["status"].iloc[0],
+           "claimed_total": summ["claimed_total"],
            "claimed_predicate": summ["claimed_predicate"], "estimated_total": est,
            "estimated_total_min": None, "estimated_total_max": None,
            "estimated_predicate": summ["estimated_predicate"], "estimated_predicates": [],
-           "official_predicate": None if off.empty else str(off["predicate"].iloc[0]),
-           "official_status": None if off.empty else off["status"].iloc[0],
            "next_predicate": None, "points_to_next_predicate": None,
            "target_predicate": target, "points_to_target_predicate": None,
            "points_lost": summ["points_lost"], "evidence_available": summ["evidence_available"],
@@ -276,4 +291,14 @@ def score_year(tables: Tables, year: int, city: str | None = None, target: str |
                    points_to_next_predicate=None if nxt is None
                    else points_to_predicate(est, nxt, b),
                    points_to_target_predicate=points_to_predicate(est, target, b))
+    post = year_outputs(tables, settings, city, year, target, inputs)
+    ranks = dict(zip(b["predicate"], b["rank"], strict=True))
+    denies = official is not None and ranks[official] < ranks[target]
+    if official is not None:
+        reached = ranks[official] >= ranks[target]
+    elif post["p_target"] is not None:
+        reached = post["p_target"] >= 0.5
+    else:
+        reached = None
+    out.update(post, target_reached=reached, official_denies_target=denies)
     return out

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .. import levels
 from ..catalog import predicate_names
 from ..errors import KlaError
 from .rules import (
@@ -172,8 +173,8 @@ def _inventory(tables: Tables, year: int, city: str) -> pd.DataFrame:
 INPUT_COLUMNS = [
     "city", "year", "indicator", "cluster", "name_id", "name_en", "opd", "max_points",
     "claimed_points", "n_required", *[f"n_{s}" for s in ITEM_STATUSES], "evidence_rows",
-    "extra_items", "measure", "unit", "direction", "target", "data_year", "statistic_value",
-    "statistic_source",
+    "extra_items", "measure", "unit", "direction", "target", "reference", "data_year",
+    "statistic_value", "statistic_source",
 ]
 
 
@@ -191,7 +192,7 @@ def indicator_inputs(tables: Tables, year: int, city: str | None = None, *,
     rules, cat = settings.rules, settings.catalog
     city = require_self_assessment(tables, year, city)
     out = cat[["indicator", "cluster", "name_id", "name_en", "opd", "max_points", "measure",
-               "unit", "direction", "target"]].copy()
+               "unit", "direction", "target", "reference"]].copy()
     out.insert(0, "year", int(year))
     out.insert(0, "city", city)
     # claims are written on the application's scale (claims_max_points): the same share of
@@ -299,8 +300,7 @@ def _headline_groups(st: pd.DataFrame, cat: pd.DataFrame) -> dict[tuple[int, str
 def _statistic_arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
     """Area level (clean text) and numbers of statistic rows as NumPy arrays, converted once
     for all groups (per-group pandas operations cost more than the arithmetic)."""
-    level = rows["area_level"].astype("string").str.strip().str.casefold()
-    out = {"level": level.to_numpy(dtype=object, na_value=None)}
+    out = {"level": levels.canonical_array(rows["area_level"])}  # earlier names read too
     for col in ("value", "numerator", "denominator"):
         out[col] = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=float,
                                                                       na_value=np.nan)
@@ -311,12 +311,12 @@ def _one_statistic(rows: dict[str, np.ndarray], unit: str,
                    aggregate: bool) -> tuple[float | None, str]:
     """One indicator's statistic from its rows (``_statistic_arrays``, in table order)."""
     level, value = rows["level"], rows["value"]
-    kota = value[(level == "kota") & ~np.isnan(value)]
+    kota = value[(level == levels.REGION) & ~np.isnan(value)]
     if kota.size:
-        return float(kota[0]), "kota"
+        return float(kota[0]), levels.REGION
     if not aggregate:
         return None, ""
-    for lvl in ("kecamatan", "kelurahan"):
+    for lvl in levels.SUB_LEVELS:
         at = level == lvl
         n = int(at.sum())
         if not n:
@@ -338,24 +338,28 @@ SCORE_COLUMNS = ["evidence_completeness", "statistic_achievement", "backing", "b
                  "points_lost", "status"]
 
 
-def _achievements(value, target, direction) -> tuple[np.ndarray, np.ndarray]:
-    """Achievement (0-1) of statistics against targets in both modes: (proportional,
-    threshold); NaN where value or target is NaN.
+def _achievements(value, target, direction, reference=None) -> np.ndarray:
+    """Credit (0-1) of statistics against targets at strictness 1 (proportional); NaN where
+    value or target is NaN. ``statistic.strictness`` k raises it to the power k.
 
-    ``direction`` ``higher``: proportional = value / target (1 if the target is 0);
-    ``lower``: 1 when value <= target, else target / value (0 if the target is 0).
-    Threshold: 1 when the target is met, else 0 (rule ``statistic.achievement``).
+    ``direction`` ``higher``: value / target (1 if the target is 0); ``lower``: 1 when
+    value <= target; else, with a ``reference`` (the level earning nothing),
+    (reference - value) / (reference - target); without one target / value (0 if the
+    target is 0: no reduction short of 0 would count).
     """
     v = np.asarray(value, dtype=float)
     t = np.asarray(pd.array(target, dtype="Float64").to_numpy(dtype=float, na_value=np.nan),
                    dtype=float)
+    r = (np.full(v.shape, np.nan) if reference is None else
+         np.asarray(pd.array(reference, dtype="Float64").to_numpy(dtype=float,
+                                                                  na_value=np.nan), dtype=float))
     higher = np.asarray(direction, dtype=object) == "higher"
     met = np.where(higher, v >= t, v <= t)
     with np.errstate(divide="ignore", invalid="ignore"):
-        prop = np.where(higher, np.where(t > 0, v / t, 1.0), np.where(v > 0, t / v, 1.0))
+        lower = np.where(~np.isnan(r), (r - v) / (r - t), np.where(v > 0, t / v, 1.0))
+        prop = np.where(higher, np.where(t > 0, v / t, 1.0), lower)
     missing = np.isnan(v) | np.isnan(t)
-    return (np.where(missing, np.nan, np.clip(np.where(met, 1.0, prop), 0, 1)),
-            np.where(missing, np.nan, met.astype(float)))
+    return np.where(missing, np.nan, np.clip(np.where(met, 1.0, prop), 0, 1))
 
 
 def score_inputs(inputs: pd.DataFrame, rules: Rules) -> pd.DataFrame:
@@ -379,47 +383,91 @@ def _arrays(inputs: pd.DataFrame) -> dict[str, np.ndarray]:
     arr["claimed"] = inputs["claimed_points"].fillna(0).to_numpy(float)
     arr["max"] = inputs["max_points"].to_numpy(float)
     arr["has_measure"] = inputs["measure"].notna().to_numpy(bool)
-    prop, thr = _achievements(pd.to_numeric(inputs["statistic_value"]).to_numpy(float),
-                              inputs["target"], inputs["direction"].to_numpy(object))
+    reference = inputs["reference"] if "reference" in inputs else None
+    base = _achievements(pd.to_numeric(inputs["statistic_value"]).to_numpy(float),
+                         inputs["target"], inputs["direction"].to_numpy(object), reference)
     # a statistic only counts for an indicator whose catalog entry names a measure
-    arr["achievement.proportional"] = np.where(arr["has_measure"], prop, np.nan)
-    arr["achievement.threshold"] = np.where(arr["has_measure"], thr, np.nan)
+    arr["achievement.base"] = np.where(arr["has_measure"], base, np.nan)
     arr["evidence_rows"] = inputs["evidence_rows"].to_numpy(float)
     return arr
 
 
-def _score_arrays(a: dict, rules: Mapping[str, object]) -> dict[str, np.ndarray]:
+def _columns(mask: np.ndarray) -> np.ndarray | slice:
+    """``mask`` as a slice when its True values are one run (a view, no copy), else itself."""
+    at = np.flatnonzero(mask)
+    return slice(int(at[0]), int(at[-1]) + 1) if len(at) and at[-1] - at[0] + 1 == len(at) \
+        else mask
+
+
+def _score_arrays(a: dict, rules: Mapping[str, object], *,
+                  status: bool = True) -> dict[str, np.ndarray]:
     """The rules applied to the input arrays ``a`` (from ``_arrays``, one value per row).
 
     A rule value may also be a column of settings (shape ``(S, 1)``, numbers or choice
     strings): every output is then ``(S, rows)``, one line per setting, in one pass of
-    array operations (``sensitivity`` scores its whole grid so).
+    array operations (``sensitivity`` scores its whole grid so, the posterior its draws).
+    Numbers are computed in the dtype of ``a['claimed']`` (the posterior passes float32
+    arrays to halve its memory); ``status=False`` gives only ``evidence_completeness``,
+    ``backing`` and ``backed_points`` (what a total needs).
     """
+    dt = a["claimed"].dtype if a["claimed"].dtype.kind == "f" else np.dtype(float)
+
+    def num(key: str) -> np.ndarray:
+        return np.asarray(rules[key], dtype=dt)
+
     def is_(key: str, choice: str) -> np.ndarray:
         return np.asarray(rules[key]) == choice
 
-    weighted = sum(np.asarray(rules[f"evidence_weight.{s}"], dtype=float) * a[f"n_{s}"]
-                   for s in ITEM_STATUSES)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        completeness = np.where(a["n_required"] > 0, weighted / a["n_required"], 0.0)
-    ach = np.where(is_("statistic.achievement", "threshold"), a["achievement.threshold"],
-                   a["achievement.proportional"])
-    has_stat = ~np.isnan(ach)
-    ws = np.asarray(rules["statistic.weight"], dtype=float)
-    no_stat = np.where(is_("statistic.missing", "evidence_only"), completeness,
-                       (1 - ws) * completeness)
-    backing = np.where(has_stat, (1 - ws) * completeness + ws * np.nan_to_num(ach),
-                       np.where(a["has_measure"], no_stat, completeness))
-    backed = np.where(is_("points.basis", "claimed"), a["claimed"] * backing,
-                      np.minimum(a["claimed"], a["max"] * backing))
-    status = np.select(
-        [(a["evidence_rows"] == 0) & ~has_stat,
-         backing >= np.asarray(rules["status.met_from"], dtype=float) - TOL,
-         backing >= np.asarray(rules["status.partial_from"], dtype=float) - TOL],
-        ["no_data", "met", "partial"], "not_met").astype(object)
-    return {"evidence_completeness": completeness, "statistic_achievement": ach,
-            "backing": backing, "backed_points": backed, "points_lost": a["claimed"] - backed,
-            "status": status}
+    # completeness: the weights every setting shares first (one row each), then the varied
+    # ones (one line per setting); an indicator without required items has 0 of 0 -> 0
+    weights = {s: num(f"evidence_weight.{s}") for s in ITEM_STATUSES}
+    weighted = np.zeros(a["claimed"].shape, dtype=dt)
+    for s in ITEM_STATUSES:
+        if weights[s].ndim == 0 and weights[s] != 0:
+            weighted += weights[s] * a[f"n_{s}"]
+    for s in ITEM_STATUSES:
+        if weights[s].ndim:
+            weighted = weighted + weights[s] * a[f"n_{s}"]
+    completeness = weighted / np.where(a["n_required"] > 0, a["n_required"], 1).astype(dt)
+    # a statistic's credit = base ** k (k = 1 proportional, a large k approaches
+    # all-or-nothing), computed only where the indicator has a statistic
+    base = a["achievement.base"]
+    has_stat = ~np.isnan(base)
+    k = num("statistic.strictness")
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ach_s = np.power(base[has_stat].astype(dt), k)
+    ws = num("statistic.weight")
+    zero_missing = ~is_("statistic.missing", "evidence_only")
+    claimed_basis = is_("points.basis", "claimed")
+    shape = np.broadcast_shapes(completeness.shape, ws.shape, zero_missing.shape,
+                                claimed_basis.shape, k.shape, a["claimed"].shape)
+    backing = np.array(np.broadcast_to(completeness, shape), dtype=dt)
+    no_stat = a["has_measure"] & ~has_stat  # measured, statistic missing from the data
+    if no_stat.any() and zero_missing.any():
+        backing[..., _columns(no_stat)] *= np.where(zero_missing, 1 - ws, dt.type(1))
+    if has_stat.any():
+        at = _columns(has_stat)
+        backing[..., at] = (1 - ws) * backing[..., at] + ws * ach_s
+    backed = a["claimed"] * backing
+    if not claimed_basis.all():
+        if claimed_basis.ndim == 2 and claimed_basis.shape[1] == 1 and backed.ndim == 2 \
+                and backed.shape[0] == claimed_basis.shape[0]:
+            capped = ~claimed_basis[:, 0]  # settings scoring against the maximum
+            backed[capped] = np.minimum(a["claimed"], a["max"] * backing[capped])
+        else:
+            backed = np.where(claimed_basis, backed,
+                              np.minimum(a["claimed"], a["max"] * backing))
+    out = {"evidence_completeness": completeness, "backing": backing, "backed_points": backed}
+    if status:
+        ach = np.full(np.broadcast_shapes(k.shape, base.shape), np.nan, dtype=dt)
+        ach[..., has_stat] = ach_s
+        out.update(statistic_achievement=ach, points_lost=a["claimed"] - backed)
+        out["status"] = np.select(
+            [(a["evidence_rows"] == 0) & ~has_stat,
+             backing >= num("status.met_from") - TOL,
+             backing >= num("status.partial_from") - TOL],
+            ["no_data", "met", "partial"], "not_met").astype(object)
+    return out
 
 
 def estimate_indicators(tables: Tables, year: int, city: str | None = None, *,

@@ -36,8 +36,48 @@ def methodology_table(settings: Settings, lang: str = "id") -> pd.DataFrame:
               "rationale": sens.get(key) or sens.get("rationale", "")}
              for k, v in settings.grid.items()]
     out = pd.concat([weights_methodology(settings, lang), pd.DataFrame(rows),
+                     reference_methodology(settings, lang),
+                     posterior_methodology(settings, lang),
                      actions_methodology(settings.actions, lang)], ignore_index=True)
     return out[COLUMNS]
+
+
+def reference_methodology(settings: Settings, lang: str = "id") -> pd.DataFrame:
+    """The catalog's statistic references (the level of a lower-is-better statistic that
+    earns no credit) as rows ``section='estimate'``, ``rule='statistic.reference.<measure>'``."""
+    cat = settings.catalog
+    if "reference" not in cat:
+        return pd.DataFrame(columns=COLUMNS)
+    key = "reference_rationale_id" if lang == "id" else "reference_rationale"
+    rows = [{"section": "estimate", "rule": f"statistic.reference.{r['measure']}",
+             "value": show_value(float(r["reference"])), "assumption": True,
+             "rationale": str(r.get(key) or r.get("reference_rationale") or "")}
+            for r in cat[cat["reference"].notna()].to_dict("records")]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def posterior_methodology(settings: Settings, lang: str = "id") -> pd.DataFrame:
+    """The posterior model's priors (``section='prior'``: distribution and its median and
+    80 % interval or choice probabilities) and its settings (``section='posterior'`` and
+    ``'backtest'``), each an assumption with its rationale."""
+    from .posterior import prior_description
+
+    key = "rationale_id" if lang == "id" else "rationale"
+    doc = settings.rules_document
+    specs = doc.get("priors") or {}
+    desc = prior_description(specs).set_index("parameter") if specs else None
+    rows = [{"section": "prior", "rule": k,
+             "value": f"{desc.at[k, 'distribution']}: {desc.at[k, 'summary']}",
+             "assumption": bool(e.get("assumption", True)),
+             "rationale": e.get(key) or e.get("rationale", "")} for k, e in specs.items()]
+    for section in ("posterior", "backtest"):
+        e = doc.get(section) or {}
+        rows += [{"section": section, "rule": f"{section}.{k}", "value": (
+            ", ".join(f"{a}={show_value(b)}" for a, b in v.items()) if isinstance(v, Mapping)
+            else show_value(v)), "assumption": bool(e.get("assumption", True)),
+            "rationale": e.get(key) or e.get("rationale", "")}
+            for k, v in e.items() if k not in ("assumption", "rationale", "rationale_id")]
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 #: How a weight set's ``status`` reads, (id, en).

@@ -9,16 +9,18 @@ since the estimate only counts items per status -- times the statistic level), s
 option with the estimate's own rules (so gains are exact even where the rules are not
 additive, e.g. ``points.basis: max``), and an exact dynamic programme over whole effort units
 picks one option per indicator with the least total effort reaching the target's entry score.
-Among the cheapest plans it returns one with the most points.
+Among the cheapest plans it returns one with the most points. The building blocks (actions,
+options, the DP) live in ``options`` and are re-exported here.
+
+With a chance (``plan_year(..., chance=P)``) the result also holds the least-effort plan
+reaching the target in at least a share P of the posterior's scenarios, with the
+effort-chance frontier (``chance_plan``).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from ..errors import KlaError
@@ -31,296 +33,46 @@ from .estimate import (
     require_self_assessment,
     score_inputs,
 )
-from .rules import Rules
+from .options import (  # noqa: F401 - the planner's building blocks, also read as plan.*
+    CANDIDATE_COLUMNS,
+    EPS,
+    FIX_ORDER,
+    PLAN_ACTION_COLUMNS,
+    _action_rows,
+    _solve,
+    apply_actions,
+    candidate_actions,
+    indicator_options,
+    max_gain_by_effort,
+    option_states,
+    single_action_gains,
+    solve_min_effort,
+    statistic_levels,
+)
 from .scoring import canonical_predicate, entry_score, predicate_for
 from .settings import Settings
-
-#: Points tolerance when comparing a planned total with an entry score (float sums).
-EPS = 1e-6
-#: Evidence status classes in the order actions are applied within an indicator.
-FIX_ORDER = ("missing", "tidak_ada", "kedaluwarsa", "dalam_proses")
-
-# ---------------------------------------------------------------------------------------------
-# Candidate actions and per-indicator options
-# ---------------------------------------------------------------------------------------------
-
-CANDIDATE_COLUMNS = [
-    "action_id", "indicator", "action", "label_id", "label_en", "opd", "item", "item_name_id",
-    "item_name_en", "title", "from_status", "to_status", "measure", "unit", "from_value",
-    "to_value", "steps", "effort",
-]
-
-
-def candidate_actions(items: pd.DataFrame, inputs: pd.DataFrame, rules: Rules,
-                      actions: Mapping) -> pd.DataFrame:
-    """Every single action possible from a year's state: ``CANDIDATE_COLUMNS``.
-
-    ``items`` is ``evidence_items(...)`` and ``inputs`` is ``indicator_inputs(...)`` of the
-    same city and year. One row per evidence item that is not ``ada`` (action from the
-    actions file, effort from it or an item override; items marked ``available: false``
-    are left out) and one row per reachable statistic level (``steps`` 1..k; levels of one
-    indicator are alternatives, not cumulative). ``action_id`` is a stable text key.
-    """
-    by_status = {s: (name, a) for name, a in actions["evidence_actions"].items()
-                 for s in a.get("applies_to") or []}
-    overrides = {str(o["item"]): o for o in actions.get("item_overrides") or []}
-    rows = []
-    # records of the columns read only: converting dates and links row by row costs
-    item_cols = ["indicator", "item", "status", "opd", "name_id", "name_en", "title"]
-    for it in items[item_cols].to_dict("records"):
-        if it["status"] not in by_status:
-            continue
-        name, a = by_status[it["status"]]
-        o = overrides.get(str(it["item"]), {})
-        if o.get("available") is False:
-            continue
-        rows.append({"action_id": f"{it['indicator']}:{it['item']}:{name}",
-                     "indicator": int(it["indicator"]), "action": name,
-                     "label_id": a.get("label_id", name), "label_en": a.get("label_en", name),
-                     "opd": it["opd"], "item": it["item"], "item_name_id": it["name_id"],
-                     "item_name_en": it["name_en"], "title": it["title"],
-                     "from_status": it["status"], "to_status": "ada",
-                     "effort": int(o.get("effort", a["effort"]))})
-    stat = actions.get("statistic_action") or {}
-    scored = score_inputs(inputs, rules)[["indicator", "opd", "measure", "unit", "direction",
-                                          "target", "statistic_value", "statistic_achievement"]]
-    for r in scored.to_dict("records"):
-        ach = r["statistic_achievement"]
-        if r["measure"] is None or pd.isna(r["measure"]) or pd.isna(ach) or ach >= 1:
-            continue
-        params = {**(stat.get("by_unit") or {}).get(r["unit"], {}),
-                  **(stat.get("measure_overrides") or {}).get(r["measure"], {})}
-        if not params:
-            continue
-        lead_opd = str(r["opd"]).split(";")[0].strip()
-        for steps, level in statistic_levels(r["statistic_value"], float(r["target"]),
-                                             r["direction"], r["unit"], params):
-            rows.append({"action_id": f"{r['indicator']}:{r['measure']}:{steps}",
-                         "indicator": int(r["indicator"]), "action": "raise_statistic",
-                         "label_id": stat.get("label_id", "raise_statistic"),
-                         "label_en": stat.get("label_en", "raise_statistic"),
-                         "opd": lead_opd, "measure": r["measure"], "unit": r["unit"],
-                         "from_value": float(r["statistic_value"]), "to_value": level,
-                         "steps": steps, "effort": int(params["effort_per_step"]) * steps})
-    out = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
-    out["effort"] = out["effort"].astype(int)
-    out["steps"] = out["steps"].astype("Int64")
-    return out.sort_values(["indicator", "action_id"], kind="stable").reset_index(drop=True)
-
-
-def statistic_levels(value: float, target: float, direction: str, unit: str,
-                     params: dict) -> list[tuple[int, float]]:
-    """Reachable levels ``(steps, level)`` of a statistic: whole steps toward the target,
-    at most ``max_change`` away, never past the target (nor outside 0-100 for percentages).
-    For ``count`` measures ``step``/``max_change`` are fractions of the current value.
-    """
-    step, cap = float(params["step"]), float(params["max_change"])
-    if unit == "count":
-        step, cap = step * value, cap * value
-    sign = 1.0 if direction == "higher" else -1.0
-    bound = target if unit != "percent" else min(max(target, 0.0), 100.0)
-    levels: list[tuple[int, float]] = []
-    if step <= 0:
-        return levels
-    for k in range(1, int(math.floor(cap / step + 1e-9)) + 1):
-        level = value + sign * k * step
-        if sign * (level - bound) >= 0:
-            levels.append((k, float(bound)))
-            break
-        levels.append((k, round(level, 9)))
-    return [(k, lv) for k, lv in levels if sign * (lv - value) > 0]
-
-
-def apply_actions(inputs: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
-    """Indicator inputs after ``chosen`` actions (rows of ``candidate_actions``).
-
-    Evidence actions move one item from its status to ``ada`` (a ``missing`` item gains an
-    inventory row); a statistic action sets the statistic to its level (at most one per
-    indicator). Pure: returns a new frame, ``inputs`` is unchanged.
-    """
-    recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
-    by_ind: dict[int, list[dict]] = {}
-    for a in chosen.to_dict("records"):
-        by_ind.setdefault(int(a["indicator"]), []).append(a)
-    for ind, acts in by_ind.items():
-        recs[ind] = _apply_record(recs[ind], acts)
-    return pd.DataFrame(list(recs.values()), columns=inputs.columns)
-
-
-def _apply_record(rec: dict, acts: list[dict]) -> dict:
-    """One indicator's input record after its actions (see ``apply_actions``)."""
-    out = dict(rec)
-    stat = [a for a in acts if a["action"] == "raise_statistic"]
-    if len(stat) > 1:
-        raise ValueError("at most one statistic level per indicator")
-    for a in acts:
-        if a["action"] == "raise_statistic":
-            out["statistic_value"] = float(a["to_value"])
-            continue
-        out[f"n_{a['from_status']}"] -= 1
-        out["n_ada"] += 1
-        if a["from_status"] == "missing":
-            out["evidence_rows"] += 1
-    return out
-
-
-#: The action columns the options and their states are built from.
-_ACTION_FIELDS = ["indicator", "action_id", "action", "from_status", "to_value", "effort"]
-
-
-def _records_by_indicator(actions: pd.DataFrame) -> dict[int, list[dict]]:
-    """``_ACTION_FIELDS`` of ``actions`` as records grouped by indicator (ascending), row
-    order kept: converted once, plain dicts are far cheaper to combine than frame slices."""
-    by_ind: dict[int, list[dict]] = {}
-    for a in actions[_ACTION_FIELDS].to_dict("records"):
-        by_ind.setdefault(int(a["indicator"]), []).append(a)
-    return dict(sorted(by_ind.items()))
-
-
-def single_action_gains(inputs: pd.DataFrame, candidates: pd.DataFrame,
-                        rules: Rules) -> np.ndarray:
-    """Backed points each row of ``candidates`` would regain if it were the only action
-    taken (its indicator's state with that one action, scored in one call for all)."""
-    if candidates.empty:
-        return np.zeros(0)
-    recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
-    acts = candidates[_ACTION_FIELDS].to_dict("records")
-    after = score_inputs(pd.DataFrame([_apply_record(recs[int(a["indicator"])], [a])
-                                       for a in acts], columns=inputs.columns), rules)
-    before = score_inputs(inputs, rules).set_index("indicator")["backed_points"]
-    return after["backed_points"].to_numpy() - before.loc[candidates["indicator"]].to_numpy()
-
-
-def indicator_options(inputs: pd.DataFrame, candidates: pd.DataFrame,
-                      rules: Rules) -> pd.DataFrame:
-    """Every distinct option per indicator with its exact effort and gain.
-
-    Columns: ``indicator, option`` (0 = do nothing), ``effort`` (int), ``gain`` (backed points
-    gained, exact under ``rules``), ``backed_before, backed_after, action_ids`` (tuple).
-    An option fixes the k cheapest items of each evidence status (the estimate counts items
-    per status, so cheaper items of the same status are always as good) and picks at most one
-    statistic level. Options that gain nothing are dropped (except option 0).
-    """
-    base = score_inputs(inputs, rules).set_index("indicator")
-    recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
-    states, meta = [], []
-    for ind, acts in _records_by_indicator(candidates).items():
-        ev = sorted((a for a in acts if a["action"] != "raise_statistic"),
-                    key=lambda a: (a["effort"], a["action_id"]))
-        classes = [[a for a in ev if a["from_status"] == s] for s in FIX_ORDER]
-        levels = [None, *(a for a in acts if a["action"] == "raise_statistic")]
-        for ks in itertools.product(*(range(len(c) + 1) for c in classes)):
-            picked = [a for c, k in zip(classes, ks, strict=True) for a in c[:k]]
-            for lvl in levels:
-                chosen = picked if lvl is None else [*picked, lvl]
-                if not chosen:
-                    continue
-                states.append(_apply_record(recs[ind], chosen))
-                meta.append((ind, int(sum(a["effort"] for a in chosen)),
-                             tuple(a["action_id"] for a in chosen)))
-    cols = ["indicator", "option", "effort", "gain", "backed_before", "backed_after",
-            "action_ids"]
-    nothing = pd.DataFrame({"indicator": base.index.astype(int), "option": 0, "effort": 0,
-                            "gain": 0.0, "backed_before": base["backed_points"].to_numpy(),
-                            "backed_after": base["backed_points"].to_numpy(),
-                            "action_ids": [()] * len(base)})
-    if not states:
-        return nothing[cols]
-    after = score_inputs(pd.DataFrame(states, columns=inputs.columns), rules)
-    opts = pd.DataFrame(meta, columns=["indicator", "effort", "action_ids"])
-    opts["backed_before"] = opts["indicator"].map(base["backed_points"]).to_numpy()
-    opts["backed_after"] = after["backed_points"].to_numpy()
-    opts["gain"] = opts["backed_after"] - opts["backed_before"]
-    opts = opts[opts["gain"] > EPS]
-    opts = opts.sort_values(["indicator", "effort", "gain"], ascending=[True, True, False],
-                            kind="stable")
-    opts["option"] = opts.groupby("indicator").cumcount() + 1
-    out = pd.concat([nothing, opts], ignore_index=True).sort_values(
-        ["indicator", "option"], kind="stable").reset_index(drop=True)
-    return out[cols]
-
-
-# ---------------------------------------------------------------------------------------------
-# Exact solver (multiple-choice knapsack, dynamic programme over whole effort units)
-# ---------------------------------------------------------------------------------------------
-
-
-def max_gain_by_effort(options: pd.DataFrame) -> tuple[np.ndarray, list, list]:
-    """DP table: ``best[e]`` = most points gained with total effort exactly ``e`` (-inf if
-    impossible), plus per-group choice arrays for backtracking and the group keys."""
-    groups = [(g, df) for g, df in options.groupby("indicator", sort=True)]
-    horizon = int(sum(int(df["effort"].max()) for _, df in groups))
-    best = np.full(horizon + 1, -np.inf)
-    best[0] = 0.0
-    choices = []
-    for _, df in groups:
-        efforts = df["effort"].to_numpy(int)
-        gains = df["gain"].to_numpy(float)
-        new = np.full_like(best, -np.inf)
-        arg = np.full(best.shape, -1, dtype=np.int32)
-        # the do-nothing option first, so ties keep it; then cheaper options first
-        for j in np.lexsort((-gains, efforts)):
-            c = efforts[j]
-            cand = np.full_like(best, -np.inf)
-            cand[c:] = best[:len(best) - c] + gains[j]
-            better = cand > new
-            new[better] = cand[better]
-            arg[better] = j
-        best = new
-        choices.append(arg)
-    return best, choices, groups
-
-
-def solve_min_effort(options: pd.DataFrame, need: float) -> dict:
-    """Least total effort whose gain reaches ``need`` (one option per indicator).
-
-    ``options`` has ``indicator, option, effort (int >= 0), gain``. Returns ``feasible``,
-    ``effort``, ``gain`` and ``choice`` (``{indicator: option}``; all 0 when ``need <= 0``);
-    among the cheapest solutions the one with the largest gain. Infeasible: ``feasible``
-    False and ``max_gain`` (the most reachable), ``choice`` empty.
-    """
-    return _solve(options, need)
-
-
-def _solve(options: pd.DataFrame, need: float, dp: tuple | None = None) -> dict:
-    """``solve_min_effort``, reusing ``dp`` (``max_gain_by_effort(options)``) when given:
-    ``plan_year`` solves the same options twice."""
-    if options.empty:
-        return {"feasible": need <= EPS, "effort": 0, "gain": 0.0, "choice": {},
-                "max_gain": 0.0}
-    best, choices, groups = dp if dp is not None else max_gain_by_effort(options)
-    max_gain = float(best.max())
-    ok = np.flatnonzero(best >= need - EPS)
-    if ok.size == 0:
-        return {"feasible": False, "effort": None, "gain": None, "choice": {},
-                "max_gain": max_gain}
-    e = int(ok[0])
-    total, choice = float(best[e]), {}
-    for (g, df), arg in zip(reversed(groups), reversed(choices), strict=True):
-        j = int(arg[e])
-        choice[int(g)] = int(df["option"].iloc[j])
-        e -= int(df["effort"].iloc[j])
-    assert e == 0, "backtracking must end at zero effort"
-    return {"feasible": True, "effort": int(ok[0]), "gain": total,
-            "choice": dict(sorted(choice.items())), "max_gain": max_gain}
-
 
 # ---------------------------------------------------------------------------------------------
 # The plan for a year
 # ---------------------------------------------------------------------------------------------
 
-PLAN_ACTION_COLUMNS = [
-    "opd", "indicator", "indicator_name_id", "indicator_name_en", "action", "label_id",
-    "label_en", "item", "item_name_id", "item_name_en", "title", "from_status", "to_status",
-    "measure", "unit", "from_value", "to_value", "effort", "points_gained", "action_id",
-]
 PLAN_INDICATOR_COLUMNS = ["indicator", "name_id", "name_en", "effort", "backed_before",
                           "backed_after", "gain", "n_actions"]
 
 
 def plan_year(tables: Tables, year: int, city: str | None = None, target: str | None = None,
-              *, settings: Settings) -> dict:
+              *, settings: Settings, chance: float | None = None,
+              scenarios: pd.DataFrame | None = None,
+              resample: pd.DataFrame | None = None) -> dict:
     """Cheapest actions lifting ``year``'s estimated total to ``target``'s entry score.
+
+    With ``chance`` or ``scenarios`` given, the result also holds ``chance_plan``: the
+    least-effort plan reaching the target with at least that chance (default
+    ``chance_plan.DEFAULT_CHANCE``) over the scenario frame, with the effort-chance
+    frontier (``chance_plan.chance_plan``; ``resample``, a second independent frame, checks
+    the chance's stability), and ``summary["chance"]`` is the chance of the headline plan
+    below. ``scenarios=None`` with ``chance`` given draws both frames from the posterior
+    (``chance_plan.posterior_scenarios``; ``KlaError`` when it is not available).
 
     ``target`` defaults to one predicate above the city's latest official one
     (``calibration.default_target``). Returns a dict:
@@ -385,6 +137,19 @@ def plan_year(tables: Tables, year: int, city: str | None = None, target: str | 
         "n_actions": int(len(act)), "evidence_available": summ["evidence_available"],
         "is_estimate": True,
     }
+    out_chance = None
+    if chance is not None or scenarios is not None:
+        from . import chance_plan as C
+
+        if scenarios is None:
+            scenarios, resample = C.posterior_scenarios(tables, year, city, settings=settings)
+        out_chance = C.chance_plan(inputs, cands, rules, scenarios, entry,
+                                   C.DEFAULT_CHANCE if chance is None else float(chance),
+                                   catalog=cat, resample=resample)
+        # the headline plan's chance of reaching the target, re-scored in every scenario
+        scen = C.check_scenarios(scenarios, rules)
+        summary["chance"] = C.chance_of(C.plan_totals(inputs, cands, chosen_ids, rules, scen),
+                                        scen["weight"].to_numpy(float), entry)
     per_ind = (act.groupby("indicator")
                .agg(effort=("effort", "sum"), gain=("points_gained", "sum"),
                     n_actions=("action_id", "size")).reset_index())
@@ -392,36 +157,7 @@ def plan_year(tables: Tables, year: int, city: str | None = None, target: str | 
     per_ind["backed_before"] = per_ind["indicator"].map(
         scored.set_index("indicator")["backed_points"])
     per_ind["backed_after"] = per_ind["backed_before"] + per_ind["gain"]
-    return {"summary": summary, "actions": act, "indicators": per_ind[PLAN_INDICATOR_COLUMNS]}
-
-
-def _action_rows(inputs: pd.DataFrame, cands: pd.DataFrame, chosen_ids: list[str],
-                 rules: Rules, cat: pd.DataFrame) -> pd.DataFrame:
-    """Chosen actions in application order, each with its exact marginal gain."""
-    chosen = cands.set_index("action_id").loc[chosen_ids].reset_index()
-    order = {s: i for i, s in enumerate(FIX_ORDER)}
-    chosen["_o"] = chosen["from_status"].map(order).fillna(len(order))
-    chosen = chosen.sort_values(["indicator", "_o", "effort", "action_id"], kind="stable")
-    chosen["points_gained"] = _marginal_gains(inputs, chosen, rules)
-    names = cat.set_index("indicator")
-    chosen["indicator_name_id"] = chosen["indicator"].map(names["name_id"])
-    chosen["indicator_name_en"] = chosen["indicator"].map(names["name_en"])
-    out = chosen.reindex(columns=PLAN_ACTION_COLUMNS)
-    out["effort"] = out["effort"].astype(int)
-    out["points_gained"] = out["points_gained"].astype(float)
-    return out.reset_index(drop=True)
-
-
-def _marginal_gains(inputs: pd.DataFrame, chosen: pd.DataFrame, rules: Rules) -> list[float]:
-    """Backed points each row of ``chosen`` adds when its indicator's rows are applied in
-    order: every prefix state of every indicator is scored in one call."""
-    recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
-    states, first = [], []  # first: position of each indicator's do-nothing state
-    for ind, acts in _records_by_indicator(chosen).items():
-        first.append(len(states))
-        states += [_apply_record(recs[ind], acts[:k]) for k in range(len(acts) + 1)]
-    if not states:
-        return []
-    backed = score_inputs(pd.DataFrame(states, columns=inputs.columns), rules)["backed_points"]
-    steps = np.diff(backed.to_numpy())
-    return list(np.delete(steps, np.array(first[1:], dtype=int) - 1))
+    out = {"summary": summary, "actions": act, "indicators": per_ind[PLAN_INDICATOR_COLUMNS]}
+    if out_chance is not None:
+        out["chance_plan"] = out_chance
+    return out

@@ -1,5 +1,5 @@
 """The estimate's rules as data: status vocabularies, the rule checks, and the loaders of
-``scoring_rules.yaml`` (headline values, sensitivity grid, status labels).
+``scoring_rules.yaml`` (headline values, sensitivity grid, priors, status labels).
 
 Every rule is an ASSUMPTION with a rationale (KemenPPPA publishes no scoring formula). The
 estimate, the planner and the methodology table all read their vocabulary from here, so
@@ -46,20 +46,49 @@ def _bool(v: object) -> str | None:
     return None if isinstance(v, bool) else "must be true or false"
 
 
+#: Largest strictness accepted (credit = ratio ** k): beyond it every shortfall scores 0.
+MAX_STRICTNESS = 1e6
+
+#: How an old rules file's ``statistic.achievement`` choice reads as ``statistic.strictness``:
+#: proportional credit is k = 1; threshold (all-or-nothing) credit is approached by a large k
+#: (1e5: a statistic 0.01 % short of its target keeps ``0.9999 ** 1e5`` ~ 5e-5 of its credit).
+LEGACY_STRICTNESS = {"proportional": 1.0, "threshold": 1e5}
+
+
+def _strictness(v: object) -> str | None:
+    ok = (isinstance(v, int | float) and not isinstance(v, bool)
+          and 0 < v <= MAX_STRICTNESS)
+    return None if ok else f"must be a number above 0 and at most {MAX_STRICTNESS:g}"
+
+
+def upgrade_rules(rules: Mapping[str, object]) -> dict[str, object]:
+    """``rules`` with an old ``statistic.achievement`` choice replaced by the
+    ``statistic.strictness`` it stands for (``LEGACY_STRICTNESS``); other keys unchanged.
+    An unknown choice is left in place, so ``check_rules`` names it."""
+    out = dict(rules)
+    if "statistic.achievement" in out and out["statistic.achievement"] in LEGACY_STRICTNESS:
+        out["statistic.strictness"] = LEGACY_STRICTNESS[out.pop("statistic.achievement")]
+    return out
+
+
 def _precedence(v: object) -> str | None:
     ok = isinstance(v, list | tuple) and sorted(v) == sorted(EVIDENCE_STATUSES)
     return None if ok else f"must list each of {', '.join(EVIDENCE_STATUSES)} once"
 
 
+#: Rules whose value is one of a few choices.
+RULE_CHOICES = {"statistic.missing": ("evidence_only", "zero"),
+                "points.basis": ("claimed", "max")}
+
 #: Every rule the estimate reads, with its value check (the YAML must give exactly these).
 RULE_CHECKS = {
     **{f"evidence_weight.{s}": _unit for s in ITEM_STATUSES},
     "statistic.weight": _unit,
-    "statistic.achievement": _choice("proportional", "threshold"),
-    "statistic.missing": _choice("evidence_only", "zero"),
+    "statistic.strictness": _strictness,
+    "statistic.missing": _choice(*RULE_CHOICES["statistic.missing"]),
     "statistic.data_year_offset": _offset,
     "statistic.aggregate_areas": _bool,
-    "points.basis": _choice("claimed", "max"),
+    "points.basis": _choice(*RULE_CHOICES["points.basis"]),
     "status.met_from": _unit,
     "status.partial_from": _unit,
     "evidence.status_precedence": _precedence,
@@ -93,7 +122,12 @@ def check_rules(rules: Mapping[str, object], where: str = "rules") -> None:
 
 def rules_document(path: str | Path | None = None) -> dict:
     """The checked rules file: ``rules`` (value, assumption, rationale per rule),
-    ``sensitivity`` and ``status_labels``; ``KlaError`` names the file and every bad rule."""
+    ``sensitivity`` and ``status_labels`` (and, unchecked here, ``priors``, ``posterior``
+    and ``backtest``: ``priors.rules_document`` checks those); ``KlaError`` names the file
+    and every bad rule.
+
+    An old file's ``statistic.achievement`` is read as ``statistic.strictness``
+    (``LEGACY_STRICTNESS``)."""
     p = rules_path(path)
     doc = _yaml(p)
     entries = doc.get("rules")
@@ -104,7 +138,36 @@ def rules_document(path: str | Path | None = None) -> dict:
            or not str(e.get("rationale") or "").strip()]
     if bad:
         raise KlaError(f"{p}: rules {', '.join(bad)} need value, assumption and rationale")
-    check_rules({k: e["value"] for k, e in entries.items()}, str(p))
+    doc = _upgrade_document(doc, p)
+    check_rules({k: e["value"] for k, e in doc["rules"].items()}, str(p))
+    return doc
+
+
+def _upgrade_document(doc: Mapping, path: Path) -> dict:
+    """An old rules file (``statistic.achievement`` proportional / threshold) read as the
+    ``statistic.strictness`` it stands for, in its rules and its sensitivity grid."""
+    doc = dict(doc)
+    entries = dict(doc["rules"])
+    old = entries.get("statistic.achievement")
+    if old is not None and "statistic.strictness" not in entries:
+        choice = old["value"]
+        if choice not in LEGACY_STRICTNESS:
+            raise KlaError(f"{path}: rule 'statistic.achievement' value {choice!r} must be one "
+                           f"of {', '.join(LEGACY_STRICTNESS)} (or give statistic.strictness)")
+        k = LEGACY_STRICTNESS[choice]
+        entries.pop("statistic.achievement")
+        entries["statistic.strictness"] = {
+            **old, "value": k, "legacy": f"statistic.achievement = {choice}",
+            "rationale": f"{old['rationale']} (read from the old rule statistic.achievement = "
+                         f"{choice} as strictness k = {k:g})"}
+        doc["rules"] = entries
+    sens = doc.get("sensitivity") or {}
+    grid = dict(sens.get("grid") or {})
+    if "statistic.achievement" in grid and "statistic.strictness" not in grid:
+        values = grid.pop("statistic.achievement")
+        if isinstance(values, list | tuple):
+            grid["statistic.strictness"] = [LEGACY_STRICTNESS.get(v, v) for v in values]
+        doc["sensitivity"] = {**sens, "grid": grid}
     return doc
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from ..atomic import clear_stale_temp
-from ..config import ProjectPaths, project_paths
+from ..config import ProjectPaths, claim_reports_dir, project_paths
 from ..errors import KlaError
 from ..model.estimate import assessment_years, resolve_city
 from ..params import LANGS, check_lang
@@ -271,8 +271,12 @@ def report_command(year: int | None, all_years: bool, langs: Sequence[str] | Non
         raise KlaError("give either --year YEAR or --all")
     langs = list(langs or (["id"] if year is not None else LANGS))
     jobs = plan_jobs(paths, [year] if year is not None else None, langs, city, target)
+    # one region per reports folder: a marker names it, another region's run is refused
+    claim_reports_dir(paths.reports_dir, jobs[0].city, write=False)
     outcomes = run_reports(jobs, n_jobs=n_jobs, force=force or year is not None,
                            cell_timeout=cell_timeout)
+    if any(o.status == "rendered" for o in outcomes):
+        claim_reports_dir(paths.reports_dir, jobs[0].city)
     out = out or sys.stdout
     print(summarize(outcomes, paths.reports_dir / INDEX_NAME), file=out)
     for o in outcomes:

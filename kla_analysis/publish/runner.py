@@ -185,7 +185,8 @@ def prepare_job(year: object, lang: object = "id", paths: ProjectPaths | None = 
 def input_fingerprint(job: ReportJob, notebook: Path = NOTEBOOK) -> str:
     """SHA-256 of everything a report depends on.
 
-    Processed tables (Parquet), ``raw/sources.csv`` and ``raw/city.yaml`` (shown in the
+    Processed tables (Parquet), ``raw/sources.csv`` and ``raw/city.yaml`` / ``raw/kla.yaml``
+    (the folder's settings: province, OPD names, area word, shown in the
     report), the notebook, the package version, code, data files and templates, and the
     parameters. Same fingerprint -> same report, so ``--all`` may skip it.
     """
@@ -195,7 +196,8 @@ def input_fingerprint(job: ReportJob, notebook: Path = NOTEBOOK) -> str:
                          "reports_dir": str(job.reports_dir)}, sort_keys=True).encode())
     processed = job.data_dir / "processed"
     raw = job.data_dir / "raw"
-    inputs = sorted(processed.glob("*.parquet")) + [raw / "sources.csv", raw / "city.yaml"]
+    inputs = sorted(processed.glob("*.parquet")) + [raw / "sources.csv", raw / "city.yaml",
+                                                     raw / "kla.yaml"]
     for path in [*inputs, notebook, *package_files()]:
         h.update(str(path.name if path.is_relative_to(job.data_dir) else
                      path.relative_to(PACKAGE_DIR.parent) if _inside(path, PACKAGE_DIR.parent)

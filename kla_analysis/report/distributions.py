@@ -1,4 +1,4 @@
-"""Seaborn views of the indicator statistics across kelurahan/desa, kecamatan and data years.
+"""Seaborn views of the indicator statistics across desa/kelurahan, kecamatan and data years.
 
 For the exploration notebooks only: the rendered evaluation reports do not use this module
 (they keep their own light charts, ``plots`` and ``svg``). An analyst asks how the areas of
@@ -11,7 +11,7 @@ whether the areas that lag on one statistic lag on others too:
   ``catalog_targets``: the catalog's statistic, unit, direction and target per indicator;
   ``statistic_label``: a statistic's label in either language;
 - ``area_rows`` / ``paired_areas`` / ``standing_long``: the slices the figures draw;
-- ``distribution_figure``: one statistic across kelurahan/desa, per kecamatan (box + dots),
+- ``distribution_figure``: one statistic across desa/kelurahan, per kecamatan (box + dots),
   with the catalog target;
 - ``years_figure``: the same statistic across data years (every area, the median and the
   interquartile range);
@@ -21,10 +21,10 @@ whether the areas that lag on one statistic lag on others too:
 Each figure function takes the tidy frame and returns a ``matplotlib.figure.Figure`` built
 without pyplot (``NotebookFigure``: a notebook shows it as the cell's value; nothing is left
 open, nothing is shown twice). Labels are in
-Bahasa Indonesia (``lang="id"``, default) or English (``"en"``); "kelurahan/desa" and
-"kecamatan" stay Indonesian. A city with desa instead of kelurahan reads the same (both are
-the lowest area level), and a statistic with one data year, one kecamatan or no rows gives a
-figure with a note rather than an error. Colours are the Okabe-Ito colour-blind-safe palette
+Bahasa Indonesia (``lang="id"``, default) or English (``"en"``); "desa/kelurahan" and
+"kecamatan" stay Indonesian. A kabupaten with desa reads as a kota with kelurahan (both are
+the lowest area level, ``desa_kelurahan``), and a statistic with one data year, one
+kecamatan or no rows gives a figure with a note rather than an error. Colours are the Okabe-Ito colour-blind-safe palette
 (``plots.OKABE_ITO``) and every group also differs by marker.
 """
 
@@ -41,6 +41,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from .. import levels
 from ..catalog import load_catalog
 from ..errors import KlaError
 from ..model import estimate
@@ -54,9 +55,9 @@ from .plots import MET, NEUTRAL, OKABE_ITO, SHORT, TARGET
 LONG_COLUMNS = ["city", "data_year", "indicator", "measure", "label", "unit", "target",
                 "direction", "area_level", "kecamatan", "area", "value", "numerator",
                 "denominator"]
-#: The lowest area level: kelurahan in a kota, desa in a kabupaten (both stored as rows of it).
-AREA_LEVELS = ("kelurahan", "desa")
-AREA = "kelurahan/desa"
+#: The lowest area level: desa or kelurahan (``levels.VILLAGE``; earlier names read too).
+AREA_LEVELS = (levels.VILLAGE,)
+AREA = "desa/kelurahan"
 WIDTH_IN = 7.5
 DPI = 100
 FONT = 10
@@ -73,25 +74,25 @@ TEXT = {
     "no_target": ("tanpa target", "no target"),
     "target": ("Target {value}", "Target {value}"),
     "median_iqr": ("Median dan rentang antarkuartil", "Median and interquartile range"),
-    "city_value": ("Nilai tingkat kota/kab", "City/regency-level value"),
-    "areas": ("{n} kelurahan/desa", "{n} kelurahan/desa"),
-    "no_rows": ("Tidak ada data kelurahan/desa untuk {what}.",
-                "No kelurahan/desa data for {what}."),
-    "no_pair": ("Tidak ada kelurahan/desa dengan kedua statistik pada tahun data yang sama.",
-                "No kelurahan/desa has both statistics in the same data year."),
-    "no_standing": ("Tidak ada statistik kelurahan/desa dengan arah (lebih tinggi/lebih "
+    "city_value": ("Nilai tingkat kabupaten/kota", "Regency/city-level value"),
+    "areas": ("{n} desa/kelurahan", "{n} desa/kelurahan"),
+    "no_rows": ("Tidak ada data desa/kelurahan untuk {what}.",
+                "No desa/kelurahan data for {what}."),
+    "no_pair": ("Tidak ada desa/kelurahan dengan kedua statistik pada tahun data yang sama.",
+                "No desa/kelurahan has both statistics in the same data year."),
+    "no_standing": ("Tidak ada statistik desa/kelurahan dengan arah (lebih tinggi/lebih "
                     "rendah lebih baik).",
-                    "No kelurahan/desa statistic with a direction (higher/lower is better)."),
+                    "No desa/kelurahan statistic with a direction (higher/lower is better)."),
     "one_kecamatan": ("hanya satu kecamatan", "one kecamatan only"),
     "one_year": ("hanya satu tahun data", "one data year only"),
-    "one_area": ("hanya satu kelurahan/desa", "one kelurahan/desa only"),
+    "one_area": ("hanya satu desa/kelurahan", "one desa/kelurahan only"),
     "lag_both": ("kuartil terbawah pada keduanya", "bottom quarter on both"),
     "lag_one": ("kuartil terbawah pada satu", "bottom quarter on one"),
     "lag_none": ("lainnya", "others"),
     "spearman": ("Spearman ρ = {rho} (n = {n})", "Spearman ρ = {rho} (n = {n})"),
     "standing": ("Posisi (0 = terendah, 1 = terbaik)", "Standing (0 = worst, 1 = best)"),
-    "standing_title": ("Posisi kelurahan/desa per statistik (angka: nilainya)",
-                       "Standing of each kelurahan/desa per statistic (numbers: the values)"),
+    "standing_title": ("Posisi desa/kelurahan per statistik (angka: nilainya)",
+                       "Standing of each desa/kelurahan per statistic (numbers: the values)"),
     "no_direction": ("{n} statistik tanpa arah tidak ditampilkan",
                      "{n} statistics without a direction left out"),
 }
@@ -190,9 +191,9 @@ def statistics_long(tables: dict, catalog: pd.DataFrame, city: str | None = None
     """Every statistic row of ``city`` (all data years, all area levels) with its catalog
     label, unit, direction and target: columns ``LONG_COLUMNS``.
 
-    ``area_level`` is trimmed and lower-cased (``kota``, ``kecamatan``, ``kelurahan``; a
-    ``desa`` level is kept as written and read as the same lowest level); ``value`` is
-    numeric. Measures outside the catalog get their ``i18n`` label and no target. ``city``
+    ``area_level`` is one of ``levels.LEVELS`` (``kabupaten_kota``, ``kecamatan``,
+    ``desa_kelurahan``; the names of earlier versions, ``kota``, ``kelurahan``, ``desa``, are
+    read as these); ``value`` is numeric. Measures outside the catalog get their ``i18n`` label and no target. ``city``
     None: the only city in the statistics table. Sorted by measure, data year, level,
     kecamatan, area.
     """
@@ -218,7 +219,7 @@ def statistics_long(tables: dict, catalog: pd.DataFrame, city: str | None = None
         "unit": st["unit"].astype("string").str.strip() if "unit" in st else pd.NA,
         "target": measure.map(meta["target"]).astype(float),
         "direction": measure.map(meta["direction"]),
-        "area_level": st["area_level"].astype("string").str.strip().str.casefold(),
+        "area_level": levels.canonical(st["area_level"]),
         "kecamatan": st["kecamatan"].astype("string").fillna("").str.strip(),
         "area": st["area"].astype("string").fillna("").str.strip(),
         "value": pd.to_numeric(st["value"], errors="coerce").astype(float),
@@ -248,7 +249,7 @@ def _areas(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def area_measures(long: pd.DataFrame) -> list[str]:
-    """Measures with kelurahan/desa rows: those with a target first, then the others, each
+    """Measures with desa/kelurahan rows: those with a target first, then the others, each
     group by name (the first is the default of every figure)."""
     rows = _areas(long)
     if rows.empty:
@@ -291,7 +292,7 @@ def _meta(long: pd.DataFrame, measure: str, lang: str) -> dict:
 
 
 def area_rows(long: pd.DataFrame, measure: str, data_year: int | None = None) -> pd.DataFrame:
-    """The kelurahan/desa rows of ``measure`` in ``data_year`` (None: its latest year with
+    """The desa/kelurahan rows of ``measure`` in ``data_year`` (None: its latest year with
     such rows) with a value, plus ``short_of_target`` (True/False; missing without a target).
     Blank kecamatan read "–"."""
     rows = _areas(long)
@@ -313,7 +314,7 @@ def _short(rows: pd.DataFrame) -> pd.Series:
 
 
 def standing_long(long: pd.DataFrame, data_year: int | None = None) -> pd.DataFrame:
-    """``explore.kelurahan_long`` of the kelurahan/desa statistics (each measure's latest
+    """``explore.kelurahan_long`` of the desa/kelurahan statistics (each measure's latest
     data year, or ``data_year``): the same standing (0 = worst, 1 = best, direction-aware)
     the notebooks rank areas by; the area column is named ``kelurahan`` there."""
     views = []
@@ -334,7 +335,7 @@ def standing_long(long: pd.DataFrame, data_year: int | None = None) -> pd.DataFr
 
 def paired_areas(long: pd.DataFrame, x: str, y: str,
                  data_year: int | None = None) -> pd.DataFrame:
-    """One row per kelurahan/desa that has both statistics in the same data year (the latest
+    """One row per desa/kelurahan that has both statistics in the same data year (the latest
     such year, or ``data_year``): ``data_year, kecamatan, area, x, y, standing_x,
     standing_y, lagging`` where ``lagging`` counts the statistics on which the area is in the
     bottom quarter (``explore.LAGGING_SHARE``)."""
@@ -382,7 +383,7 @@ def _target_text(target: float, unit: str | None, lang: str) -> str:
 @_seaborn_figure
 def distribution_figure(long: pd.DataFrame, measure: str | None = None,
                         data_year: int | None = None, lang: str = "id") -> Figure:
-    """One statistic across the kelurahan/desa of each kecamatan in one data year (latest by
+    """One statistic across the desa/kelurahan of each kecamatan in one data year (latest by
     default): a box per kecamatan, a dot per area (vermillion diamonds short of the target,
     blue circles meeting it, grey without a target) and the catalog target as a dashed line.
 
@@ -452,7 +453,7 @@ def _number_ticks(axis, lang: str) -> None:
 
 @_seaborn_figure
 def years_figure(long: pd.DataFrame, measure: str | None = None, lang: str = "id") -> Figure:
-    """One statistic across data years: a grey dot per kelurahan/desa, the median with the
+    """One statistic across data years: a grey dot per desa/kelurahan, the median with the
     interquartile range (blue), the city/regency-level value where the data have one (black
     cross) and the catalog target (dashed). A narrowing range means the areas converge."""
     lang = check_lang(lang)
@@ -474,7 +475,7 @@ def years_figure(long: pd.DataFrame, measure: str | None = None, lang: str = "id
                   errorbar=("pi", 50), color=OKABE_ITO["blue"], markers="o",
                   markersize=7, capsize=0.15, err_kws={"linewidth": 2},
                   label=text("median_iqr", lang), ax=ax)
-    city = long[(long["measure"] == measure) & long["area_level"].isin(["kota"])
+    city = long[(long["measure"] == measure) & long["area_level"].isin([levels.REGION])
                 & long["value"].notna() & long["data_year"].notna()]
     city = city[city["data_year"].astype(int).astype(str).isin(order)]
     if not city.empty:
@@ -505,7 +506,7 @@ def _lag_label(n: int, lang: str) -> str:
 @_seaborn_figure
 def relationship_figure(long: pd.DataFrame, x: str | None = None, y: str | None = None,
                         data_year: int | None = None, lang: str = "id") -> Figure:
-    """Two statistics against each other, a dot per kelurahan/desa (latest common data year,
+    """Two statistics against each other, a dot per desa/kelurahan (latest common data year,
     or ``data_year``), with a fitted line, both targets and Spearman's rank correlation.
 
     Areas in the bottom quarter on both statistics are vermillion diamonds and named; on one,
@@ -569,7 +570,7 @@ def _column_label(label: str, year: int, unit: str | None) -> str:
 @_seaborn_figure
 def standing_figure(long: pd.DataFrame, data_year: int | None = None,
                     lang: str = "id") -> Figure:
-    """A heatmap of each kelurahan/desa (rows, by kecamatan) on each statistic with a
+    """A heatmap of each desa/kelurahan (rows, by kecamatan) on each statistic with a
     direction (columns, each in its latest data year or ``data_year``): colour is the
     standing (red 0 = worst, blue 1 = best), the number is the value."""
     lang = check_lang(lang)

@@ -57,14 +57,15 @@ COLUMNS = [
 NOTES_SHEET = {"id": "Keterangan", "en": "Notes"}
 NOTES = {
     "id": [
-        ("Kota", "city"), ("Tahun evaluasi", "year"), ("Target predikat", "target_predicate"),
+        ("Kabupaten/kota", "city"), ("Tahun evaluasi", "year"),
+        ("Target predikat", "target_predicate"),
         ("Batas bawah target", "target_entry"), ("Estimasi saat ini", "current_total"),
         ("Predikat yang direncanakan", "planned_predicate"),
         ("Estimasi setelah tindakan", "total_after"), ("Selisih di atas batas", "margin"),
         ("Total upaya (satuan)", "total_effort"), ("Jumlah tindakan", "n_actions"),
     ],
     "en": [
-        ("City", "city"), ("Evaluation year", "year"), ("Target predicate", "target_predicate"),
+        ("Kab/kota", "city"), ("Evaluation year", "year"), ("Target predicate", "target_predicate"),
         ("Target entry score", "target_entry"), ("Current estimate", "current_total"),
         ("Planned predicate", "planned_predicate"), ("Estimate after the actions", "total_after"),
         ("Margin over the threshold", "margin"), ("Total effort (units)", "total_effort"),

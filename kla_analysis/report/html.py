@@ -398,6 +398,12 @@ def trend_clusters_html(rep: sections.Report) -> Markup:
 
 # --- 7. kelurahan --------------------------------------------------------------------------
 
+#: Up to this many desa/kelurahan a statistic shows all of them in one chart; above it (a
+#: kabupaten with hundreds of desa), one row per kecamatan and the worst :data:`WORST_AREAS`.
+AREA_CHART_MAX = 30
+WORST_AREAS = 10
+
+
 def kelurahan_html(rep: sections.Report) -> Markup:
     lang = rep.lang
     data_year = rep.year - int(rep.rules["statistic.data_year_offset"])
@@ -408,30 +414,103 @@ def kelurahan_html(rep: sections.Report) -> Markup:
     parts.append(_p(t("kelurahan.intro", lang, data_year=data_year)))
     for v in sorted(views, key=lambda v: (v["indicator"] is None, v["indicator"] or 0,
                                           v["measure"])):
-        vals = v["values"].dropna(subset=["value"])
-        parts.append(Markup("<h3>{}</h3>").format(
-            f"{v['indicator']}. {v['label']}" if v["indicator"] is not None else v["label"]))
-        fig = plots.kelurahan_figure(vals, v["label"], v["unit"], v["target"], v["direction"],
-                                     v["data_year"], lang)
-        if v["target"] is not None:
-            short = vals["value"] > v["target"] if v["direction"] == "lower" \
-                else vals["value"] < v["target"]
-            fig.caption = t("kelurahan.below_target", lang, n=int(short.sum()), total=len(vals),
-                            target=fmt_value(v["target"], v["unit"], lang),
-                            data_year=v["data_year"])
-        else:
-            fig.caption = t("kelurahan.no_target", lang, data_year=v["data_year"])
-        parts.append(fig.to_html())
-        table = pd.DataFrame({
-            t("label.kecamatan", lang): v["values"]["kecamatan"].fillna(""),
-            t("label.kelurahan", lang): v["values"]["area"],
-            t("label.value", lang): [fmt_value(x, v["unit"], lang) for x in v["values"]["value"]],
-            "n": [fmt_number(x, lang, 0) for x in v["values"]["numerator"]],
-            "N": [fmt_number(x, lang, 0) for x in v["values"]["denominator"]]})
-        parts.append(Markup("<details><summary>{}</summary>{}</details>").format(
-            t("kelurahan.table", lang, n=len(table)),
-            html_table(table, numeric=["n", "N", table.columns[2]])))
+        parts += _area_view(v, lang)
     return _join(parts)
+
+
+def _short_of(values: pd.Series, target: float | None, direction: str | None) -> pd.Series:
+    if target is None:
+        return pd.Series(False, index=values.index)
+    return values > target if direction == "lower" else values < target
+
+
+def _area_view(v: dict, lang: str) -> list[Markup]:
+    """One statistic of section 7: per kecamatan (its figure and the range of its
+    desa/kelurahan) when there are many areas or only kecamatan figures, the desa/kelurahan
+    (all, or the worst ones) as dots, and every figure in a collapsed table grouped by
+    kecamatan, worst first."""
+    unit, target, direction, year = v["unit"], v["target"], v["direction"], v["data_year"]
+    word = v.get("area_word") or "desa/kelurahan"
+    vals = v["values"].dropna(subset=["value"])
+    kec = v.get("kecamatan", pd.DataFrame(columns=["kecamatan", "value", "source"]))
+    many = len(vals) > AREA_CHART_MAX
+    out = [Markup("<h3>{}</h3>").format(
+        f"{v['indicator']}. {v['label']}" if v["indicator"] is not None else v["label"])]
+    given = kec[kec["source"] == "given"] if "source" in kec else kec.iloc[:0]
+    if not kec.empty and (many or vals.empty or len(given)):
+        fig = plots.kecamatan_figure(kec, v["label"], unit, target, direction, year, word,
+                                     lang)
+        known = kec.dropna(subset=["value"])
+        cap = [t("kelurahan.by_kecamatan", lang, n=len(kec), area=word, data_year=year)]
+        if target is not None and len(known):
+            cap.append(t("kelurahan.below_target", lang, n=int(_short_of(
+                known["value"], target, direction).sum()), total=len(known), area="kecamatan",
+                target=fmt_value(target, unit, lang), data_year=year))
+        if len(known) < len(kec):
+            cap.append(t("kelurahan.no_kecamatan_figure", lang, n=len(kec) - len(known),
+                         area=word))
+        fig.caption = " ".join(cap)
+        out.append(fig.to_html())
+    if not vals.empty:
+        twice = vals["area"].duplicated(keep=False)
+        label = vals["area"].where(~(twice | many), vals["area"] + " · " +
+                                   vals["kecamatan"].fillna(""))
+        shown = vals.assign(area=label)
+        if many:
+            shown = shown.loc[plots.worst_first(shown["value"], direction)[:WORST_AREAS]]
+        fig = plots.kelurahan_figure(shown, v["label"], unit, target, direction, year, lang)
+        cap = []
+        if many:
+            cap.append(t("kelurahan.worst", lang, n=len(shown), total=len(vals), area=word))
+        if target is not None:
+            cap.append(t("kelurahan.below_target", lang, n=int(_short_of(
+                vals["value"], target, direction).sum()), total=len(vals), area=word,
+                target=fmt_value(target, unit, lang), data_year=year))
+        else:
+            cap.append(t("kelurahan.no_target", lang, data_year=year))
+        fig.caption = " ".join(cap)
+        out.append(fig.to_html())
+    elif target is None:
+        out.append(_p(t("kelurahan.no_target", lang, data_year=year)))
+    table = _area_table(v, kec, lang, word)
+    out.append(Markup("<details><summary>{}</summary>{}</details>").format(
+        t("kelurahan.table", lang, n=len(v["values"]) or len(kec),
+          area=word if len(v["values"]) else "kecamatan"),
+        html_table(table, numeric=["n", "N", table.columns[2]])))
+    return out
+
+
+def _area_table(v: dict, kec: pd.DataFrame, lang: str, word: str) -> pd.DataFrame:
+    """Every figure of a statistic, grouped by kecamatan (worst kecamatan first): the
+    kecamatan's own figure, then its desa/kelurahan, worst first."""
+    unit, direction = v["unit"], v["direction"]
+    vals = v["values"]
+    order_kec = kec.assign(_o=kec["value"].fillna(
+        kec["high"] if direction == "lower" else kec["low"])) if not kec.empty else kec
+    names = list(order_kec.loc[plots.worst_first(order_kec["_o"], direction), "kecamatan"]) \
+        if not kec.empty else []
+    names += sorted(set(vals["kecamatan"].dropna()) - set(names))
+    whole = t("kelurahan.kecamatan_row", lang)
+    rows = []
+    for k in names:
+        own = kec[kec["kecamatan"] == k] if not kec.empty else kec
+        if len(own) and pd.notna(own["value"].iloc[0]):
+            r = own.iloc[0]
+            rows.append((k, whole, r["value"], r["numerator"], r["denominator"]))
+        mine = vals[vals["kecamatan"] == k]
+        for i in plots.worst_first(mine["value"], direction):
+            r = mine.loc[i]
+            rows.append((k, r["area"], r["value"], r["numerator"], r["denominator"]))
+    rest = vals[vals["kecamatan"].isna()]
+    rows += [("", r.area, r.value, r.numerator, r.denominator) for r in rest.itertuples()]
+    df = pd.DataFrame(rows, columns=["kecamatan", "area", "value", "numerator",
+                                     "denominator"])
+    return pd.DataFrame({
+        t("label.kecamatan", lang): df["kecamatan"].fillna(""),
+        word.capitalize(): df["area"],
+        t("label.value", lang): [fmt_value(x, unit, lang) for x in df["value"]],
+        "n": [fmt_number(x, lang, 0) for x in df["numerator"]],
+        "N": [fmt_number(x, lang, 0) for x in df["denominator"]]})
 
 
 # --- 8. peers ------------------------------------------------------------------------------

@@ -365,8 +365,11 @@ def kelurahan_figure(values: pd.DataFrame, measure_label: str, unit: str | None,
 
 def _dot_plot(df: pd.DataFrame, short: pd.Series, left: float, right: float,
               target: float | None, unit: str | None, lang: str,
-              other: dict) -> tuple[list[str], tuple[float, float]]:
-    """SVG elements of the kelurahan dot plot (one ``<g>`` per kelurahan) and the size."""
+              other: dict, ranges: pd.DataFrame | None = None
+              ) -> tuple[list[str], tuple[float, float]]:
+    """SVG elements of the kelurahan dot plot (one ``<g>`` per kelurahan) and the size.
+    ``ranges`` (``low, high`` per row): a grey bar per row (the kecamatan view); a row with
+    no value then shows its bar only."""
     width = round(WIDTH_IN * PX)
     tick_size = label_size = (FONT - 1.5) * PT
     value_size = (FONT - 2) * PT
@@ -400,18 +403,77 @@ def _dot_plot(df: pd.DataFrame, short: pd.Series, left: float, right: float,
     for i, (name, v, is_short) in enumerate(zip(names, df["value"], short, strict=True)):
         y = top + row * (i + 0.5)
         style = SHORT if is_short else other
-        body.append("<g>" + "".join([
-            svg.line(x0, y, x(v), y, "#d0d0d0", 0.8),
-            svg.line(x0 - 4, y, x0, y, "#000000", 0.8),
-            svg.text(x0 - 6, y, name, label_size, "end"),
-            svg.marker(style["marker"], x(v), y, 8.0, style["color"]),
-            svg.boxed_text(x(v) + 6, y, fmt_value(v, unit, lang), value_size)]) + "</g>")
+        parts = [svg.line(x0 - 4, y, x0, y, "#000000", 0.8),
+                 svg.text(x0 - 6, y, name, label_size, "end")]
+        if ranges is not None and pd.notna(ranges["low"].iloc[i]):
+            lo_v, hi_v = float(ranges["low"].iloc[i]), float(ranges["high"].iloc[i])
+            parts.insert(0, svg.rect(x(lo_v), y - 3, max(x(hi_v) - x(lo_v), 2.0), 6,
+                                     "#bdbdbd"))
+            end = hi_v
+        else:
+            if pd.notna(v):
+                parts.insert(0, svg.line(x0, y, x(v), y, "#d0d0d0", 0.8))
+            end = v
+        if pd.notna(v):
+            parts += [svg.marker(style["marker"], x(v), y, 8.0, style["color"]),
+                      svg.boxed_text(x(max(v, end)) + 6, y, fmt_value(v, unit, lang),
+                                     value_size)]
+        body.append("<g>" + "".join(parts) + "</g>")
     body.append(svg.line(x0, 0, x0, axis_y, "#000000", 1))
     body.append(svg.line(x0, axis_y, x1, axis_y, "#000000", 1))
     for v, label in zip(ticks, tick_text, strict=True):
         body.append(svg.line(x(v), axis_y, x(v), axis_y + 4, "#000000", 0.8))
         body.append(svg.text(x(v), axis_y + 13, label, tick_size, "middle"))
     return body, (width, height)
+
+
+def worst_first(values: pd.Series, direction: str | None) -> pd.Index:
+    """Index of ``values`` ordered worst first: highest first when lower is better, else
+    lowest first (missing values last)."""
+    return values.sort_values(ascending=direction != "lower", na_position="last",
+                              kind="stable").index
+
+
+def kecamatan_figure(kec: pd.DataFrame, measure_label: str, unit: str | None,
+                     target: float | None, direction: str | None, data_year: int,
+                     area_word: str = "desa/kelurahan", lang: str = "id") -> SvgFigure:
+    """One row per kecamatan, worst first: its figure (a dot; ``kec`` as
+    ``sections.kelurahan_views`` gives it: ``kecamatan, value, low, high``) and, as a grey
+    bar, the range of its desa/kelurahan values, with the target line, as SVG.
+
+    The view of a kabupaten with hundreds of desa: one row per kecamatan instead of one per
+    desa keeps the chart a screen high on a phone. A kecamatan without a figure of its own
+    (percentages without counts) shows its range only; rows are ordered by the figure, else
+    by the worst value of its range."""
+    df = kec.copy()
+    for c in ("value", "low", "high"):
+        df[c] = pd.to_numeric(df[c], errors="coerce") if c in df else np.nan
+    worst = df["high"] if direction == "lower" else df["low"]
+    df["_order"] = df["value"].fillna(worst)
+    df = df.loc[worst_first(df["_order"], direction)].reset_index(drop=True)
+    has_target = target is not None and not pd.isna(target)
+    marks = df["value"]
+    short = pd.Series(False, index=df.index)
+    if has_target:
+        short = (marks > target) if direction == "lower" else (marks < target)
+    vals = [v for v in [*df["value"], *df["low"], *df["high"],
+                        *([float(target)] if has_target else [])] if pd.notna(v)]
+    lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
+    pad = max((hi - lo) * 0.08, abs(hi) * 0.01, 0.5)
+    left = max(0.0, lo - pad) if unit == "percent" or lo >= 0 else lo - pad
+    right = hi + (hi - left) * 0.22 + pad
+    body, (width, height) = _dot_plot(
+        df.assign(area=df["kecamatan"], value=df["value"]), short, left, right,
+        float(target) if has_target else None, unit, lang, MET if has_target else NEUTRAL,
+        ranges=df[["low", "high"]])
+    given = df.dropna(subset=["value"])
+    fmt = [f"{k} {fmt_value(v, unit, lang)}" for k, v in zip(given["kecamatan"],
+                                                              given["value"], strict=True)]
+    alt = t("alt.kecamatan", lang, measure=measure_label, data_year=data_year,
+            target=fmt_value(target, unit, lang), area=area_word,
+            worst=", ".join(fmt[:3]) or t("label.none", lang),
+            best=", ".join(fmt[-3:][::-1]) or t("label.none", lang))
+    return SvgFigure(svg.document(width, height, body, title=measure_label), width, height, alt)
 
 
 # --- 8. peers ------------------------------------------------------------------------------

@@ -13,12 +13,10 @@ Every number labelled ``estimated``/``backed`` comes from the assumption-based e
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from ..catalog import folder_weights
 from ..config import ProjectPaths, project_paths
@@ -26,8 +24,8 @@ from ..errors import KlaError
 from ..model import calibration, estimate, methodology, plan
 from ..model.settings import Settings, load_settings
 from ..params import check_lang, parse_year
+from ..region import load_region
 from ..tables import load_processed
-from ..yamlfile import loads
 from .i18n import keys, measure_label, t
 
 
@@ -89,7 +87,8 @@ def load_report(year: object, city: str | None = "", data_dir: str | Path | None
     tables = load_processed(paths)
     city = estimate.require_self_assessment(tables, year, None if _blank(city) else city)
     settings = settings if settings is not None else load_settings(
-        weights=folder_weights(paths.raw))  # the data folder's weight set (city.yaml)
+        weights=folder_weights(paths.raw),  # the data folder's weight set and OPD names
+        opd=dict(load_region(paths.raw).opd))  # (raw/kla.yaml, or raw/city.yaml)
     inputs = estimate.indicator_inputs(tables, year, city, settings=settings)  # computed once
     score = calibration.score_year(tables, year, city, None if _blank(target) else target,
                                    settings=settings, inputs=inputs)
@@ -103,16 +102,8 @@ def _province(tables: dict, city: str, paths: ProjectPaths) -> str | None:
     off = estimate.city_rows(estimate.get_table(tables, "official_results"), city)
     if "province" in off and off["province"].notna().any():
         return str(off["province"].dropna().iloc[0])
-    city_file = paths.raw / "city.yaml"
-    if city_file.is_file():
-        try:
-            doc = loads(city_file.read_text(encoding="utf-8-sig"))
-        except (yaml.YAMLError, UnicodeDecodeError, OSError) as err:
-            raise KlaError(f"{city_file}: cannot be read ({err}); run `kla validate` to see "
-                           "what to fix") from None
-        province = doc.get("province") if isinstance(doc, Mapping) else None
-        return str(province) if province is not None else None
-    return None
+    region = load_region(paths.raw)  # raw/kla.yaml (or raw/city.yaml)
+    return region.province
 
 
 # --- 1. headline ---------------------------------------------------------------------------
@@ -386,19 +377,33 @@ def trend_cluster_table(rep: Report) -> pd.DataFrame:
 # --- 7. kelurahan --------------------------------------------------------------------------
 
 def kelurahan_views(rep: Report) -> list[dict]:
-    """Statistics with kelurahan rows for the report's data year (else the latest earlier).
+    """Statistics per area for the report's data year (else the latest earlier one): one
+    dict per measure with desa/kelurahan or kecamatan rows (``levels``; earlier level names
+    read too).
 
-    One dict per measure: ``measure, indicator, label, unit, target, direction, data_year,
-    values`` (DataFrame ``kecamatan, area, value, numerator, denominator``).
+    Keys: ``measure, indicator, label, unit, target, direction, data_year``; ``values``
+    (DataFrame ``kecamatan, area, value, numerator, denominator``: the desa/kelurahan rows,
+    possibly none); ``kecamatan`` (DataFrame ``kecamatan, value, numerator, denominator,
+    source, n_areas, low, high``: one row per kecamatan with a figure or with desa/kelurahan
+    rows; ``source`` is ``given`` (a kecamatan row), ``combined`` (its desa/kelurahan added
+    up: counts, or percentages with their counts) or ``none``; ``low``/``high``: the range of
+    its desa/kelurahan values); ``area_word`` (``desa``, ``kelurahan`` or
+    ``desa/kelurahan``, from the gazetteer's ``Jenis`` of the areas shown).
     """
+    from .. import levels
+
     data_year = rep.year - int(rep.rules["statistic.data_year_offset"])
     st = estimate.city_rows(estimate.get_table(rep.tables, "statistics"), rep.city)
     if st.empty:
         return []
-    st = st[st["area_level"].astype("string").str.strip().str.casefold() == "kelurahan"]
+    level = levels.canonical(st["area_level"])
+    st = st[level.isin([levels.KECAMATAN, levels.VILLAGE]).fillna(False).to_numpy()].assign(
+        _level=level)
     st = st[pd.to_numeric(st["data_year"], errors="coerce") <= data_year]
     views = []
     by_measure = rep.catalog.dropna(subset=["measure"]).set_index("measure")
+    types = _area_types(rep)
+    word = load_region(rep.paths.raw).area_word  # the folder's own word, if it chose one
     for measure, grp in st.groupby("measure", sort=True):
         latest = int(pd.to_numeric(grp["data_year"]).max())
         rows = grp[pd.to_numeric(grp["data_year"]) == latest]
@@ -406,18 +411,77 @@ def kelurahan_views(rep: Report) -> list[dict]:
         given = pd.to_numeric(rows["indicator"], errors="coerce").dropna()
         ind = int(meta["indicator"]) if meta is not None else \
             (int(given.iloc[0]) if len(given) else None)
-        values = rows[["kecamatan", "area", "value", "numerator", "denominator"]].copy()
-        values["value"] = pd.to_numeric(values["value"], errors="coerce")
+        cols = ["kecamatan", "area", "value", "numerator", "denominator"]
+        values = rows.loc[rows["_level"] == levels.VILLAGE, cols].copy()
+        for c in ("value", "numerator", "denominator"):
+            values[c] = pd.to_numeric(values[c], errors="coerce")
+        unit = str(rows["unit"].iloc[0]) if "unit" in rows else None
+        kec = rows.loc[rows["_level"] == levels.KECAMATAN, cols].copy()
         views.append({
             "measure": measure, "indicator": ind,
             "label": meta[f"measure_{rep.lang}"] if meta is not None
             else measure_label(str(measure), rep.lang),
-            "unit": str(rows["unit"].iloc[0]) if "unit" in rows else None,
+            "unit": unit,
             "target": float(meta["target"]) if meta is not None and pd.notna(meta["target"])
             else None,
             "direction": meta["direction"] if meta is not None else None, "data_year": latest,
-            "values": values.sort_values("area").reset_index(drop=True)})
+            "values": values.sort_values(["area", "kecamatan"]).reset_index(drop=True),
+            "kecamatan": _kecamatan_figures(kec, values, unit),
+            "area_word": word or _area_word(values, types, rep.city)})
     return views
+
+
+def _area_types(rep: Report) -> dict[tuple[str, str], str]:
+    """(kecamatan, desa/kelurahan) -> ``desa`` / ``kelurahan`` from the gazetteer's Jenis."""
+    gaz = estimate.get_table(rep.tables, "gazetteer")
+    if gaz.empty or "area_type" not in gaz:
+        return {}
+    gaz = estimate.city_rows(gaz, rep.city).dropna(subset=["area_type"])
+    return {(str(k), str(a)): str(t) for k, a, t in zip(
+        gaz["kecamatan"], gaz["kelurahan"], gaz["area_type"], strict=True)}
+
+
+def _area_word(values: pd.DataFrame, types: dict, city: str) -> str:
+    """``desa`` or ``kelurahan`` when every area shown is one, else ``desa/kelurahan``
+    (unknown types: ``kelurahan`` in a kota, ``desa/kelurahan`` otherwise)."""
+    from ..region import region_type
+
+    found = {types.get((str(k), str(a))) for k, a in zip(values["kecamatan"], values["area"],
+                                                          strict=True)}
+    if None in found:
+        found.discard(None)
+        found.add("kelurahan" if region_type(city) == "kota" else "desa/kelurahan")
+    return found.pop() if len(found) == 1 else "desa/kelurahan"
+
+
+def _kecamatan_figures(kec: pd.DataFrame, values: pd.DataFrame, unit: str | None
+                       ) -> pd.DataFrame:
+    """One row per kecamatan (see ``kelurahan_views``)."""
+    cols = ["kecamatan", "value", "numerator", "denominator", "source", "n_areas", "low",
+            "high"]
+    out = {}
+    for c in ("value", "numerator", "denominator"):
+        kec[c] = pd.to_numeric(kec[c], errors="coerce")
+    for r in kec.itertuples(index=False):
+        out[str(r.kecamatan)] = {"kecamatan": str(r.kecamatan), "value": r.value,
+                                 "numerator": r.numerator, "denominator": r.denominator,
+                                 "source": "given"}
+    for k, g in values.dropna(subset=["value"]).groupby("kecamatan", sort=True):
+        row = out.setdefault(str(k), {"kecamatan": str(k), "value": float("nan"),
+                                      "numerator": float("nan"),
+                                      "denominator": float("nan"), "source": "none"})
+        row.update(n_areas=len(g), low=float(g["value"].min()), high=float(g["value"].max()))
+        if row["source"] != "none":
+            continue
+        if unit == "percent" and g["numerator"].notna().all() and \
+                g["denominator"].notna().all() and g["denominator"].sum() > 0:
+            n, d = float(g["numerator"].sum()), float(g["denominator"].sum())
+            row.update(value=100 * n / d, numerator=n, denominator=d, source="combined")
+        elif unit == "count":
+            row.update(value=float(g["value"].sum()), source="combined")
+    df = pd.DataFrame(list(out.values()), columns=cols)
+    df["n_areas"] = df["n_areas"].fillna(0).astype(int)
+    return df.sort_values("kecamatan").reset_index(drop=True)
 
 
 # --- 8. peers ------------------------------------------------------------------------------
