@@ -77,7 +77,22 @@ def test_a_reached_target_is_said_in_words(tmp_path):
                   "target_predicate": "Nindya", "points_to_target_predicate": 0.0},
                  "Kota Z")
     html = index.index_html(tmp_path)
-    assert "Estimasi sudah mencapai Nindya" in html and "0 poin menuju" not in html
+    # a manifest without the official check (older runs): the estimate, never a result
+    assert "Estimasi sudah melewati batas Nindya (bukan hasil resmi)" in html
+    assert "0 poin menuju" not in html
+
+
+def test_the_official_result_comes_before_the_estimate_and_the_chance_is_in_words(tmp_path):
+    _fake_report(tmp_path, "kota-z", 2025, "id",
+                 {"official_predicate": "Madya", "claimed_total": 931.75,
+                  "estimated_total": 723.5, "estimated_total_min": 411.5,
+                  "estimated_total_max": 788.3, "estimated_predicate": "Nindya",
+                  "target_predicate": "Nindya", "points_to_target_predicate": 0.0,
+                  "official_denies_target": True, "p_target": 0.23},
+                 "Kota Z")
+    html = index.index_html(tmp_path)
+    assert "Hasil resmi Madya: target Nindya tidak tercapai" in html
+    assert "melewati batas" not in html and "mencapai Nindya menurut model: sekitar 2 dari 10" in html
 
 
 def test_reports_without_manifest_are_still_listed_and_other_files_ignored(tmp_path):

@@ -746,7 +746,9 @@ def posterior_scenarios(tables: Mapping[str, pd.DataFrame], year: int, city: str
         raise KlaError("chance-constrained plans need the posterior model "
                        "(kla_analysis.model.posterior), which is not available here; run "
                        f"`kla plan` without --chance ({err})") from None
-    post = posterior.fit(tables, settings)
+    # the year's own official result left out, as in the year's headline chance (``kla
+    # score``): the plan's "no action" chance is then the chance the headline states
+    post = posterior.fit(tables, settings, exclude=[(city, int(year))])
     return tuple(posterior.scenarios(post, city, year, n=n, seed=s) for s in seeds[:2])
 
 
@@ -780,7 +782,8 @@ def chance_lines(cp: dict, target: str) -> list[str]:
     """The chance-constrained plan (``chance_plan``'s result) in plain words, for ``kla plan``:
     the plan's chance, its effort and OPD, the stability check, the frontier, the actions."""
     lines = [f"Chance plan (target {target} with at least {_pct(cp['chance_target'])} "
-             f"chance over {cp['n_scenarios']} scenarios of the assumptions; ESTIMATE):"]
+             f"chance over {cp['n_scenarios']} scenarios of the assumptions, fitted without "
+             "this year's own official result; ESTIMATE):"]
     if not cp.get("enough", True):
         ess = cp.get("ess")
         return [*lines, "  Chances withheld: the official record and the priors leave too few "

@@ -18,6 +18,7 @@ from ..atomic import write_text
 from ..chars import strip_unsafe
 from ..params import LANGS, check_lang
 from ..report.formatting import fmt_estimate, fmt_points, predicate_label
+from ..report.html import chance_words
 from ..report.i18n import t
 from .runner import TEMPLATE_DIR, TEMPLATE_NAME, ReportJob, read_manifest
 
@@ -65,11 +66,16 @@ def _year_block(entries: list[dict], lang: str) -> Markup:
                            high=fmt_estimate(h.get("estimated_total_max"), lang),
                            predicate=predicate_label(h.get("estimated_predicate"), lang)))
             gap = h.get("points_to_target_predicate")
-            if h.get("target_predicate") and gap is not None:
-                lines.append(t("index.target_reached", lang, target=h["target_predicate"])
-                             if gap <= 0 else
+            target = h.get("target_predicate")
+            if target and h.get("official_denies_target"):  # the official result first
+                lines.append(t("index.official_denies", lang, official=official, target=target))
+            elif target and gap is not None:
+                lines.append(t("index.target_reached", lang, target=target) if gap <= 0 else
                              t("index.to_target", lang, points=fmt_estimate(gap, lang),
-                               target=h["target_predicate"]))
+                               target=target))
+            if target and h.get("p_target") is not None:
+                lines.append(t("index.chance", lang, target=target,
+                               chance=chance_words(float(h["p_target"]), lang)))
         else:
             lines.append(t("index.year_line_no_estimate", lang, official=official,
                            claimed=fmt_points(h.get("claimed_total"), lang)))

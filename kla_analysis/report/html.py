@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .. import __version__
 from ..model import rules
 from ..params import HEADLINE_MIME, LANGS
-from . import plots, sections
+from . import display, plots, sections
 from .formatting import (
     badge,
     esc,
@@ -135,7 +135,7 @@ def headline_html(rep: sections.Report) -> Markup:
     else:
         official = _card(t("headline.official", lang, year=rep.year),
                          t("headline.official_unknown", lang))
-    cards = [official,
+    cards = [official, *_chance_cards(h, lang),
              _card(t("headline.claimed", lang), fmt_points(h["claimed_total"], lang),
                    t("headline.claimed_predicate", lang,
                      predicate=predicate_label(h["claimed_predicate"], lang)))]
@@ -155,11 +155,15 @@ def headline_html(rep: sections.Report) -> Markup:
         else:
             cards.append(_card(t("headline.at_top", lang), "–"))
         to_target = h["points_to_target_predicate"]
+        if h.get("official_denies_target"):  # never "reached" against the official result
+            reached = t("headline.official_denies", lang,
+                        official=predicate_label(h["official_predicate"], lang))
+        elif to_target == 0:
+            reached = t("headline.target_reached", lang)
+        else:
+            reached = f"{t('label.target', lang)}: {fmt_points(h['target_entry'], lang)}"
         cards.append(_card(t("headline.to_target", lang, predicate=h["target_predicate"]),
-                           fmt_estimate(to_target, lang),
-                           t("headline.target_reached", lang) if to_target == 0 else
-                           f"{t('label.target', lang)}: {fmt_points(h['target_entry'], lang)}",
-                           est))
+                           fmt_estimate(to_target, lang), reached, est))
     change = h["change_estimated"] if h["change_estimated"] is not None else h["change_claimed"]
     if h["previous_year"] is not None and change is not None:
         cards.append(_card(
@@ -178,7 +182,7 @@ def headline_html(rep: sections.Report) -> Markup:
                            else t("headline.change_none", lang), "–",
                            t("headline.no_previous", lang) if h["previous_year"] is None
                            else t("quality.heading", lang) + " (10)"))
-    notes = []
+    notes = [_band_bar(h, lang), *_model_notes(rep)]
     if h["estimated_total"] is not None and h["claimed_total"]:
         lost = h["points_lost"]
         notes.append(_p(t("headline.points_lost", lang, lost=fmt_estimate(lost, lang),
@@ -186,6 +190,74 @@ def headline_html(rep: sections.Report) -> Markup:
         notes.append(_p(t("headline.points_from_estimate", lang), "muted"))
     return _join([_heading(rep, "headline"),
                   Markup('<div class="cards">{}</div>').format(_join(cards)), *notes])
+
+
+def chance_words(p: float, lang: str) -> str:
+    """A probability as people say it: "sekitar 2 dari 10" / "about 2 in 10"."""
+    if p < 0.05:
+        return t("headline.chance_low", lang)
+    if p > 0.95:
+        return t("headline.chance_high", lang)
+    return t("headline.chance_words", lang, k=max(1, min(9, round(p * 10))))
+
+
+def _chance_cards(h: dict, lang: str) -> list[Markup]:
+    """The model's chance of the target and its verified-score interval (two cards), or
+    one card saying why they are withheld."""
+    est = _est_tag(lang)
+    label = t("headline.chance", lang, target=h["target_predicate"])
+    if h.get("p_target") is None or not h.get("interval_80"):
+        if h.get("estimated_total") is None:
+            return []
+        return [_card(label, "–", t("headline.chance_withheld", lang), est, lead=True)]
+    p = float(h["p_target"])
+    pct = fmt_percent(100 * p, lang, 0)
+    detail = t("headline.chance_oos" if h.get("out_of_sample") else "headline.chance_fit",
+               lang, pct=pct)
+    lo, hi = h["interval_80"]
+    return [_card(label, chance_words(p, lang), detail, est, lead=True),
+            _card(t("headline.verified", lang), fmt_estimate(h["posterior_median"], lang),
+                  t("headline.verified_detail", lang, low=fmt_estimate(lo, lang),
+                    high=fmt_estimate(hi, lang)), est)]
+
+
+def _band_bar(h: dict, lang: str) -> Markup:
+    """A stacked bar of the band probabilities with the same figures as text (the text is
+    what screen readers and print read; the bar is decoration)."""
+    probs = h.get("band_probabilities")
+    if not probs:
+        return _EMPTY
+    colours = display.predicate_colours()
+    shown = [(b, float(p)) for b, p in probs.items() if float(p) >= 0.005]
+    segs = _join(Markup('<span style="width:{:.1f}%;background:{}"></span>').format(
+        100 * p, colours.get(b, "#dddddd")) for b, p in shown)
+    words = " · ".join(f"{predicate_label(b, lang)} {fmt_percent(100 * p, lang, 0)}"
+                       for b, p in shown)
+    return Markup('<div class="bandbar-wrap"><p class="label">{} {}</p>'
+                  '<div class="bandbar" aria-hidden="true">{}</div><p>{}</p></div>').format(
+        t("headline.bands_bar", lang), _est_tag(lang), segs, words)
+
+
+def _model_notes(rep: sections.Report) -> list[Markup]:
+    """The backtest's verdict in one sentence ("calibrated" only when the model beats every
+    simple forecast) and the years the model does not explain well."""
+    lang = rep.lang
+    out = []
+    _, summ = sections.backtest(rep)
+    if summ.get("n_years"):
+        if summ.get("calibrated"):
+            out.append(_p(t("headline.backtest_better", lang, n=summ["n_years"]), "muted"))
+        elif summ.get("best_baseline"):
+            b = summ["best_baseline"]
+            out.append(Markup('<div class="notice">{}</div>').format(t(
+                "headline.backtest_not_better", lang, baseline=t(f"baseline.{b}", lang),
+                model=fmt_number(summ["rps"]["model"], lang, 3),
+                base=fmt_number(summ["rps"][b], lang, 3),
+                section=t(dict(SECTIONS)["methodology"], lang))))
+    flags = sections.fit_flags(rep)
+    if flags:
+        out.append(_p(t("headline.fit_flag", lang, years=", ".join(map(str, flags))), "muted"))
+    return out
 
 
 def _keys() -> set[str]:
@@ -588,6 +660,36 @@ def _yes_no(value: object, lang: str) -> str:
     return t("label.yes", lang) if bool(value) else t("label.no", lang)
 
 
+def _backtest_html(rep: sections.Report) -> list[Markup]:
+    """The backtest table (each official year predicted without its own result, the model
+    beside the three simple forecasts) and its verdict."""
+    lang = rep.lang
+    bt, summ = sections.backtest(rep)
+    if bt.empty:
+        return []
+    methods = ["model", "persistence", "peers", "national"]
+    names = {"model": t("backtest.model", lang),
+             **{m: t(f"baseline.{m}", lang) for m in methods[1:]}}
+    rows = {t("label.year", lang): [str(y) for y in bt["year"]] + [t("backtest.mean", lang)],
+            t("label.official_predicate", lang): [
+                predicate_label(p, lang) for p in bt["official_predicate"]] + [""]}
+    for m in methods:
+        ok = bt["model_enough"].astype(bool) if m == "model" else pd.Series(True, bt.index)
+        cells = [fmt_percent(100 * p, lang, 0) if o and not is_missing(p) else "–"
+                 for p, o in zip(bt[f"p_official_{m}"], ok, strict=True)]
+        mean = summ["rps"].get(m)
+        rows[f"{names[m]} (P / RPS)"] = [
+            f"{c} / {fmt_number(r, lang, 3)}" if c != "–" else "–"
+            for c, r in zip(cells, bt[f"rps_{m}"], strict=True)] + [
+            f"RPS {fmt_number(mean, lang, 3)}" if mean is not None else "–"]
+    table = pd.DataFrame(rows)
+    verdict = _model_notes(rep)[:1]
+    return [Markup("<h3>{}</h3>").format(t("backtest.heading", lang)),
+            _p(t("backtest.text", lang)),
+            html_table(table, numeric=list(table.columns[2:]), table_class="compact"),
+            *verdict]
+
+
 def methodology_html(rep: sections.Report) -> Markup:
     lang = rep.lang
     parts = [_heading(rep, "methodology"),
@@ -613,6 +715,7 @@ def methodology_html(rep: sections.Report) -> Markup:
             t("label.distance", lang): [fmt_estimate(v, lang) for v in cal["distance_to_band"]]})
         parts.append(html_table(table, numeric=[table.columns[2], table.columns[3],
                                                 table.columns[6]], table_class="compact"))
+    parts += _backtest_html(rep)
     parts += [Markup("<h3>{}</h3>").format(t("official.heading", lang)),
               _p(t("official.text", lang)),
               Markup("<h3>{}</h3>").format(t("methodology.heading", lang)),

@@ -152,6 +152,23 @@ def headline(rep: Report) -> dict:
     return out
 
 
+def backtest(rep: Report) -> tuple[pd.DataFrame, dict]:
+    """The leave-one-year-out backtest of the report's city (``model.backtest``) and its
+    summary (``backtest_summary``: ``calibrated`` only when the model beats every
+    baseline), computed once per report."""
+    if "backtest" not in rep._cache:
+        from ..model import backtest as bt
+
+        table = bt.backtest(rep.tables, rep.settings, rep.city)
+        rep._cache["backtest"] = (table, bt.backtest_summary(table))
+    return rep._cache["backtest"]
+
+
+def fit_flags(rep: Report) -> list[int]:
+    """Official years whose official band the model gives under 20 % (fit check)."""
+    return sorted({int(r["year"]) for r in rep.score.get("fit_check") or [] if r.get("flag")})
+
+
 def index_headline(rep: Report) -> dict:
     """JSON-ready headline numbers for the index (plain floats, ints, strings, None)."""
     h = headline(rep)
@@ -159,7 +176,8 @@ def index_headline(rep: Report) -> dict:
             "estimated_total", "estimated_total_min", "estimated_total_max",
             "estimated_predicate", "next_predicate", "points_to_next_predicate",
             "target_predicate", "points_to_target_predicate", "previous_year",
-            "change_estimated", "change_claimed", "is_estimate"]
+            "change_estimated", "change_claimed", "is_estimate", "p_target",
+            "official_denies_target", "posterior_median"]
     out = {}
     for k in keys:
         v = h.get(k)

@@ -60,8 +60,11 @@ def score_lines(s: dict) -> list[str]:
         lines.append(f"  next predikat: {s['next_predicate']}, "
                      f"{_fmt(s['points_to_next_predicate'])} points away (estimate)")
     if s["points_to_target_predicate"] is not None:
-        lines.append(f"  target predikat: {s['target_predicate']}, "
-                     f"{_fmt(s['points_to_target_predicate'])} points away (estimate)")
+        away = (f"{_fmt(s['points_to_target_predicate'])} points away (estimate)"
+                if not s.get("official_denies_target") else
+                f"the estimate clears its entry score, but the official result is "
+                f"{official}: not reached")
+        lines.append(f"  target predikat: {s['target_predicate']}, {away}")
     return lines
 
 
@@ -82,8 +85,10 @@ def plan_lines(res: dict) -> list[str]:
             return lines
         lines.append(f"Plan below aims at {s['planned_predicate']} instead.")
     if s["n_actions"] == 0:
-        lines.append(f"Already at {s['planned_predicate']}: no action needed "
-                     f"(margin {_fmt(s['margin'])}).")
+        lines.append(f"The estimate under the headline rules already clears "
+                     f"{s['planned_predicate']}'s entry score (margin {_fmt(s['margin'])}), so "
+                     "the single-setting plan has no action; that is one setting of the "
+                     "assumptions, not a result: see the chance plan.")
         return lines
     lines.append(f"{s['n_actions']} actions, {s['total_effort']} effort units -> "
                  f"{_fmt(s['total_after'])} ({s['predicate_after']}), margin "
