@@ -304,6 +304,29 @@ def bench_tests() -> list[Row]:
                 note=f"exit {c.code}; {summary[-1] if summary else ''}; load {c.load}")]
 
 
+# ---------------------------------------------------------------- 6. posterior + frontier
+
+
+def bench_model(runs: int, year: int = 2023, target: str = "Nindya") -> list[Row]:
+    """``posterior.fit`` + ``predict`` and the chance plan with its frontier for one
+    city-year of the bundled data, each run in a fresh process (cold caches: what one
+    ``kla plan --chance`` pays), ``bench/model.py``."""
+    data = bundled_data()
+    totals, post, plans = [], [], []
+    for _ in range(max(runs, 3)):
+        c = check(run_child([PY, str(Path(__file__).parent / "model.py"), str(data), str(year),
+                             target], OUT / "logs" / "model.log"), "bench/model.py")
+        r = json.loads(c.out.strip().splitlines()[-1])
+        totals.append(r["total_s"])
+        post.append(r["posterior_s"])
+        plans.append(r["plan_s"])
+    return [Row(f"model: posterior + chance frontier, {year} -> {target} (fresh process)",
+                median(totals), "s", target="<= 2 s", passed=median(totals) <= 2,
+                runs=[round(x, 3) for x in totals],
+                note=f"posterior {median(post):.3f} s, plan + frontier {median(plans):.3f} s "
+                     f"(imports and table loading not counted)")]
+
+
 # ---------------------------------------------------------------- 5. evidence folder
 
 
@@ -358,8 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="province scale only, 3 runs, no test suite (development)")
     ap.add_argument("--runs", type=int, help="runs per measurement (default 5, quick 3)")
-    ap.add_argument("--only", default="report,batch,scale,tests,evidence",
-                    help="comma-separated subset of report,batch,scale,tests,evidence")
+    ap.add_argument("--only", default="report,batch,scale,tests,evidence,model",
+                    help="comma-separated subset of report,batch,scale,tests,evidence,model")
     ap.add_argument("--scales", help="comma-separated scales (default province,national)")
     ap.add_argument("--write-docs", action="store_true",
                     help="put the table into docs/performance.md (between its bench markers)")
@@ -375,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     stages = [("report", lambda: bench_report(runs)), ("batch", lambda: bench_batch(runs))]
     stages += [("scale", (lambda s=s: bench_scale(s, runs))) for s in scales]
-    stages += [("tests", bench_tests), ("evidence", lambda: bench_evidence(runs))]
+    stages += [("tests", bench_tests), ("evidence", lambda: bench_evidence(runs)),
+               ("model", lambda: bench_model(runs))]
     for name, fn in stages:
         if name not in only:
             continue

@@ -554,7 +554,11 @@ def year_outputs(tables: Tables, settings: Settings, city: str, year: int,
     post = reweigh(full, [(city, year)]) if has_official else full
     pred = predict(post, city, year, target, inputs=inputs)
     show = pred["enough"] and pred["band_probabilities"] is not None
-    check = fit_check(full, city)
+    # the fit check is the same for every year of the city: computed once per fit
+    cache = core.config.setdefault("_fit_checks", {})
+    if ck not in cache:
+        cache[ck] = fit_check(full, city)
+    check = cache[ck]
     return {"band_probabilities": pred["band_probabilities"] if show else None,
             "p_target": pred["p_target"] if show else None,
             "interval_80": list(pred["interval_80"]) if show else None,

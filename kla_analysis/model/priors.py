@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 from ..errors import KlaError
 from .rules import MAX_STRICTNESS, RULE_CHECKS, RULE_CHOICES, _unit, _yaml, rules_path
@@ -58,7 +57,13 @@ def _number(v: object) -> bool:
 
 
 def frozen(spec: Mapping) -> object:
-    """A scipy frozen distribution of a continuous prior (``None`` for categorical)."""
+    """A scipy frozen distribution of a continuous prior (``None`` for categorical).
+
+    SciPy is imported here, not with the module: loading the settings (every ``kla``
+    command, every report) checks the priors with the closed forms of ``_support`` and
+    ``_centres`` and must not pay SciPy's import (about a second)."""
+    from scipy import stats
+
     d = spec["distribution"]
     if d == "beta":
         return stats.beta(spec["a"], spec["b"])
@@ -71,6 +76,32 @@ def frozen(spec: Mapping) -> object:
     if d == "half_normal":
         return stats.halfnorm(scale=spec["scale"])
     return None
+
+
+def _support(spec: Mapping) -> tuple[float, float]:
+    """Lowest and highest value a continuous prior can take (closed form)."""
+    d = spec["distribution"]
+    return {"beta": (0.0, 1.0), "uniform": (float(spec.get("low", 0)), float(spec.get("high", 0))),
+            "lognormal": (0.0, math.inf), "normal": (-math.inf, math.inf),
+            "half_normal": (0.0, math.inf)}[d]
+
+
+def _centres(spec: Mapping) -> list[float]:
+    """The median of a continuous prior, and its mode where one exists (closed forms; a
+    Beta's median has none, so SciPy is asked only then)."""
+    d = spec["distribution"]
+    if d == "uniform":
+        return [(spec["low"] + spec["high"]) / 2]
+    if d == "lognormal":
+        return [float(spec["median"])]
+    if d == "normal":
+        return [float(spec["mean"])]
+    if d == "half_normal":
+        return [float(spec["scale"]) * 0.6744897501960817]  # Phi^-1(0.75)
+    a, b = spec["a"], spec["b"]
+    if a == b:
+        return [0.5]
+    return [(a - 1) / (a + b - 2)] if a > 1 and b > 1 else []  # the mode; median: see below
 
 
 def _check_spec(key: str, spec: object, rules: Mapping[str, object]) -> list[str]:
@@ -116,7 +147,7 @@ def _check_spec(key: str, spec: object, rules: Mapping[str, object]) -> list[str
                 "half_normal": ("scale",)}.get(d, ())
     if any(spec[p] <= 0 for p in positive) or (d == "uniform" and spec["low"] >= spec["high"]):
         return [*problems, f"prior {key!r}: {d} parameters out of range"]
-    lo, hi = frozen(spec).support()
+    lo, hi = _support(spec)
     if kind in _SUPPORT:
         slo, shi = _SUPPORT[kind]
         if lo < slo or hi > shi or (kind == "strictness" and lo <= 0 and d != "lognormal"):
@@ -124,10 +155,11 @@ def _check_spec(key: str, spec: object, rules: Mapping[str, object]) -> list[str
     if key == "noise_sd" and lo < 0:
         problems.append("prior 'noise_sd': values must not be negative")
     if kind in _SUPPORT and key in rules and not problems:
-        dist, v = frozen(spec), float(rules[key])
-        centres = [float(dist.median())]
-        if d == "beta" and spec["a"] > 1 and spec["b"] > 1:
-            centres.append((spec["a"] - 1) / (spec["a"] + spec["b"] - 2))
+        v = float(rules[key])
+        centres = _centres(spec)
+        near = [c for c in centres if abs(c - v) <= 0.01 * max(1.0, abs(v))]
+        if not near and d == "beta":  # a Beta's median has no closed form: SciPy, only now
+            centres = [*centres, float(frozen(spec).median())]
         if min(abs(c - v) for c in centres) > 0.01 * max(1.0, abs(v)):
             problems.append(f"prior {key!r}: its median or mode ({centres[0]:.3g}) must be the "
                             f"headline value {v:g}")
