@@ -61,3 +61,16 @@ def test_the_backtest_verdict_uses_calibrated_only_when_earned(rep2025):
         assert summ["best_baseline"] == "persistence"
         assert word not in out
         assert {"id": "belum lebih baik", "en": "does not yet beat"}[rep2025.lang] in out
+
+
+def test_each_missing_item_says_which_file_the_inventory_names(rep2025):
+    gaps = sections.evidence_gaps(rep2025)
+    ev = rep2025.tables["evidence"]
+    ev = ev[ev["year"] == 2025].set_index("item")
+    out = str(html.evidence_html(rep2025))
+    with_file = gaps[gaps["file"].notna()]
+    assert len(with_file) and gaps["file"].isna().any()
+    for r in with_file.itertuples():
+        assert r.file == ev.loc[r.item, "link"]
+        assert ({"id": "berkas: ", "en": "file: "}[rep2025.lang] + r.file) in out
+    assert {"id": "belum ada berkas", "en": "no file yet"}[rep2025.lang] in out

@@ -405,6 +405,9 @@ def evidence_html(rep: sections.Report) -> Markup:
                       title=r.title) if isinstance(r.title, str) and r.title.strip()
                     else t("evidence.item_meta_untitled", lang, indicator=r.indicator,
                            status=status))
+            meta = f"{meta} · " + (t("evidence.file", lang, file=r.file)
+                                   if isinstance(r.file, str) and r.file.strip()
+                                   else t("evidence.no_file", lang))
             items.append(_item(f"{r.item} {r.item_name}", meta, "+" + fmt_estimate(r.gain, lang)))
         parts.append(Markup('<ul class="items">{}</ul>').format(_join(items)))
     return _join(parts)

@@ -296,10 +296,24 @@ def indicator_table(rep: Report) -> pd.DataFrame:
 
 # --- 5. missing evidence by OPD -------------------------------------------------------------
 
+def item_files(rep: Report) -> pd.Series:
+    """Evidence item code -> the file the year's inventory names for it (its ``link``, as
+    ``kla evidence scan`` writes it: the path relative to the scanned folder; several files
+    joined with ``; ``), from ``report.evidence_files.evidence_files_for``."""
+    from .evidence_files import evidence_files_for
+
+    ev = estimate.city_rows(estimate.get_table(rep.tables, "evidence"), rep.city, year=rep.year)
+    if ev.empty or "link" not in ev:
+        return pd.Series(dtype=object)
+    files = evidence_files_for(ev, rep.year).dropna(subset=["file"])
+    return files.groupby("item")["file"].agg("; ".join)
+
+
 def evidence_gaps(rep: Report) -> pd.DataFrame:
     """Required data dukung items that are not ``ada``, by responsible OPD.
 
-    Columns ``opd, indicator, item, item_name, status, title, gain``; ``gain`` is the
+    Columns ``opd, indicator, item, item_name, status, title, gain, file``; ``file`` is the
+    document the inventory names for the item (``item_files``; NA: none); ``gain`` is the
     estimate's points regained if only this item were completed (its own action in
     ``plan.candidate_actions``, scored with the estimate's rules). Sorted by OPD (most
     points at stake first), then gain.
@@ -308,7 +322,7 @@ def evidence_gaps(rep: Report) -> pd.DataFrame:
         return rep._cache["gaps"]
     items = estimate.evidence_items(rep.tables, rep.year, rep.city, settings=rep.settings)
     gaps = items[items["status"] != "ada"].copy()
-    cols = ["opd", "indicator", "item", "item_name", "status", "title", "gain"]
+    cols = ["opd", "indicator", "item", "item_name", "status", "title", "gain", "file"]
     if gaps.empty:
         return pd.DataFrame(columns=cols)
     inputs = rep.indicators[estimate.INPUT_COLUMNS]
@@ -320,6 +334,7 @@ def evidence_gaps(rep: Report) -> pd.DataFrame:
     gaps["gain"] = [gains.get((i, it), math.nan) for i, it in
                     zip(gaps["indicator"], gaps["item"], strict=True)]
     gaps["item_name"] = rep.name(gaps)
+    gaps["file"] = gaps["item"].map(item_files(rep))
     gaps["opd"] = gaps["opd"].astype(str).str.strip()
     order = gaps.groupby("opd")["gain"].sum().sort_values(ascending=False)
     gaps["_opd_rank"] = gaps["opd"].map({o: i for i, o in enumerate(order.index)})

@@ -60,8 +60,9 @@ def score_lines(s: dict) -> list[str]:
         lines.append(f"  next predikat: {s['next_predicate']}, "
                      f"{_fmt(s['points_to_next_predicate'])} points away (estimate)")
     if s["points_to_target_predicate"] is not None:
+        cleared = s["points_to_target_predicate"] <= 0
         away = (f"{_fmt(s['points_to_target_predicate'])} points away (estimate)"
-                if not s.get("official_denies_target") else
+                if not (cleared and s.get("official_denies_target")) else
                 f"the estimate clears its entry score, but the official result is "
                 f"{official}: not reached")
         lines.append(f"  target predikat: {s['target_predicate']}, {away}")
