@@ -152,7 +152,7 @@ def test_methodology_table_has_a_row_for_the_weight_set(lang):
 
 
 def test_numbers_of_assumed_indicators_are_shortened_to_runs():
-    assert methodology._numbers([9, 4, 5, 6, 25, 26]) == "4-6, 9, 25-26"
+    assert methodology.number_runs([9, 4, 5, 6, 25, 26]) == "4-6, 9, 25-26"
     assert html._numbers([1]) == "1"
 
 

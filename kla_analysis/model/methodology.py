@@ -85,15 +85,16 @@ WEIGHT_STATUS = {"probable": ("kemungkinan, tidak resmi", "probable, unofficial"
                  "assumption": ("asumsi", "assumption")}
 
 
-def _numbers(values) -> str:
-    """Indicator numbers with runs shortened: ``[4, 5, 6, 9]`` -> ``4-6, 9``."""
+def number_runs(values, dash: str = "-") -> str:
+    """Indicator numbers with runs shortened: ``[4, 5, 6, 9]`` -> ``4-6, 9`` (the report
+    passes an en dash)."""
     nums, runs = sorted({int(v) for v in values}), []
     for n in nums:
         if runs and n == runs[-1][1] + 1:
             runs[-1][1] = n
         else:
             runs.append([n, n])
-    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+    return ", ".join(f"{a}" if a == b else f"{a}{dash}{b}" for a, b in runs)
 
 
 def weights_methodology(settings: Settings, lang: str = "id") -> pd.DataFrame:
@@ -119,9 +120,9 @@ def weights_methodology(settings: Settings, lang: str = "id") -> pd.DataFrame:
     assumed = cat.loc[cat["max_points_assumed"].astype(bool), "indicator"]
     n, total = len(assumed), len(cat)
     if n:
-        which = (f"Maxima of indicators {_numbers(assumed)} are not given by the set's source "
+        which = (f"Maxima of indicators {number_runs(assumed)} are not given by the set's source "
                  "(assumption)." if en else
-                 f"Maksimum indikator {_numbers(assumed)} tidak diberikan sumber set bobot "
+                 f"Maksimum indikator {number_runs(assumed)} tidak diberikan sumber set bobot "
                  "ini (asumsi).")
     else:
         which = ("Every indicator's maximum comes from the set's source." if en else

@@ -18,7 +18,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from .. import __version__
-from ..model import rules
+from ..model import methodology, rules
 from ..params import HEADLINE_MIME, LANGS
 from . import display, plots, sections
 from .formatting import (
@@ -803,13 +803,7 @@ def weights_html(rep: sections.Report) -> Markup:
 
 def _numbers(values) -> str:
     """``[4, 5, 6, 9]`` -> ``4–6, 9``."""
-    nums, runs = sorted({int(v) for v in values}), []
-    for n in nums:
-        if runs and n == runs[-1][1] + 1:
-            runs[-1][1] = n
-        else:
-            runs.append([n, n])
-    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in runs)
+    return methodology.number_runs(values, "–")
 
 
 def footer_html(rep: sections.Report) -> Markup:
