@@ -300,6 +300,18 @@ def load_evidence_requirements(opd: Mapping[str, str] | None = None) -> pd.DataF
     return opd_names(pd.DataFrame(rows), opd)
 
 
+def evidence_date_rules() -> dict:
+    """Deadline and validity windows of data dukung documents (``evidence_dates.yaml``;
+    assumptions, as data): ``deadline`` (month, day), ``default_years``, ``no_expiry``
+    (item codes), ``items`` (code -> years). Read by the validator and the evidence scan."""
+    doc = read_yaml(package_file("evidence_dates.yaml"), "evidence date rules")
+    validity = doc["validity"]
+    return {"deadline": (int(doc["deadline"]["month"]), int(doc["deadline"]["day"])),
+            "default_years": int(validity["default_years"]),
+            "no_expiry": {str(i) for i in validity.get("no_expiry") or ()},
+            "items": {str(k): int(v) for k, v in (validity.get("items") or {}).items()}}
+
+
 def _bands_doc() -> dict:
     return read_yaml(package_file("predicates.yaml"), "predicate bands")
 

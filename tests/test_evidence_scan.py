@@ -494,10 +494,12 @@ def test_the_bundled_sample_folder_is_what_its_generator_writes(tmp_path):
     assert [n for n in new if new[n] != old[n]] == []
 
 
-def test_the_scan_reads_the_date_rules_as_the_validator_does():
+def test_the_scan_and_the_validator_share_one_reading_of_the_date_rules():
+    from kla_analysis import catalog
     from kla_analysis.ingest import validate
 
-    assert evidence_scan.evidence_date_rules() == validate.evidence_date_rules()
+    assert evidence_scan.evidence_date_rules is catalog.evidence_date_rules
+    assert validate.evidence_date_rules is catalog.evidence_date_rules
 
 
 def test_an_unchanged_inventory_is_not_written_again(tmp_path):

@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from ..atomic import write_text
-from ..catalog import load_evidence_requirements
+from ..catalog import evidence_date_rules, load_evidence_requirements
 from ..chars import REFUSED, strip_for_xml
 from ..config import ProjectPaths, project_paths
 from ..errors import PROBLEM_COLUMNS, KlaError, problems_frame
@@ -561,20 +561,6 @@ def save_cache(path: Path | None, entries: dict, rules: dict) -> bool:
 
 
 # --- scanning -----------------------------------------------------------------------------------
-
-def evidence_date_rules() -> dict:
-    """Deadline and validity windows of ``evidence_dates.yaml``, read as
-    ``validate.evidence_date_rules`` reads them (a test keeps the two equal; importing the
-    validator here would cost a rescan a quarter of a second)."""
-    from ..config import package_file
-
-    doc = read_yaml(package_file("evidence_dates.yaml"), "evidence date rules")
-    validity = doc["validity"]
-    return {"deadline": (int(doc["deadline"]["month"]), int(doc["deadline"]["day"])),
-            "default_years": int(validity["default_years"]),
-            "no_expiry": {str(i) for i in validity.get("no_expiry") or ()},
-            "items": {str(k): int(v) for k, v in (validity.get("items") or {}).items()}}
-
 
 Progress = Callable[[int, int, str], None]
 

@@ -38,14 +38,19 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from ..catalog import folder_weights, load_bands, load_catalog, load_evidence_requirements
+from ..catalog import (
+    evidence_date_rules,
+    folder_weights,
+    load_bands,
+    load_catalog,
+    load_evidence_requirements,
+)
 from ..chars import REFUSED
-from ..config import ProjectPaths, package_file, project_paths
+from ..config import ProjectPaths, project_paths
 from ..errors import InputProblems, KlaError, problems_frame
 from ..levels import KECAMATAN, REGION, VILLAGE
 from ..questions import load_question_catalog, on_scale
 from ..region import Region
-from ..yamlfile import read_yaml
 from . import areas
 from . import cleaning as cl
 from .gazetteer import (
@@ -1187,16 +1192,6 @@ def _evidence(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     clean = _evidence_dates(raw, clean, ctx)
     _duplicates(raw, clean, ["city", "year", "item"], "item", ctx)
     return clean
-
-
-def evidence_date_rules() -> dict:
-    """Deadline and validity window of data dukung documents (assumptions, as data)."""
-    doc = read_yaml(package_file("evidence_dates.yaml"), "evidence date rules")
-    validity = doc["validity"]
-    return {"deadline": (int(doc["deadline"]["month"]), int(doc["deadline"]["day"])),
-            "default_years": int(validity["default_years"]),
-            "no_expiry": {str(i) for i in validity.get("no_expiry") or ()},
-            "items": {str(k): int(v) for k, v in (validity.get("items") or {}).items()}}
 
 
 def _evidence_dates(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:

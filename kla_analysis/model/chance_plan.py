@@ -95,6 +95,7 @@ from .options import (
     _apply_record,
     _records_by_indicator,
     _solve,
+    action_what,
     indicator_options,
     option_states,
 )
@@ -824,8 +825,7 @@ def chance_lines(cp: dict, target: str) -> list[str]:
         words.append(f"{', '.join(out_of_reach)}: not reachable (best {_pct(best)})")
     lines.append("  Effort vs chance: " + "; ".join(words))
     for r in cp["actions"].itertuples():
-        what = (f"{r.item} {r.from_status}" if isinstance(r.item, str)
-                else f"{r.measure} {r.from_value:g} -> {r.to_value:g}")
+        what = action_what(r)
         lines.append(f"  [{r.opd}] ind {r.indicator}: {r.label_en}: {what}; effort "
                      f"{r.effort}; without it {_pct(cp['chance'] - r.chance_gain)}")
     return lines

@@ -22,7 +22,7 @@ from scipy.special import log_ndtr, ndtr
 
 from ..errors import KlaError
 from .estimate import Tables, _score_arrays, get_table
-from .inputs_all import _keys
+from .inputs_all import _keys, _normalise
 from .priors import prior_specs
 from .rules import Rules
 from .settings import Settings
@@ -432,7 +432,9 @@ class Posterior:
 
 
 def _key(city: str) -> str:
-    return " ".join(str(city).split()).casefold()
+    """The city match key of one name: the same normalisation as the tables' keys
+    (``inputs_all._keys``), so a name given by a caller finds its rows."""
+    return str(_normalise(pd.Series([str(city)])).iloc[0])
 
 
 def _weigh(core: Core, exclude: Iterable) -> Posterior:

@@ -355,3 +355,12 @@ def _marginal_gains(inputs: pd.DataFrame, chosen: pd.DataFrame, rules: Rules) ->
     backed = score_inputs(pd.DataFrame(states, columns=inputs.columns), rules)["backed_points"]
     steps = np.diff(backed.to_numpy())
     return list(np.delete(steps, np.array(first[1:], dtype=int) - 1))
+
+
+def action_what(action) -> str:
+    """What one planned action changes, for terminal lines: ``4.1 dalam_proses`` for an
+    evidence item, ``measure 80 -> 90`` for a statistic (``action`` is a row of the plan's
+    actions, e.g. from ``itertuples``)."""
+    if isinstance(action.item, str):
+        return f"{action.item} {action.from_status}"
+    return f"{action.measure} {action.from_value:g} -> {action.to_value:g}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..model.options import action_what
 from ..model.scoring import next_predicate, points_to_next_predicate, predicate_for
 from .formatting import predicate_label
 
@@ -95,8 +96,7 @@ def plan_lines(res: dict) -> list[str]:
                  f"{_fmt(s['total_after'])} ({s['predicate_after']}), margin "
                  f"{_fmt(s['margin'])} over {s['planned_entry']:g}")
     for r in res["actions"].itertuples():
-        what = (f"{r.item} {r.from_status}" if isinstance(r.item, str)
-                else f"{r.measure} {r.from_value:g} -> {r.to_value:g}")
+        what = action_what(r)
         lines.append(f"  [{r.opd}] ind {r.indicator}: {r.label_en}: {what}; effort "
                      f"{r.effort}, +{r.points_gained:.2f} points")
     return lines
