@@ -446,3 +446,17 @@ def test_adaptive_draws_agree_with_plain_importance_sampling():
     # leave-one-out still re-weights the same draws
     loo = P.reweigh(ad, [("Kota 00", 2023)])
     assert loo.ess > 0 and P.predict(loo, "Kota 00", 2023)["out_of_sample"]
+
+
+@pytest.mark.parametrize("spec", [
+    {"distribution": "beta", "a": 2, "b": 5}, {"distribution": "beta", "a": 0.7, "b": 0.9},
+    {"distribution": "lognormal", "median": 2, "sigma": 0.5},
+    {"distribution": "normal", "mean": 1, "sd": 2},
+    {"distribution": "half_normal", "scale": 3}, {"distribution": "uniform", "low": 1, "high": 3}])
+def test_prior_quantiles_without_scipy_stats_equal_scipy_stats(spec):
+    # the methodology section describes the priors with closed forms and scipy.special;
+    # they must give scipy.stats' quantiles
+    from kla_analysis.model.priors import frozen, quantiles
+
+    qs = [0.1, 0.5, 0.9]
+    assert quantiles(spec, qs) == pytest.approx(list(frozen(spec).ppf(qs)), rel=1e-9)

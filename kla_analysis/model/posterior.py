@@ -74,8 +74,8 @@ from .priors import (
     draw_noise,
     draw_round_effects,
     draw_rules,
-    frozen,
     prior_specs,
+    quantiles,
 )
 from .scoring import canonical_predicate
 from .settings import Settings
@@ -519,12 +519,11 @@ def prior_description(specs: Mapping[str, Mapping]) -> pd.DataFrame:
     interval, or the choice probabilities), for the methodology text."""
     rows = []
     for key, spec in specs.items():
-        dist = frozen(spec)
-        if dist is None:
+        if spec["distribution"] == "categorical":
             summary = ", ".join(f"{c} {p:g}" for c, p in spec["probabilities"].items())
         else:
-            lo, hi = dist.ppf([0.1, 0.9])
-            summary = f"median {dist.median():.3g}, 80% {lo:.3g}-{hi:.3g}"
+            lo, med, hi = quantiles(spec, [0.1, 0.5, 0.9])
+            summary = f"median {med:.3g}, 80% {lo:.3g}-{hi:.3g}"
         params = ", ".join(f"{k}={v}" for k, v in spec.items() if k not in (
             "distribution", "assumption", "rationale", "rationale_id", "probabilities"))
         rows.append({"parameter": key, "distribution": f"{spec['distribution']}({params})",

@@ -95,8 +95,9 @@ def cluster_totals(points: pd.DataFrame, catalog: pd.DataFrame, clusters: pd.Dat
     """
     merged = catalog[["indicator", "cluster", "max_points"]].merge(
         points[["indicator", points_col]], on="indicator", how="left")
-    sums = merged.groupby("cluster", sort=False).agg(
-        points=(points_col, lambda s: s.fillna(0).sum()), max_points=("max_points", "sum"))
+    # a plain column sum (no per-group lambda: this runs for every year of every report)
+    merged = merged.assign(points=pd.to_numeric(merged[points_col]).fillna(0))
+    sums = merged.groupby("cluster", sort=False)[["points", "max_points"]].sum()
     out = clusters.set_index("cluster").join(sums, how="inner").sort_values("order").reset_index()
     return out[["cluster", "name_id", "name_en", "points", "max_points"]]
 

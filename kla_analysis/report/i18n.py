@@ -1,4 +1,7 @@
-"""Report strings in Bahasa Indonesia (default) and English, read from ``data/i18n.yaml``.
+"""Report strings in Bahasa Indonesia (default) and English, read from ``data/i18n.yaml``
+and the ``data/i18n_<part>.yaml`` files beside it (one per report part, so the strings of
+the summary, the to-do list or the methodology live beside each other; a key defined twice
+is an error, not a silent override).
 
 ``t("section.headline", "en")`` returns one string; placeholders are filled with
 ``str.format`` (the caller escapes values that come from data). Domain words (klaster,
@@ -21,7 +24,18 @@ from ..yamlfile import read_yaml
 
 @lru_cache(maxsize=1)
 def _doc() -> dict:
-    return read_yaml(package_file("i18n.yaml"), "report strings")
+    main = package_file("i18n.yaml")
+    doc = read_yaml(main, "report strings")
+    for extra in sorted(main.parent.glob("i18n_*.yaml")):
+        part = read_yaml(extra, "report strings")
+        for section in ("strings", "measures"):
+            new = part.get(section) or {}
+            twice = sorted(set(new) & set(doc.get(section) or {}))
+            if twice:
+                raise ValueError(f"{extra.name}: {section} defined twice: {', '.join(twice)}")
+            doc.setdefault(section, {}).update(new)
+        doc.setdefault("glossary", []).extend(part.get("glossary") or [])
+    return doc
 
 
 def keys() -> list[str]:

@@ -21,11 +21,12 @@ import pandas as pd
 from ..catalog import folder_weights
 from ..config import ProjectPaths, project_paths
 from ..errors import KlaError
-from ..model import calibration, estimate, methodology, plan
+from ..model import calibration, chance_plan, estimate, methodology, plan
 from ..model.settings import Settings, load_settings
 from ..params import check_lang, parse_year
 from ..region import load_region
 from ..tables import load_processed
+from . import model_cache
 from .i18n import keys, measure_label, t
 
 
@@ -47,6 +48,17 @@ class Report:
     #: Other years whose data could not be scored: year -> error message.
     problems: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
+    #: Where model results of this data are kept between reports (``model_cache``), or
+    #: None (computed every time).
+    model_dir: Path | None = field(default=None, repr=False)
+
+    def model_result(self, what: object, compute) -> object:
+        """``compute()``, or the same result kept by an earlier report of the same data
+        (``model_cache``: keyed by the city, the target and ``what``)."""
+        if self.model_dir is None:
+            return compute()
+        name = model_cache.entry_name(self.city, self.target, what)
+        return model_cache.cached(self.model_dir, name, compute)
 
     @property
     def rules(self) -> dict:
@@ -72,11 +84,15 @@ def _blank(value: object) -> bool:
 
 def load_report(year: object, city: str | None = "", data_dir: str | Path | None = "",
                 target: str | None = "", lang: str = "id",
-                settings: Settings | None = None) -> Report:
+                settings: Settings | None = None, use_cache: bool = True) -> Report:
     """Read the data of one report; blank ``city``/``data_dir``/``target`` take defaults.
 
     The entry point of a report (the notebook's first cell), so ``settings`` is loaded here
     from the packaged configuration when not given, and the parameters are checked here.
+
+    The model results (each year's score and band probabilities, the backtest, the chance
+    plan) are kept for the next report of the same data (``model_cache``, in
+    ``<data-dir>/interim/model/``); ``use_cache=False`` computes everything afresh.
 
     Raises ``KlaError`` for a bad year or language, missing processed tables, an unknown
     city or target, or a year without a self-assessment.
@@ -86,16 +102,23 @@ def load_report(year: object, city: str | None = "", data_dir: str | Path | None
     paths = project_paths(data_dir or None)
     tables = load_processed(paths)
     city = estimate.require_self_assessment(tables, year, None if _blank(city) else city)
+    own_settings = settings is None
     settings = settings if settings is not None else load_settings(
         weights=folder_weights(paths.raw),  # the data folder's weight set and OPD names
         opd=dict(load_region(paths.raw).opd))  # (raw/kla.yaml, or raw/city.yaml)
     inputs = estimate.indicator_inputs(tables, year, city, settings=settings)  # computed once
-    score = calibration.score_year(tables, year, city, None if _blank(target) else target,
-                                   settings=settings, inputs=inputs)
+    target = None if _blank(target) else target
+    # settings given by the caller are not part of the fingerprint: no cache then
+    model_dir = model_cache.folder(paths, model_cache.fingerprint(paths)) \
+        if use_cache and own_settings else None
+    name = model_cache.entry_name(city, target, ("score", year))
+    score = model_cache.cached(model_dir, name, lambda: calibration.score_year(
+        tables, year, city, target, settings=settings, inputs=inputs))
     return Report(year=year, city=city, lang=lang, target=score["target_predicate"],
                   province=_province(tables, city, paths), paths=paths, tables=tables,
                   settings=settings, score=score,
-                  indicators=estimate.score_inputs(inputs, settings.rules))
+                  indicators=estimate.score_inputs(inputs, settings.rules),
+                  model_dir=model_dir)
 
 
 def _province(tables: dict, city: str, paths: ProjectPaths) -> str | None:
@@ -113,12 +136,31 @@ def other_year_score(rep: Report, year: int) -> dict | None:
     data cannot be scored: one bad year must not take down every other year's report."""
     key = ("score", year)
     if key not in rep._cache:
-        try:
-            rep._cache[key] = calibration.score_year(rep.tables, year, rep.city, rep.target,
-                                                     settings=rep.settings)
-        except KlaError as err:
-            rep.problems[year] = str(err)
-            rep._cache[key] = None
+        def compute() -> dict:
+            try:
+                return {"score": calibration.score_year(rep.tables, year, rep.city,
+                                                        rep.target, settings=rep.settings)}
+            except KlaError as err:
+                return {"score": None, "problem": str(err)}
+
+        got = rep.model_result(("other-score", year), compute)
+        if got.get("problem"):
+            rep.problems[year] = got["problem"]
+        rep._cache[key] = got["score"]
+    return rep._cache[key]
+
+
+def year_indicators(rep: Report, year: int) -> pd.DataFrame:
+    """``estimate.score_inputs`` of ``year`` (the report's own ``rep.indicators`` for its
+    year), kept between reports like the other model results. Raises ``KlaError`` when
+    that year's data cannot be scored (see ``other_year_score``)."""
+    if year == rep.year:
+        return rep.indicators
+    key = ("indicators", year)
+    if key not in rep._cache:
+        rep._cache[key] = rep.model_result(key, lambda: estimate.score_inputs(
+            estimate.indicator_inputs(rep.tables, year, rep.city, settings=rep.settings),
+            rep.rules))
     return rep._cache[key]
 
 
@@ -159,8 +201,11 @@ def backtest(rep: Report) -> tuple[pd.DataFrame, dict]:
     if "backtest" not in rep._cache:
         from ..model import backtest as bt
 
-        table = bt.backtest(rep.tables, rep.settings, rep.city)
-        rep._cache["backtest"] = (table, bt.backtest_summary(table))
+        def compute() -> tuple[pd.DataFrame, dict]:
+            table = bt.backtest(rep.tables, rep.settings, rep.city)
+            return table, bt.backtest_summary(table)
+
+        rep._cache["backtest"] = rep.model_result("backtest", compute)
     return rep._cache["backtest"]
 
 
@@ -389,9 +434,7 @@ def trend_cluster_table(rep: Report) -> pd.DataFrame:
         s = rep.score if y == rep.year else other_year_score(rep, y)
         if s is None:
             continue
-        scored = rep.indicators if y == rep.year else estimate.score_inputs(
-            estimate.indicator_inputs(rep.tables, y, rep.city, settings=rep.settings),
-            rep.rules)
+        scored = year_indicators(rep, y)
         cl = estimate.estimate_clusters(scored, rep.catalog, rep.settings.clusters)
         frames.append(pd.DataFrame({
             "year": y, "cluster": cl["cluster"],
@@ -536,10 +579,21 @@ def peers_table(rep: Report) -> pd.DataFrame:
 # --- 9. plan -------------------------------------------------------------------------------
 
 def plan_result(rep: Report) -> dict:
-    """``plan.plan_year`` for the report's year and target (``summary, actions, indicators``)."""
+    """``plan.plan_year`` for the report's year and target (``summary, actions, indicators``)
+    with ``chance_plan`` (the least-effort plan reaching the target with a chance of at least
+    ``chance_plan.DEFAULT_CHANCE`` over the posterior, its effort-chance frontier and each
+    action's gain in chance) when the posterior has enough effective draws for the year;
+    without it (``chance_plan`` absent) when the posterior cannot be fitted."""
     if "plan" not in rep._cache:
-        rep._cache["plan"] = plan.plan_year(rep.tables, rep.year, rep.city, rep.target,
-                                            settings=rep.settings)
+        def compute() -> dict:
+            try:
+                return plan.plan_year(rep.tables, rep.year, rep.city, rep.target,
+                                      settings=rep.settings, chance=chance_plan.DEFAULT_CHANCE)
+            except KlaError:  # no posterior for this folder: the single-setting plan
+                return plan.plan_year(rep.tables, rep.year, rep.city, rep.target,
+                                      settings=rep.settings)
+
+        rep._cache["plan"] = rep.model_result(("plan", rep.year), compute)
     return rep._cache["plan"]
 
 
