@@ -40,6 +40,7 @@ import pandas as pd
 
 from .. import __version__
 from ..atomic import write_text
+from ..catalog import folder_weights
 from ..config import PACKAGE_DIR, ProjectPaths, package_files
 
 #: Bigger cache files are not read (a cache file is a few kB to a few MB).
@@ -51,10 +52,15 @@ SUBDIR = ("interim", "model")
 
 def fingerprint(paths: ProjectPaths) -> str:
     """SHA-256 of the processed tables, the top-level files of ``raw/`` (the folder's
-    settings), the package version and the package's code and data files."""
+    settings) and the weight-set CSV they name, the package version and the package's code
+    and data files. ``KlaError`` when the folder's settings cannot be read (the report
+    would stop on them anyway)."""
     h = hashlib.sha256(f"kla-analysis {__version__}\n".encode())
     files = [("processed", p) for p in sorted(paths.processed.glob("*.parquet"))]
     files += [("raw", p) for p in sorted(paths.raw.glob("*")) if p.is_file()]
+    weights = folder_weights(paths.raw)  # a weight-set CSV may sit in a subfolder of raw/
+    if isinstance(weights, Path):
+        files.append(("weights", weights))
     for kind, path in files:
         h.update(f"{kind} {path.name}\n".encode("utf-8", "surrogateescape"))
         with contextlib.suppress(OSError):
