@@ -1,5 +1,9 @@
 """Report strings: both languages complete, placeholders consistent, glossary present."""
 
+import re
+import string
+from collections.abc import Mapping
+
 import pytest
 
 from kla_analysis import params
@@ -72,3 +76,78 @@ def test_measure_labels_known_and_unknown():
     assert i18n.measure_label("immunisation_complete", "id").startswith("Persentase bayi")
     assert i18n.measure_label("immunisation_complete", "en").startswith("Share of infants")
     assert i18n.measure_label("new_agency_count", "id") == "New agency count"
+
+
+# --- plural forms ---------------------------------------------------------------------------
+
+#: English nouns a count placeholder may stand before; "1 <noun>" must never print.
+PLURAL_NOUNS = ("actions", "items", "indicators", "years", "rows", "blocks", "files", "points",
+                "combinations", "draws", "settings", "steps", "cases")
+
+
+def _depth(node) -> int:
+    return 1 + max(_depth(v) for v in node.values()) if isinstance(node, Mapping) else 0
+
+
+def test_plural_entries_are_well_formed():
+    """Every plural string: CLDR form names with ``other`` at each level, at most one level
+    per count placeholder, the ``other`` form holding every placeholder and the counts."""
+    plural = [(k, lang) for k in i18n.keys() for lang in params.LANGS if i18n.is_plural(k, lang)]
+    assert plural, "no string has plural forms"
+    for key, lang in plural:
+        entry = i18n._doc()["strings"][key][lang]
+
+        levels = [entry]
+        while levels:
+            node = levels.pop()
+            if isinstance(node, Mapping):
+                assert set(node) <= set(i18n.PLURAL_FORMS) and "other" in node, (key, lang)
+                levels += list(node.values())
+        assert 1 <= _depth(entry) <= len(i18n.count_names(key)), key
+        # a "one" form may leave the count out ("The indicator losing the most points")
+        other = i18n.t(key, lang)
+        names = {f for _, f, _, _ in string.Formatter().parse(other) if f}
+        assert i18n.placeholders(key, lang) == names, (key, lang)
+        assert set(i18n.count_names(key)) <= names, (key, lang)
+
+
+def test_plural_chooser_follows_the_printed_count():
+    assert i18n.plural_form(1, "en") == "one"
+    assert i18n.plural_form("1", "en") == "one" and i18n.plural_form("+1", "en") == "one"
+    for other in (0, 2, 11, 1.5, "1,5", "1.0", "21"):
+        assert i18n.plural_form(other, "en") == "other", other
+    assert {i18n.plural_form(n, "id") for n in (0, 1, 2)} == {"other"}  # no inflection
+
+
+def test_t_picks_the_form_for_each_count():
+    one = i18n.t("plan.opd_heading", "en", opd="Dinkes", n=1, gain="1")
+    many = i18n.t("plan.opd_heading", "en", opd="Dinkes", n=3, gain="2,5")
+    assert "1 action," in one and "+1 point" in one and one.endswith("point")
+    assert "3 actions," in many and many.endswith("points")
+    assert i18n.t("quality.illustrative", "en", n=1).startswith("1 source file holds")
+    assert i18n.t("quality.illustrative", "en", n=2).startswith("2 source files hold")
+    # Indonesian does not inflect: the same noun for one and many
+    assert "1 tindakan" in i18n.t("plan.opd_heading", "id", opd="X", n=1, gain="1")
+    # without the count, the "other" form (so headings and tests can read the string)
+    assert i18n.t("quality.illustrative", "en").startswith("{n} source files")
+
+
+#: The string files this check covers (each i18n_<part>.yaml joins once its part is fixed).
+CHECKED_FILES = ("i18n.yaml", "i18n_methodology.yaml")
+
+
+def _keys_of(files) -> list[str]:
+    from kla_analysis.config import package_file
+    from kla_analysis.yamlfile import read_yaml
+
+    return [k for f in files for k in read_yaml(package_file(f), "report strings")["strings"]]
+
+
+@pytest.mark.parametrize("lang", params.LANGS)
+def test_no_string_prints_one_with_a_plural_noun(lang):
+    """Every string with every placeholder filled with 1: never "1 actions", "1 data dukung
+    items" and the like (the plural forms exist for this)."""
+    noun = re.compile(r"\b1 (?:[\w-]+ ){0,2}(" + "|".join(PLURAL_NOUNS) + r")\b")
+    for key in _keys_of(CHECKED_FILES):
+        text = i18n.t(key, lang, **{p: 1 for p in i18n.placeholders(key, lang)})
+        assert not noun.search(text), (key, text)

@@ -8,9 +8,11 @@ the other for the other's half of the table.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path, PurePath
 
 import pandas as pd
 
+from ..config import PROJ_ROOT
 from .rules import show_value
 from .settings import Settings
 
@@ -85,6 +87,28 @@ WEIGHT_STATUS = {"probable": ("kemungkinan, tidak resmi", "probable, unofficial"
                  "assumption": ("asumsi", "assumption")}
 
 
+def shown_path(source: object, root: Path = PROJ_ROOT) -> str:
+    """A source as a report may print it: a web address as it is, a file path relative to
+    the project folder ``root`` (``data/raw/bobot.csv``), or its name alone when it lies
+    outside -- never the analyst's absolute local path.
+
+    >>> shown_path("https://example.org/a"), shown_path(PROJ_ROOT / "data" / "raw" / "w.csv")
+    ('https://example.org/a', 'data/raw/w.csv')
+    >>> shown_path("/home/someone/kla/bobot.csv", root=Path("/srv/project"))
+    'bobot.csv'
+    """
+    text = str(source).strip()
+    if not text or "://" in text:
+        return text
+    path = PurePath(text)
+    if not path.is_absolute():
+        return path.as_posix()
+    try:
+        return path.relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
 def number_runs(values, dash: str = "-") -> str:
     """Indicator numbers with runs shortened: ``[4, 5, 6, 9]`` -> ``4-6, 9`` (the report
     passes an en dash)."""
@@ -116,7 +140,7 @@ def weights_methodology(settings: Settings, lang: str = "id") -> pd.DataFrame:
         label = f"{label} ({status_text})"
     why = f"{label}. {info.get('provenance_en' if en else 'provenance_id', '')}"
     if source:
-        why += (" Source: " if en else " Sumber: ") + source
+        why += (" Source: " if en else " Sumber: ") + shown_path(source)
     assumed = cat.loc[cat["max_points_assumed"].astype(bool), "indicator"]
     n, total = len(assumed), len(cat)
     if n:
@@ -146,21 +170,87 @@ def actions_methodology(doc: Mapping, lang: str = "id") -> pd.DataFrame:
     key = "rationale_id" if lang == "id" else "rationale"
     rows = []
     for name, a in doc["evidence_actions"].items():
-        rows.append((f"effort.{name}", f"{a['effort']}", a, "applies to "
-                     + ", ".join(a.get("applies_to") or [])))
+        rows.append((f"effort.{name}", f"{a['effort']}", a))
     for o in doc.get("item_overrides") or []:
         val = f"{o['effort']}" if "effort" in o else ""
         if o.get("available") is False:
-            val = "not available"
-        rows.append((f"effort.item.{o['item']}", val, o, ""))
+            val = "not available" if lang == "en" else "tidak tersedia"
+        rows.append((f"effort.item.{o['item']}", val, o))
     stat = doc.get("statistic_action") or {}
     for group, entries in (("unit", stat.get("by_unit") or {}),
                            ("measure", stat.get("measure_overrides") or {})):
         for name, p in entries.items():
             val = ", ".join(f"{k}={p[k]:g}" for k in ("step", "max_change", "effort_per_step")
                             if k in p)
-            rows.append((f"statistic.{group}.{name}", val, p, ""))
+            rows.append((f"statistic.{group}.{name}", val, p))
     return pd.DataFrame(
         [{"section": "plan", "rule": r, "value": v, "assumption": bool(e.get("assumption", True)),
-          "rationale": e.get(key) or e.get("rationale", "")} for r, v, e, _ in rows],
+          "rationale": e.get(key) or e.get("rationale", "")} for r, v, e in rows],
         columns=COLUMNS)
+
+
+def assumption_values(settings: Settings) -> dict:
+    """The values the report writes its plain-language assumptions from (the same files as
+    ``methodology_table``, without identifiers to read): ``rules`` (headline values, flat),
+    ``grid`` (alternative values per rule) and ``n_settings`` (combinations of the grid),
+    ``priors`` (per parameter: ``distribution`` with ``low``, ``median``, ``high`` -- the 80 %
+    interval -- or ``probabilities`` of a choice), ``posterior`` and ``backtest`` (their
+    settings), ``references`` (statistics with a reference level: ``measure``, ``label_id``,
+    ``label_en``, ``reference``, ``target``, ``unit``), ``evidence_actions`` (``name,
+    label_id, label_en, effort``), ``item_efforts`` (``item, effort, available``) and
+    ``statistic_actions`` (``group`` unit or measure, ``name``, ``step``, ``max_change``,
+    ``effort_per_step``)."""
+    from .estimate import sensitivity_settings
+    from .priors import quantiles
+
+    doc = settings.rules_document
+    priors = {}
+    for name, spec in (doc.get("priors") or {}).items():
+        if spec["distribution"] == "categorical":
+            priors[name] = {"distribution": "categorical",
+                            "probabilities": dict(spec["probabilities"])}
+        else:
+            low, median, high = quantiles(spec, [0.1, 0.5, 0.9])
+            priors[name] = {"distribution": spec["distribution"], "low": low,
+                            "median": median, "high": high}
+    grid = {k: list(v) for k, v in settings.grid.items()}
+    n_settings = len(sensitivity_settings(settings.grid, settings.rules))
+    cat = settings.catalog
+    refs = cat[cat["reference"].notna()] if "reference" in cat else cat.iloc[0:0]
+    acts = settings.actions
+    stat = acts.get("statistic_action") or {}
+    req = settings.requirements
+    items = {str(r["item"]): {"name_id": r["name_id"], "name_en": r["name_en"]}
+             for r in req.drop_duplicates("item").to_dict("records")}
+    measures = {r["measure"]: {"unit": r["unit"], "label_id": r.get("measure_id") or "",
+                               "label_en": r.get("measure_en") or ""}
+                for r in cat[cat["measure"].notna()].to_dict("records")}
+    return {
+        "rules": dict(settings.rules), "grid": grid, "n_settings": n_settings,
+        "priors": priors, "posterior": _plain(doc.get("posterior")),
+        "backtest": _plain(doc.get("backtest")),
+        "references": [{"measure": r["measure"], "label_id": r.get("measure_id") or "",
+                        "label_en": r.get("measure_en") or "", "reference": float(r["reference"]),
+                        "target": r["target"], "unit": r.get("unit")}
+                       for r in refs.to_dict("records")],
+        "evidence_actions": [{"name": n, "label_id": a.get("label_id", n),
+                              "label_en": a.get("label_en", n), "effort": a["effort"]}
+                             for n, a in acts["evidence_actions"].items()],
+        "item_efforts": [{"item": str(o["item"]), "effort": o.get("effort"),
+                          "available": o.get("available") is not False,
+                          **items.get(str(o["item"]), {"name_id": "", "name_en": ""})}
+                         for o in acts.get("item_overrides") or []],
+        "statistic_actions": [{"group": group, "name": n, **{k: p[k] for k in (
+            "step", "max_change", "effort_per_step") if k in p},
+            **(measures.get(n, {"unit": n, "label_id": "", "label_en": ""})
+               if group == "measure" else {"unit": n, "label_id": "", "label_en": ""})}
+            for group, entries in (("unit", stat.get("by_unit") or {}),
+                                   ("measure", stat.get("measure_overrides") or {}))
+            for n, p in entries.items()]}
+
+
+def _plain(section: Mapping | None) -> dict:
+    """A settings section without its ``assumption`` flag and rationales; nested mappings
+    as dicts."""
+    return {k: dict(v) if isinstance(v, Mapping) else v for k, v in (section or {}).items()
+            if k not in ("assumption", "rationale", "rationale_id")}
