@@ -288,16 +288,41 @@ def weight_set_info(catalog: pd.DataFrame) -> dict:
     return {k: catalog.attrs.get(k, "") for k in keys}
 
 
+#: Bounds of an evidence item's optional ``weight`` in ``indicators.yaml`` (default 1).
+EVIDENCE_WEIGHT_RANGE = (1, 20)
+
+
+def evidence_weight(value: object, indicator: object, item: object) -> int:
+    """An evidence item's ``weight`` (how many ordinary items it counts as), checked: absent
+    means 1; else a whole number in ``EVIDENCE_WEIGHT_RANGE``. ``KlaError`` names the file,
+    the indicator, the item and the value."""
+    if value is None:
+        return 1
+    lo, hi = EVIDENCE_WEIGHT_RANGE
+    # bool is an int in Python: `weight: yes` must not pass as 1
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise KlaError(f"{package_file('indicators.yaml')}: indicator {indicator}, evidence "
+                       f"item {item}: weight {value!r} is not a whole number from {lo} to "
+                       f"{hi}; write e.g. `weight: 3` (an item counting as 3 ordinary items) "
+                       "or leave it out (1)")
+    return value
+
+
 def load_evidence_requirements(opd: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Typical supporting-evidence (data dukung) items: ``indicator, item, name_id, name_en,
-    opd`` (the indicator's lead OPD; ``opd`` maps roles to the region's offices)."""
+    opd, weight`` (the indicator's lead OPD; ``opd`` maps roles to the region's offices;
+    ``weight``: how many ordinary items the item counts as in its indicator's completeness,
+    an assumption, 1 unless the catalog says otherwise, see :func:`evidence_weight`)."""
     rows = [
         {"indicator": int(ind["number"]), "item": ev["code"], "name_id": ev["name_id"],
-         "name_en": ev["name_en"], "opd": ind["opd"][0]}
+         "name_en": ev["name_en"], "opd": ind["opd"][0],
+         "weight": evidence_weight(ev.get("weight"), ind["number"], ev["code"])}
         for ind in _catalog_doc()["indicators"]
         for ev in ind["evidence"]
     ]
-    return opd_names(pd.DataFrame(rows), opd)
+    out = pd.DataFrame(rows)
+    out["weight"] = out["weight"].astype(int)
+    return opd_names(out, opd)
 
 
 def evidence_date_rules() -> dict:

@@ -122,7 +122,7 @@ def require_self_assessment(tables: Tables, year: int, city: str | None = None) 
 # ---------------------------------------------------------------------------------------------
 
 ITEM_COLUMNS = ["city", "year", "indicator", "item", "name_id", "name_en", "status", "title",
-                "opd", "document_date", "link", "inventory_rows"]
+                "opd", "document_date", "link", "inventory_rows", "weight"]
 
 
 def evidence_items(tables: Tables, year: int, city: str | None = None, *,
@@ -132,11 +132,12 @@ def evidence_items(tables: Tables, year: int, city: str | None = None, *,
     Columns ``ITEM_COLUMNS``: ``status`` is ``ada``, ``dalam_proses``, ``kedaluwarsa``,
     ``tidak_ada`` or ``missing`` (no inventory row); an item listed several times takes its
     most advanced status (rule ``evidence.status_precedence``); ``opd`` is the inventory's
-    OPD, else the indicator's lead OPD in the catalog; ``inventory_rows`` counts the rows.
+    OPD, else the indicator's lead OPD in the catalog; ``inventory_rows`` counts the rows;
+    ``weight`` is the catalog's (how many ordinary items the item counts as, default 1).
     """
     rules = settings.rules
     city = resolve_city(tables, city)
-    req = settings.requirements
+    req = settings.requirements.assign(weight=requirement_weights(settings.requirements))
     ev = _inventory(tables, year, city)
     cols = ["indicator", "item", "status", "title", "opd", "document_date", "link"]
     best = ev.iloc[sorted(_best_rows(ev, rules).values())]
@@ -184,10 +185,11 @@ def indicator_inputs(tables: Tables, year: int, city: str | None = None, *,
 
     Columns ``INPUT_COLUMNS``: ``claimed_points`` (NaN: the indicator has no self-assessment
     row), ``n_required`` and ``n_<status>`` (required items by status, ``missing`` = no
-    inventory row), ``evidence_rows`` (inventory rows of the indicator, any item),
-    ``extra_items`` (inventory items not in the catalog, not counted), and the headline
-    statistic of data year ``year - statistic.data_year_offset`` (``statistic_value`` NaN
-    when absent; ``statistic_source`` says which area level it came from).
+    inventory row; an item of catalog ``weight`` k counts as k), ``evidence_rows``
+    (inventory rows of the indicator, any item), ``extra_items`` (inventory items not in
+    the catalog, not counted), and the headline statistic of data year ``year -
+    statistic.data_year_offset`` (``statistic_value`` NaN when absent; ``statistic_source``
+    says which area level it came from).
     """
     rules, cat = settings.rules, settings.catalog
     city = require_self_assessment(tables, year, city)
@@ -206,8 +208,13 @@ def indicator_inputs(tables: Tables, year: int, city: str | None = None, *,
     ev = _inventory(tables, year, city)
     required = list(zip(req["indicator"], req["item"], strict=True))
     best, status = _best_rows(ev, rules), ev["status"].tolist()
-    by_status = Counter((k[0], status[best[k]] if k in best else "missing") for k in required)
-    n_required = Counter(req["indicator"])
+    # an item of weight k counts as k items, in n_required and in its status's count
+    weight = requirement_weights(req)
+    by_status: Counter = Counter()
+    n_required: Counter = Counter()
+    for k, w in zip(required, weight, strict=True):
+        by_status[(k[0], status[best[k]] if k in best else "missing")] += w
+        n_required[k[0]] += w
     rows = Counter(ev["indicator"])
     extra = Counter(i for i, _ in set(_listed(ev)) - set(required))
     inds = out["indicator"].tolist()
@@ -222,6 +229,14 @@ def indicator_inputs(tables: Tables, year: int, city: str | None = None, *,
     out["data_year"] = data_year
     out = out.merge(stats, on="indicator", how="left")
     return out[INPUT_COLUMNS]
+
+
+def requirement_weights(requirements: pd.DataFrame) -> list[int]:
+    """Each required item's weight (``catalog.load_evidence_requirements``'s ``weight``: the
+    number of ordinary items it counts as; 1 for every item of a table without the column)."""
+    if "weight" not in requirements:
+        return [1] * len(requirements)
+    return [int(w) for w in requirements["weight"]]
 
 
 def _best_rows(ev: pd.DataFrame, rules: Rules) -> dict[tuple[int, str], int]:

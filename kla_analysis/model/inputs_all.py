@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import levels as area_levels
 from ..errors import KlaError
-from .estimate import INPUT_COLUMNS, Tables, get_table
+from .estimate import INPUT_COLUMNS, Tables, get_table, requirement_weights
 from .rules import EVIDENCE_STATUSES, ITEM_STATUSES, Rules
 from .settings import Settings
 
@@ -82,8 +82,10 @@ def _evidence(tables: Tables, rules: Rules,
               requirements: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per (city key, year, indicator): required items by status (``n_<status>``,
     ``n_required``), inventory rows (``evidence_rows``) and items outside the catalog
-    (``extra_items``) -- what ``estimate.evidence_items`` and ``indicator_inputs`` count."""
-    req = requirements[["indicator", "item"]]
+    (``extra_items``) -- what ``estimate.evidence_items`` and ``indicator_inputs`` count; an
+    item of catalog ``weight`` k counts as k. Returns the requirements too (``indicator,
+    item, weight``)."""
+    req = requirements[["indicator", "item"]].assign(weight=requirement_weights(requirements))
     ev = get_table(tables, "evidence")
     keys = ["ck", "year", "indicator"]
     if ev.empty:
@@ -110,7 +112,7 @@ def _evidence(tables: Tables, rules: Rules,
     best = (known[known["_known"].notna()].assign(_rank=lambda d: d["status"].map(rank))
             .sort_values([*keys, "item", "_rank"], kind="stable")
             .drop_duplicates([*keys, "item"]))
-    counts = best.groupby([*keys, "status"]).size().unstack("status")
+    counts = best.groupby([*keys, "status"])["weight"].sum().unstack("status")
     counts = counts.reindex(columns=list(EVIDENCE_STATUSES)).fillna(0)
     counts.columns = [f"n_{s}" for s in counts.columns]
     out = pd.concat([rows, extra, counts], axis=1).reset_index()
@@ -195,7 +197,7 @@ def _inputs_all(tables: Tables, cy: pd.DataFrame, settings: Settings) -> pd.Data
     scale = out["indicator"].map(cat.set_index("indicator").eval("max_points / claims_max_points"))
     out["claimed_points"] = out["claimed_points"] * scale
     ev, req = _evidence(tables, rules, settings.requirements)
-    out["n_required"] = out["indicator"].map(req.groupby("indicator").size()).fillna(0)
+    out["n_required"] = out["indicator"].map(req.groupby("indicator")["weight"].sum()).fillna(0)
     out = out.merge(ev, on=keys, how="left")
     counted = sum(out[f"n_{s}"].fillna(0) for s in EVIDENCE_STATUSES)
     out["n_missing"] = out["n_required"] - counted

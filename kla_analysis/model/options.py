@@ -5,12 +5,12 @@ Actions (``kla_analysis/data/actions.yaml``, efforts and limits are ASSUMPTIONS 
 force edits): complete a missing evidence item, renew an expired one, finish one in
 progress, raise an indicator's statistic by whole steps. Each indicator's points depend only
 on its own evidence and statistic, so a plan picks one *option* per indicator (how many
-items of each status to fix -- the cheapest ones, since the estimate only counts items per
-status -- times the statistic level), each option scored with the estimate's own rules (so
-gains are exact even where the rules are not additive, e.g. ``points.basis: max``). Under
-one setting of the rules an exact dynamic programme over whole effort units
-(``solve_min_effort``) picks the least total effort reaching a number of points; over many
-settings ``chance_plan`` does the same for a chance.
+items of each status and catalog weight to fix -- the cheapest ones, since the estimate only
+counts items per status, an item of weight k as k -- times the statistic level), each
+option scored with the estimate's own rules (so gains are exact even where the rules are
+not additive, e.g. ``points.basis: max``). Under one setting of the rules an exact dynamic
+programme over whole effort units (``solve_min_effort``) picks the least total effort
+reaching a number of points; over many settings ``chance_plan`` does the same for a chance.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ FIX_ORDER = ("missing", "tidak_ada", "kedaluwarsa", "dalam_proses")
 CANDIDATE_COLUMNS = [
     "action_id", "indicator", "action", "label_id", "label_en", "opd", "item", "item_name_id",
     "item_name_en", "title", "from_status", "to_status", "measure", "unit", "from_value",
-    "to_value", "steps", "effort",
+    "to_value", "steps", "effort", "weight",
 ]
 
 
@@ -49,7 +49,9 @@ def candidate_actions(items: pd.DataFrame, inputs: pd.DataFrame, rules: Rules,
     same city and year. One row per evidence item that is not ``ada`` (action from the
     actions file, effort from it or an item override; items marked ``available: false``
     are left out) and one row per reachable statistic level (``steps`` 1..k; levels of one
-    indicator are alternatives, not cumulative). ``action_id`` is a stable text key.
+    indicator are alternatives, not cumulative). ``action_id`` is a stable text key;
+    ``weight`` is the item's catalog weight (the count the action moves to ``ada``; NA for a
+    statistic level).
     """
     by_status = {s: (name, a) for name, a in actions["evidence_actions"].items()
                  for s in a.get("applies_to") or []}
@@ -57,6 +59,7 @@ def candidate_actions(items: pd.DataFrame, inputs: pd.DataFrame, rules: Rules,
     rows = []
     # records of the columns read only: converting dates and links row by row costs
     item_cols = ["indicator", "item", "status", "opd", "name_id", "name_en", "title"]
+    item_cols += ["weight"] if "weight" in items else []  # hand-made items: weight 1
     for it in items[item_cols].to_dict("records"):
         if it["status"] not in by_status:
             continue
@@ -70,7 +73,8 @@ def candidate_actions(items: pd.DataFrame, inputs: pd.DataFrame, rules: Rules,
                      "opd": it["opd"], "item": it["item"], "item_name_id": it["name_id"],
                      "item_name_en": it["name_en"], "title": it["title"],
                      "from_status": it["status"], "to_status": "ada",
-                     "effort": int(o.get("effort", a["effort"]))})
+                     "effort": int(o.get("effort", a["effort"])),
+                     "weight": item_weight(it)})
     stat = actions.get("statistic_action") or {}
     scored = score_inputs(inputs, rules)[["indicator", "opd", "measure", "unit", "direction",
                                           "target", "statistic_value", "statistic_achievement"]]
@@ -95,6 +99,7 @@ def candidate_actions(items: pd.DataFrame, inputs: pd.DataFrame, rules: Rules,
     out = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
     out["effort"] = out["effort"].astype(int)
     out["steps"] = out["steps"].astype("Int64")
+    out["weight"] = out["weight"].astype("Int64")
     return out.sort_values(["indicator", "action_id"], kind="stable").reset_index(drop=True)
 
 
@@ -124,9 +129,9 @@ def statistic_levels(value: float, target: float, direction: str, unit: str,
 def apply_actions(inputs: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
     """Indicator inputs after ``chosen`` actions (rows of ``candidate_actions``).
 
-    Evidence actions move one item from its status to ``ada`` (a ``missing`` item gains an
-    inventory row); a statistic action sets the statistic to its level (at most one per
-    indicator). Pure: returns a new frame, ``inputs`` is unchanged.
+    Evidence actions move one item (its ``weight``, default 1) from its status to ``ada``
+    (a ``missing`` item gains an inventory row); a statistic action sets the statistic to
+    its level (at most one per indicator). Pure: returns a new frame, ``inputs`` is unchanged.
     """
     recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
     by_ind: dict[int, list[dict]] = {}
@@ -147,22 +152,36 @@ def _apply_record(rec: dict, acts: list[dict]) -> dict:
         if a["action"] == "raise_statistic":
             out["statistic_value"] = float(a["to_value"])
             continue
-        out[f"n_{a['from_status']}"] -= 1
-        out["n_ada"] += 1
+        w = item_weight(a)  # the counts hold weighted items (estimate.indicator_inputs)
+        out[f"n_{a['from_status']}"] -= w
+        out["n_ada"] += w
         if a["from_status"] == "missing":
             out["evidence_rows"] += 1
     return out
 
 
+def item_weight(rec: Mapping) -> int:
+    """The catalog weight of an evidence item or action record (1 when absent or NA)."""
+    w = rec.get("weight")
+    return 1 if w is None or pd.isna(w) else int(w)
+
+
 #: The action columns the options and their states are built from.
-_ACTION_FIELDS = ["indicator", "action_id", "action", "from_status", "to_value", "effort"]
+_ACTION_FIELDS = ["indicator", "action_id", "action", "from_status", "to_value", "effort",
+                  "weight"]
+
+
+def _fields(actions: pd.DataFrame) -> pd.DataFrame:
+    """``_ACTION_FIELDS`` of ``actions`` (``weight`` NA, i.e. 1, where the frame has none)."""
+    return actions[_ACTION_FIELDS[:-1]].assign(
+        weight=actions["weight"] if "weight" in actions else pd.NA)
 
 
 def _records_by_indicator(actions: pd.DataFrame) -> dict[int, list[dict]]:
     """``_ACTION_FIELDS`` of ``actions`` as records grouped by indicator (ascending), row
     order kept: converted once, plain dicts are far cheaper to combine than frame slices."""
     by_ind: dict[int, list[dict]] = {}
-    for a in actions[_ACTION_FIELDS].to_dict("records"):
+    for a in _fields(actions).to_dict("records"):
         by_ind.setdefault(int(a["indicator"]), []).append(a)
     return dict(sorted(by_ind.items()))
 
@@ -174,7 +193,7 @@ def single_action_gains(inputs: pd.DataFrame, candidates: pd.DataFrame,
     if candidates.empty:
         return np.zeros(0)
     recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
-    acts = candidates[_ACTION_FIELDS].to_dict("records")
+    acts = _fields(candidates).to_dict("records")
     after = score_inputs(pd.DataFrame([_apply_record(recs[int(a["indicator"])], [a])
                                        for a in acts], columns=inputs.columns), rules)
     before = score_inputs(inputs, rules).set_index("indicator")["backed_points"]
@@ -189,10 +208,11 @@ def option_states(inputs: pd.DataFrame,
     ``indicator_inputs`` rows after the option's actions (same length, same order). The
     do-nothing option of every indicator of ``inputs`` comes first (ascending indicator,
     empty ``action_ids``), then the options with actions in enumeration order. An option
-    fixes the k cheapest items of each evidence status (the estimate counts items per
-    status, so cheaper items of the same status are always as good) and picks at most one
-    statistic level. Nothing is dropped here: an option that gains nothing under one
-    setting of the rules may gain under another (``chance_plan`` scores every scenario).
+    fixes the k cheapest items of each evidence status and catalog weight (the estimate
+    counts items per status, an item of weight w as w, so cheaper items of the same status
+    and weight are always as good) and picks at most one statistic level. Nothing is
+    dropped here: an option that gains nothing under one setting of the rules may gain
+    under another (``chance_plan`` scores every scenario).
     """
     recs = {int(r["indicator"]): r for r in inputs.to_dict("records")}
     states = [recs[i] for i in sorted(recs)]
@@ -200,7 +220,10 @@ def option_states(inputs: pd.DataFrame,
     for ind, acts in _records_by_indicator(candidates).items():
         ev = sorted((a for a in acts if a["action"] != "raise_statistic"),
                     key=lambda a: (a["effort"], a["action_id"]))
-        classes = [[a for a in ev if a["from_status"] == s] for s in FIX_ORDER]
+        # one class per status and weight (every weight 1: one class per status, as before)
+        classes = [[a for a in ev if a["from_status"] == s and item_weight(a) == w]
+                   for s in FIX_ORDER
+                   for w in sorted({item_weight(a) for a in ev if a["from_status"] == s})]
         levels = [None, *(a for a in acts if a["action"] == "raise_statistic")]
         for ks in itertools.product(*(range(len(c) + 1) for c in classes)):
             picked = [a for c, k in zip(classes, ks, strict=True) for a in c[:k]]
@@ -322,6 +345,7 @@ PLAN_ACTION_COLUMNS = [
     "opd", "indicator", "indicator_name_id", "indicator_name_en", "action", "label_id",
     "label_en", "item", "item_name_id", "item_name_en", "title", "from_status", "to_status",
     "measure", "unit", "from_value", "to_value", "effort", "points_gained", "action_id",
+    "weight",
 ]
 
 
@@ -339,6 +363,7 @@ def _action_rows(inputs: pd.DataFrame, cands: pd.DataFrame, chosen_ids: list[str
     out = chosen.reindex(columns=PLAN_ACTION_COLUMNS)
     out["effort"] = out["effort"].astype(int)
     out["points_gained"] = out["points_gained"].astype(float)
+    out["weight"] = out["weight"].astype("Int64")
     return out.reset_index(drop=True)
 
 
