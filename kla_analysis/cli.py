@@ -454,6 +454,7 @@ def plan_cmd(
     from .params import check_lang
     from .report.export import jsonable, write_todo_workbook
     from .report.text import plan_lines
+    from .report.todo import build_todo, todo_json, todo_lines
     from .tables import load_processed
 
     check_lang(lang)
@@ -471,15 +472,19 @@ def plan_cmd(
     if chance is None:
         typer.echo("note: the posterior model is not available, so this is the plan for the "
                    "headline rules only, without a chance of reaching the target", err=True)
+    # the ranked to-do: due date from the folder's calendar, efforts in its effort_unit
+    todo = build_todo(res, lang, raw_dir=paths.raw)
     if xlsx is not None:
-        write_todo_workbook(res, xlsx, lang, weight_set=settings.weight_set)
+        write_todo_workbook(res, xlsx, lang, weight_set=settings.weight_set, todo=todo)
     if as_json:
-        typer.echo(json.dumps(jsonable({**res, "xlsx": str(xlsx) if xlsx else None}),
+        typer.echo(json.dumps(jsonable({**res, "todo": todo_json(todo),
+                                        "xlsx": str(xlsx) if xlsx else None}),
                               ensure_ascii=False))
         return
     _echo(plan_lines(res))
     if "chance_plan" in res:
         _echo(cp.chance_lines(res["chance_plan"], res["summary"]["target_predicate"]))
+    _echo(todo_lines(todo if lang == "en" else build_todo(res, "en", raw_dir=paths.raw)))
     if xlsx is not None:
         typer.echo(f"to-do workbook: {xlsx}")
 

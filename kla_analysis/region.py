@@ -25,6 +25,9 @@ percentages given per area without their counts. The format (docs/data-contracts
       Puskesmas Martapura 1: Martapura
     area_weights:                   # percentages per area without counts, weighted by
       default: child_population     # this count measure of the same areas and data year
+    effort_unit:                    # the unit the task force counts actions' efforts in
+      id: hari kerja                # (one text serves both languages)
+      en: person-days
 
 ``read_region`` returns the settings and, as rows of the problems table (rule
 ``invalid_config``, the file's line in ``row``), everything wrong with the file's shape; the
@@ -66,7 +69,11 @@ KEYS = {
     "area_word": "desa, kelurahan or desa/kelurahan",
     "service_areas": "puskesmas (or other service area) -> kecamatan",
     "area_weights": "measure (or default) -> the count measure weighting its area figures",
+    "effort_unit": "the unit of the actions' efforts, e.g. effort_unit: {id: hari kerja, "
+                   "en: person-days}",
 }
+#: The languages ``effort_unit`` names its unit in.
+EFFORT_UNIT_LANGS = ("id", "en")
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,9 @@ class Region:
     service_areas: Mapping[str, str] = field(default_factory=dict)
     #: measure (or ``default``) -> count measure used as weight
     area_weights: Mapping[str, str] = field(default_factory=dict)
+    #: language (``id``, ``en``) -> the unit the task force counts efforts in; empty when
+    #: the folder sets none (reports then say the unit is the package's assumption)
+    effort_unit: Mapping[str, str] = field(default_factory=dict)
     #: line of each key path in the file (``("opd", "Dinkes")`` -> 12), for problem rows
     lines: Mapping[tuple, int] = field(default_factory=dict, repr=False)
 
@@ -321,11 +331,44 @@ def read_region(raw_dir: str | Path) -> tuple[Region, list[dict]]:
         else:
             weights_by[str(m)] = _text(w)
 
+    effort_unit = _effort_unit(doc, bad)
+
     return Region(file=path.name, name=name, type=kind,
                   province=_text(province) if province else None,
                   weights=weights.strip() if isinstance(weights, str) and weights.strip()
                   else None, aliases=aliases, measures=measures, opd=opd, area_word=word,
-                  service_areas=service, area_weights=weights_by, lines=lines), problems
+                  service_areas=service, area_weights=weights_by, effort_unit=effort_unit,
+                  lines=lines), problems
+
+
+def _effort_unit(doc: Mapping, bad) -> dict[str, str]:
+    """``effort_unit:`` as ``{id: ..., en: ...}`` (one text: the same in both languages);
+    empty when absent or wrong (``bad`` records the problem)."""
+    given = doc.get("effort_unit")
+    if given is None:
+        return {}
+    if isinstance(given, str) and _text(given):
+        return dict.fromkeys(EFFORT_UNIT_LANGS, _text(given))
+    hint = ("effort_unit names the unit the efforts are counted in, as text or per "
+            "language, e.g. effort_unit: {id: hari kerja, en: person-days}")
+    if not isinstance(given, Mapping):
+        bad(("effort_unit",), given, hint)
+        return {}
+    out: dict[str, str] = {}
+    for lang, text in given.items():
+        if lang not in EFFORT_UNIT_LANGS:
+            bad(("effort_unit", lang), lang, "known languages: " + ", ".join(EFFORT_UNIT_LANGS))
+        elif not (isinstance(text, str) and _text(text)):
+            bad(("effort_unit", lang), text, hint)
+        else:
+            out[lang] = _text(text)
+    if len(out) < len([lang for lang in given if lang in EFFORT_UNIT_LANGS]):
+        return {}  # a language's unit is wrong: neither is used, so both stay alike
+    missing = [lang for lang in EFFORT_UNIT_LANGS if lang not in given]  # bad ones: above
+    if out and missing:
+        bad(("effort_unit",), "", f"give the unit in {' and '.join(missing)} too ({hint})")
+        return {}
+    return out
 
 
 def load_region(raw_dir: str | Path) -> Region:

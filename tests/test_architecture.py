@@ -27,7 +27,7 @@ ALLOWED = {
 TOP = {"cli", "__main__"}
 LAYOUT = {
     "": {"cli", "config", "errors", "atomic", "yamlfile", "tables", "catalog", "params",
-         "chars", "questions", "levels", "region"},
+         "chars", "questions", "levels", "region", "calendar"},
     "ingest": {"guards", "readers", "cleaning", "gazetteer", "specs", "validate", "interim",
                "build", "xlsx_templates", "areas", "documents", "evidence_scan"},
     "model": {"rules", "settings", "actions", "scoring", "estimate", "calibration", "plan",

@@ -33,6 +33,7 @@ from typing import TypeVar
 
 from .. import __version__
 from ..atomic import FILE_MODE, TMP_PREFIX, write_text
+from ..calendar import CALENDAR_FILE, load_calendar, manifest_rounds, todo_due
 from ..catalog import load_bands
 from ..chars import strip_unsafe
 from ..config import (
@@ -187,8 +188,9 @@ def input_fingerprint(job: ReportJob, notebook: Path = NOTEBOOK) -> str:
 
     Processed tables (Parquet), ``raw/sources.csv`` and ``raw/city.yaml`` / ``raw/kla.yaml``
     (the folder's settings: province, OPD names, area word, shown in the
-    report), the notebook, the package version, code, data files and templates, and the
-    parameters. Same fingerprint -> same report, so ``--all`` may skip it.
+    report), ``raw/calendar.yaml`` and the round the to-do is due in today (it moves on
+    when a deadline passes), the notebook, the package version, code, data files and
+    templates, and the parameters. Same fingerprint -> same report, so ``--all`` may skip it.
     """
     notebook = Path(notebook).resolve()
     h = hashlib.sha256()
@@ -197,13 +199,34 @@ def input_fingerprint(job: ReportJob, notebook: Path = NOTEBOOK) -> str:
     processed = job.data_dir / "processed"
     raw = job.data_dir / "raw"
     inputs = sorted(processed.glob("*.parquet")) + [raw / "sources.csv", raw / "city.yaml",
-                                                     raw / "kla.yaml"]
+                                                     raw / "kla.yaml", raw / CALENDAR_FILE]
+    # the round the report's to-do is due in changes once a deadline passes: a new report
+    h.update(_due_key(job).encode())
     for path in [*inputs, notebook, *package_files()]:
         h.update(str(path.name if path.is_relative_to(job.data_dir) else
                      path.relative_to(PACKAGE_DIR.parent) if _inside(path, PACKAGE_DIR.parent)
                      else path).encode())
         h.update(path.read_bytes() if path.is_file() else b"<absent>")
     return h.hexdigest()
+
+
+def _due_key(job: ReportJob) -> str:
+    """The round and date the report's to-do is due by today (``calendar.todo_due``), or
+    the calendar's error: part of the fingerprint, so a passed deadline renders anew."""
+    try:
+        due = todo_due(job.year, calendar=load_calendar(job.data_dir / "raw"))
+    except KlaError as err:
+        return f"calendar error: {err}"
+    return "no round ahead" if due is None else f"{due.round}:{due.date.isoformat()}"
+
+
+def _deadlines(job: ReportJob) -> list[dict] | None:
+    """Every round's deadline of the job's calendar for the manifest (None if it does not
+    load: the report itself says why)."""
+    try:
+        return manifest_rounds(load_calendar(job.data_dir / "raw"))
+    except KlaError:
+        return None
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -392,7 +415,9 @@ def write_manifest(job: ReportJob, headline: dict, fingerprint: str, seconds: fl
            "target": job.target, "html": job.html.name, "notebook": job.ipynb.name,
            "rendered_at": datetime.now(UTC).isoformat(timespec="seconds"),
            "seconds": round(seconds, 2), "version": __version__, "input_hash": fingerprint,
-           "headline": headline}
+           "headline": headline,
+           # the calendar's deadlines: the index picks the next one on the day it is built
+           "deadlines": _deadlines(job)}
     write_text(job.manifest, json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
     return job.manifest
 

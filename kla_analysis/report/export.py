@@ -11,6 +11,11 @@ sheet name is passed through ``chars.strip_for_xml`` (no control character, whic
 the XML unreadable, no bidirectional override or invisible character), cells are cut at
 Excel's 32,767 characters, and sheet names follow Excel's rules (``sheet_name``), so Excel
 never "repairs" the file.
+
+The sheets hold the same ranked to-do as the report (``todo.build_todo``): the tasks of each
+OPD by rank (gain in chance per unit of effort, else points per unit), each with its gain in
+chance (a percentage cell), its effort in the folder's unit (the header names it) and the date
+it is due as a real Excel date, with the round and whether that date is sourced or assumed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from ..atomic import atomic_path
 from ..chars import strip_for_xml
 from ..params import check_lang
 from . import i18n
+from .todo import Todo, basis_text, build_todo, due_sentences, pct
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 #: Excel's limits: characters in a cell, UTF-16 code units in a sheet name; the sheet name
@@ -51,9 +57,15 @@ COLUMNS = [
     ("measure", "Statistik", "Statistic"),
     ("from_value", "Nilai sekarang", "Current value"),
     ("to_value", "Nilai tujuan", "Target value"),
-    ("effort", "Upaya (satuan, asumsi)", "Effort (units, assumption)"),
+    ("effort", "Upaya (satuan, asumsi)", "Effort (units, assumption)"),  # named by _headers
     ("points_gained", "Tambahan poin (estimasi)", "Points gained (estimate)"),
 ]
+#: The to-do's columns after ``COLUMNS`` (headers: ``todo.col.<name>`` of the report
+#: strings); the effort header above names the unit (``todo.col.effort``).
+TODO_COLUMNS = ["rank", "chance_gain", "due", "round", "due_basis"]
+#: Excel number formats of the to-do's cells: a share as a percentage, a date as a date.
+PERCENT_FORMAT = "0.0%"
+DATE_FORMAT = "yyyy-mm-dd"
 NOTES_SHEET = {"id": "Keterangan", "en": "Notes"}
 NOTES = {
     "id": [
@@ -146,10 +158,20 @@ def sheet_name(name: object, taken: set[str]) -> str:
     return out
 
 
-def todo_tables(plan: dict, lang: str = "id") -> dict[str, pd.DataFrame]:
+def _headers(lang: str, unit: str) -> dict[str, str]:
+    heads = {c: (hid if lang == "id" else hen) for c, hid, hen in COLUMNS}
+    heads["effort"] = i18n.t("todo.col.effort", lang, unit=unit)
+    return {**heads, **{c: i18n.t(f"todo.col.{c}", lang) for c in TODO_COLUMNS}}
+
+
+def todo_tables(plan: dict, lang: str = "id", todo: Todo | None = None) -> dict[str, pd.DataFrame]:
     """The workbook's OPD sheets as DataFrames (``{sheet name: table}``), OPDs in
-    alphabetical order, rows by indicator. ``plan`` is ``plan.plan_year(...)``."""
-    acts = plan["actions"].copy()
+    alphabetical order, tasks by rank. ``plan`` is ``plan.plan_year(...)``; ``todo`` its
+    to-do (``todo.build_todo``; default: the package's calendar and effort unit, due as of
+    today). Columns: ``COLUMNS`` then ``TODO_COLUMNS``; ``due`` holds dates, ``chance_gain``
+    shares (blank when the tasks are ranked by points)."""
+    todo = todo if todo is not None else build_todo(plan, lang)
+    acts = todo.table.copy()
     sfx = "id" if lang == "id" else "en"
     acts["indicator_name"] = acts[f"indicator_name_{sfx}"]
     acts["label"] = acts[f"label_{sfx}"]
@@ -159,11 +181,14 @@ def todo_tables(plan: dict, lang: str = "id") -> dict[str, pd.DataFrame]:
         for s in acts["from_status"]]
     acts["opd"] = acts["opd"].fillna("").astype(str).str.strip()
     acts["points_gained"] = acts["points_gained"].astype(float).round(2)
-    headers = {c: (hid if lang == "id" else hen) for c, hid, hen in COLUMNS}
+    acts["chance_gain"] = acts["chance_gain"].astype(float).round(4)
+    acts["due_basis"] = basis_text(todo.due, lang) if todo.due is not None else None
+    headers = _headers(lang, todo.unit)
+    columns = [c for c, _, _ in COLUMNS] + TODO_COLUMNS
     taken: set[str] = {NOTES_SHEET[lang]}
     out = {}
     for opd, grp in acts.groupby("opd", sort=True):
-        table = grp.sort_values(["indicator", "item"], kind="stable")[[c for c, _, _ in COLUMNS]]
+        table = grp.sort_values("rank", kind="stable")[columns]
         out[sheet_name(opd, taken)] = table.rename(columns=headers).reset_index(drop=True)
     return out
 
@@ -183,9 +208,10 @@ def weights_text(weight_set: Mapping, lang: str = "id") -> str:
 
 
 def notes_table(plan: dict, lang: str = "id",
-                weight_set: Mapping | None = None) -> pd.DataFrame:
+                weight_set: Mapping | None = None, todo: Todo | None = None) -> pd.DataFrame:
     """The notes sheet: the plan's headline numbers, the weight set (``weight_set``, i.e.
-    ``Settings.weight_set``; else ``plan["weight_set"]`` when the plan carries one) and the
+    ``Settings.weight_set``; else ``plan["weight_set"]`` when the plan carries one), with
+    ``todo`` how the tasks are ordered, when they are due and the effort unit, and the
     assumption disclaimer."""
     s = plan["summary"]
     rows = [(label, round(v, 2) if isinstance(v := s.get(key), float) else v)
@@ -196,8 +222,38 @@ def notes_table(plan: dict, lang: str = "id",
     if not s.get("reachable", True):
         rows.append(("", UNREACHABLE[lang].format(target=s["target_predicate"],
                                                   best=s.get("best_reachable_predicate"))))
+    if todo is not None:
+        rows += _todo_notes(todo, s, lang)
     rows.append(("", DISCLAIMER[lang]))
     return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def _todo_notes(todo: Todo, summary: Mapping, lang: str) -> list[tuple[str, str]]:
+    """Notes rows of the to-do: the order of the tasks (and why points, when so), the due
+    date with its basis and the verification window, the effort unit."""
+    if todo.basis == "chance":
+        cp = todo.chance_plan
+        order = i18n.t("todo.notes.order_chance", lang, target=summary.get("target_predicate"),
+                       level=f"{100 * cp['chance_target']:.0f}%")
+    else:
+        cp = todo.chance_plan or {}
+        best = cp.get("best_chance")
+        level = cp.get("chance_target")
+        order = " ".join([i18n.t("todo.notes.order_points", lang) + ".", i18n.t(
+            f"todo.reason.{todo.reason}", lang, target=summary.get("target_predicate"),
+            level="" if level is None else f"{100 * level:.0f}%",
+            best="–" if best is None else f"{100 * best:.0f}%")])
+    tasks = todo.table
+    rows = [(i18n.t("todo.notes.tasks", lang), i18n.t(
+        "todo.notes.tasks_value", lang, n=len(tasks), n_opd=tasks["opd"].nunique(),
+        unit=todo.unit, effort=int(tasks["effort"].sum()) if len(tasks) else 0))]
+    if todo.basis == "chance":
+        rows += [(i18n.t("todo.notes.plan_chance", lang, target=summary.get("target_predicate")),
+                  pct(todo.chance_plan["chance"], lang)),
+                 ("", i18n.t("todo.notes.headline_rows", lang))]
+    return [*rows, (i18n.t("todo.notes.order", lang), order),
+            (i18n.t("todo.notes.due", lang), " ".join(due_sentences(todo.due, lang))),
+            (i18n.t("todo.notes.unit", lang), todo.unit_note)]
 
 
 def _cell(value: object) -> object:
@@ -215,15 +271,20 @@ def _cell(value: object) -> object:
 
 
 def write_todo_workbook(plan: dict, path: str | Path, lang: str = "id",
-                        weight_set: Mapping | None = None) -> Path:
+                        weight_set: Mapping | None = None, todo: Todo | None = None) -> Path:
     """Write the to-do workbook (``.xlsx``) atomically: one sheet per OPD, then a notes sheet.
 
     Returns the path. Every text cell is passed through ``neutralise``. The entry point of
     the workbook, so ``lang`` is checked here (``params.check_lang``). ``weight_set``
-    (``Settings.weight_set``) is named on the notes sheet (``notes_table``).
+    (``Settings.weight_set``) is named on the notes sheet (``notes_table``). ``todo`` is the
+    plan's to-do (``todo.build_todo`` with the data folder's calendar and effort unit;
+    default: the package's calendar and unit).
     """
     lang = check_lang(lang)
-    tables = todo_tables(plan, lang)
+    todo = todo if todo is not None else build_todo(plan, lang)
+    tables = todo_tables(plan, lang, todo)
+    formats = {i18n.t("todo.col.chance_gain", lang): PERCENT_FORMAT,
+               i18n.t("todo.col.due", lang): DATE_FORMAT}
     wb = Workbook()
     wb.remove(wb.active)
     for name, table in tables.items():
@@ -234,13 +295,17 @@ def write_todo_workbook(plan: dict, path: str | Path, lang: str = "id",
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for i, col in enumerate(table.columns, start=1):
+            if col in formats:
+                for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                    cell.number_format = formats[col]
         ws.freeze_panes = "A2"
         for i, col in enumerate(table.columns, start=1):
             width = max([len(str(col))] + [len(str(v)) for v in table.iloc[:, i - 1]
                                            if v is not None])
             ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
     notes = wb.create_sheet(NOTES_SHEET[lang])
-    for rec in notes_table(plan, lang, weight_set).itertuples(index=False):
+    for rec in notes_table(plan, lang, weight_set, todo).itertuples(index=False):
         notes.append([_cell(v) for v in rec])
     notes.column_dimensions["A"].width = 30
     notes.column_dimensions["B"].width = 100

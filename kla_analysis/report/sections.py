@@ -222,7 +222,9 @@ def index_headline(rep: Report) -> dict:
             "estimated_predicate", "next_predicate", "points_to_next_predicate",
             "target_predicate", "points_to_target_predicate", "previous_year",
             "change_estimated", "change_claimed", "is_estimate", "p_target",
-            "official_denies_target", "posterior_median"]
+            "official_denies_target", "posterior_median",
+            # every band's chance (None when withheld): the index's chance of the next band
+            "band_probabilities"]
     out = {}
     for k in keys:
         v = h.get(k)
@@ -620,16 +622,19 @@ def methodology_table(rep: Report) -> pd.DataFrame:
 
 
 def sources_table(rep: Report) -> pd.DataFrame:
-    """``raw/sources.csv`` (provenance of every raw file), or an empty frame."""
+    """``raw/sources.csv`` (provenance of every raw file), or an empty frame.
+
+    ``lang`` is the language the row's notes are written in when the file declares it (an
+    optional ``lang`` column, e.g. ``en``), else blank: notes are data, shown as written."""
     path = rep.paths.raw / "sources.csv"
-    cols = ["file", "dataset", "delivered_by", "status", "source_url", "notes"]
+    cols = ["file", "dataset", "delivered_by", "status", "source_url", "notes", "lang"]
     if not path.is_file():
         return pd.DataFrame(columns=cols)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, ValueError, UnicodeDecodeError) as err:
         raise KlaError(f"{path}: cannot be read ({err})") from None
-    return df.reindex(columns=cols).fillna("")
+    return df.reindex(columns=cols, fill_value="")
 
 
 def quality_notes(rep: Report) -> list[str]:
