@@ -3,7 +3,7 @@
 The floor notebook takes the report's parameters, imports exactly the modules the report
 imports (``report_modules``: the report's code cells are run once in a child process and
 its ``sys.modules`` is compared with a bare interpreter's; seaborn is not among them, so the
-floor does not import it), draws one chart and shows it as an embedded PNG. It is executed
+floor does not import it), draws one chart as the report draws its charts (an embedded SVG). It is executed
 with :func:`kla_analysis.publish.runner.render` -- the same papermill call, kernel,
 nbconvert template, offline check, atomic publish and manifest as a real report -- so the
 difference between the two is what the report itself computes and writes.
@@ -35,16 +35,16 @@ for _name in {modules!r}:
         pass'''
 
 BODY = '''import pandas as pd
-from matplotlib.figure import Figure
+from IPython.display import HTML, display
 
 from kla_analysis import report
 from kla_analysis.report import plots
 
-df = pd.DataFrame({{"klaster": ["I", "II", "III", "IV", "V"], "poin": [80, 150, 260, 170, 140]}})
-fig = Figure(figsize=(plots.WIDTH_IN, 2.2), dpi=plots.DPI, layout="constrained")
-ax = fig.add_subplot()
-ax.barh(df["klaster"], df["poin"], color=plots.OKABE_ITO["blue"])
-plots.ReportFigure(fig, f"{{report.__name__}}: one chart for year {{year}}")'''
+df = pd.DataFrame({{"label": ["I", "II", "III", "IV", "V"], "claimed": [90, 160, 270, 180, 150],
+                    "backed": [80, 150, 260, 170, 140], "max_points": [115, 156, 150, 110, 205]}})
+fig = plots.clusters_figure(df, lang)
+display(HTML(str(fig.to_html())))  # one chart, drawn as the report draws its charts
+print(report.__name__, year)'''
 
 #: Run in a child: the report's code cells with display stubbed, then its new modules.
 PROBE = '''
@@ -76,7 +76,8 @@ def report_modules(notebook: Path, year: int, data_dir: Path) -> list[str]:
 
 def write_floor_notebook(path: Path, modules: list[str] | None = None) -> Path:
     """Write the floor notebook to ``path``: a parameters cell, a cell importing
-    ``modules`` (``report_modules``: what the report imports) and one chart cell."""
+    ``modules`` (``report_modules``: what the report imports) and one chart cell (the
+    report's own SVG klaster chart)."""
     body = BODY.format()
     params = new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]})
     cells = [params]

@@ -1,6 +1,7 @@
 """Number formats per language and escaping of data-derived strings in HTML fragments."""
 
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -63,10 +64,39 @@ def test_html_table_escapes_headers_and_cells_but_keeps_markup():
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;col&lt;/b&gt;" in html
     assert "<em>ok</em>" in html
-    assert f'<td>{f.MISSING}</td>' in html
-    assert '<td class="num met">1.234</td>' in html
+    # every cell names its column (the phone's card layout shows it); the first column
+    # names the row (its title on a phone)
+    assert f'<td data-label="&lt;b&gt;col&lt;/b&gt;" class="key">{f.MISSING}</td>' in html
+    assert '<td data-label="n" class="num met">1.234</td>' in html
     assert "<caption>a &amp; b</caption>" in html
-    assert html.startswith('<div class="table-wrap">')
+    # a scrolling wrapper is a named, keyboard-focusable region
+    assert html.startswith('<div class="table-wrap" role="region" tabindex="0" '
+                           'aria-label="a &amp; b">')
+
+
+def test_html_table_without_a_caption_is_a_group_named_by_its_columns():
+    html = f.html_table(pd.DataFrame({"Kota": ["A"], "Tahun": ["2023"]}))
+    assert html.startswith('<div class="table-wrap" role="group" tabindex="0" '
+                           'aria-label="Kota, Tahun">')
+    named = f.html_table(pd.DataFrame({"Kota": ["A"]}), label="Peers <b>")
+    assert 'role="region"' in named and 'aria-label="Peers &lt;b&gt;"' in named
+
+
+@pytest.mark.parametrize("columns, numeric, keys", [
+    (["No", "Indikator", "Status", "Klaim", "Klaster"], ["No", "Klaim"],
+     ["No", "Indikator", "Status"]),
+    (["Kecamatan", "Kelurahan", "Nilai", "n", "N"], ["Nilai", "n", "N"],
+     ["Kecamatan", "Kelurahan"]),
+    (["Tahun", "Klaim", "Estimasi", "Predikat"], ["Tahun", "Klaim", "Estimasi"], ["Tahun"]),
+    (["Kota", "Tahun", "Predikat", "Sumber"], [], ["Kota"]),
+    (["Klaster", "Klaim", "Maksimum"], ["Klaim", "Maksimum"], ["Klaster"]),
+])
+def test_key_columns_are_the_first_and_the_text_columns_naming_the_row(columns, numeric, keys):
+    assert f.key_columns(columns, numeric) == keys
+    df = pd.DataFrame({c: ["1"] for c in columns})
+    html = str(f.html_table(df, numeric=numeric))
+    marked = re.findall(r'<td data-label="([^"]+)" class="key[ "]', html)
+    assert marked == keys
 
 
 def test_markup_stored_as_plain_text_is_escaped():

@@ -1,4 +1,4 @@
-"""Report charts: alt text states the numbers, embeds escaped, colour-blind-safe and greyscale-readable."""
+"""Report charts (SVG): alt text states the numbers, embeds escaped, colour-blind-safe, greyscale-readable and legible on a phone."""
 
 import base64
 import re
@@ -7,7 +7,6 @@ from xml.etree import ElementTree as ET
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.colors import to_hex
 
 from kla_analysis.catalog import load_bands
 from kla_analysis.report import plots, svg
@@ -23,10 +22,14 @@ def clusters():
                          "max_points": [126.0, 126.0, 168.0]})
 
 
-def _png_size(fig: plots.ReportFigure) -> tuple[int, int]:
-    png = fig.png()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+SVG_NS = {"s": "http://www.w3.org/2000/svg"}
+S = "{http://www.w3.org/2000/svg}"
+#: The column a chart gets on a 360 px phone (the page has 16 px padding on each side).
+PHONE_COLUMN_PX = 360 - 2 * 16
+
+
+def _texts(fig: plots.SvgFigure) -> dict[str, ET.Element]:
+    return {t.text: t for t in _svg(fig).iter(f"{S}text")}
 
 
 def test_score_bands_alt_text_names_every_number_and_the_target():
@@ -37,29 +40,45 @@ def test_score_bands_alt_text_names_every_number_and_the_target():
     en = plots.score_bands_figure(BANDS, 946.45, 655.2, 610.0, 690.0, "Nindya", 701,
                                   "Madya", "en")
     assert "946.45" in en.alt and "Claimed" in en.alt
-    w, h = _png_size(fig)
-    assert w == plots.WIDTH_IN * plots.DPI and h > 0
+    root = _svg(fig)
+    assert fig.width == plots.CHART_PX and fig.height > 0
+    texts = _texts(fig)
+    assert {"946,45", "655,2", "Klaim", "Target Nindya (701)", "Madya"} <= set(texts)
+    # claimed: a vermillion triangle; estimate: a blue circle with its range as a bar
+    shapes = {p.get("fill").upper() for p in root.iterfind("s:polygon", SVG_NS)}
+    assert shapes == {plots.CLAIMED["color"].upper()}
+    assert [c.get("fill").upper() for c in root.iterfind("s:circle", SVG_NS)] == [
+        plots.BACKED["color"].upper()]
+    dashed = [ln for ln in root.iter(f"{S}line") if ln.get("stroke-dasharray")]
+    assert len(dashed) == 1  # the target line
+    # every band has its own fill and hatch, so they differ in grey print too
+    patterns = {p.get("id") for p in root.iter(f"{S}pattern")}
+    assert {f"band{i}" for i in range(len(plots.BAND_FILLS))} <= patterns
 
 
 def test_score_bands_handles_a_missing_estimate():
     fig = plots.score_bands_figure(BANDS, 900, None, None, None, None, None, None, "id")
-    assert "–" in fig.alt and _png_size(fig)[1] > 0
+    assert "–" in fig.alt and fig.height > 0
+    root = _svg(fig)
+    assert not root.findall("s:circle", SVG_NS) and len(root.findall("s:polygon", SVG_NS)) == 1
 
 
 def test_clusters_claimed_is_hatched_backed_is_solid_so_grey_print_tells_them_apart(clusters):
     fig = plots.clusters_figure(clusters, "id")
-    ax = fig.fig.axes[0]
-    by_label = {}
-    for container in ax.containers:
-        by_label[container.get_label()] = container.patches
-    claimed, backed = by_label["Klaim"], by_label["Didukung data dukung (estimasi)"]
-    assert all(p.get_hatch() for p in claimed)
-    assert not any(p.get_hatch() for p in backed)
-    assert to_hex(claimed[0].get_facecolor()) != to_hex(backed[0].get_facecolor())
-    assert {to_hex(claimed[0].get_facecolor()).upper(), to_hex(backed[0].get_facecolor()).upper()} \
-        <= set(plots.OKABE_ITO.values())
+    root = _svg(fig)
+    pattern = next(p for p in root.iter(f"{S}pattern") if p.get("id") == "claimed")
+    assert pattern.find(f"{S}path") is not None  # hatch lines over the fill
+    claimed_fill = pattern.find(f"{S}rect").get("fill")
+    rows = [g for g in root.iterfind("s:g", SVG_NS) if g.find("s:rect", SVG_NS) is not None
+            and g.get("transform") is None]
+    assert len(rows) == len(clusters)
+    fills = [[r.get("fill") for r in g.iterfind("s:rect", SVG_NS)] for g in rows]
+    assert all(f[:3] == ["none", "url(#claimed)", plots.BACKED["color"]] for f in fills)
+    assert claimed_fill.upper() != plots.BACKED["color"].upper()
+    assert {claimed_fill.upper(), plots.BACKED["color"].upper()} <= set(plots.OKABE_ITO.values())
     assert "Kelembagaan klaim 120, didukung 80, maksimum 126" in fig.alt
     assert "Klaster II klaim –" in fig.alt  # no data stays "–", not 0
+    assert {"Maksimum", "Klaim", "Didukung data dukung (estimasi)"} <= set(_texts(fig))
 
 
 def test_trend_uses_distinct_markers_and_line_styles():
@@ -68,14 +87,20 @@ def test_trend_uses_distinct_markers_and_line_styles():
                           "high": [np.nan, 670.0, 690.0],
                           "official_predicate": ["Pratama", "Madya", None]})
     fig = plots.trend_figure(trend, BANDS, "en")
-    lines = [ln for ln in fig.fig.axes[0].get_lines() if ln.get_label() in ("Claimed", "Estimate")]
-    assert len({ln.get_marker() for ln in lines}) == 2
-    assert len({str(ln.get_linestyle()) for ln in lines}) == 2
+    root = _svg(fig)
+    lines = list(root.iter(f"{S}polyline"))
+    assert {ln.get("stroke").upper() for ln in lines} == {plots.CLAIMED["color"].upper(),
+                                                          plots.BACKED["color"].upper()}
+    dash = {ln.get("stroke").upper(): ln.get("stroke-dasharray") for ln in lines}
+    assert dash[plots.CLAIMED["color"].upper()] and not dash[plots.BACKED["color"].upper()]
+    # markers: claimed triangles (polygons) and estimate circles, two years each (2019: none)
+    top = [el for el in root if el.tag in (f"{S}polygon", f"{S}circle")]
+    assert sorted(el.tag.split("}")[1] for el in top) == ["circle", "circle", "polygon",
+                                                          "polygon"]
     assert "2022 claimed 979, estimate 640, official predikat Madya" in fig.alt
     assert "2023 claimed 946.45, estimate 655, official predikat not known" in fig.alt
-
-
-SVG_NS = {"s": "http://www.w3.org/2000/svg"}
+    assert {"2019", "2022", "2023", "Claimed", "Estimate", "Official predikat band"} <= set(
+        _texts(fig))
 
 
 def _svg(fig: plots.SvgFigure) -> ET.Element:
@@ -89,6 +114,8 @@ def _rows(fig: plots.SvgFigure) -> list[dict]:
     """One dict per kelurahan row, top to bottom: name, marker shape, colour, value label, x."""
     rows = []
     for g in _svg(fig).iterfind("s:g", SVG_NS):
+        if g.get("class"):  # the axis break
+            continue
         texts = [t.text for t in g.iterfind("s:text", SVG_NS)]
         dot = g.find("s:polygon", SVG_NS)
         shape = "D" if dot is not None else "o"
@@ -98,6 +125,12 @@ def _rows(fig: plots.SvgFigure) -> list[dict]:
         rows.append({"name": texts[0], "label": texts[1], "marker": shape,
                      "color": dot.get("fill").lower(), "x": x})
     return rows
+
+
+def _break(fig: plots.SvgFigure) -> list[str]:
+    """The texts of the axis break ("0" and its note), or [] when the axis is not broken."""
+    g = _svg(fig).find("s:g[@class='axis-break']", SVG_NS)
+    return [] if g is None else [t.text for t in g.iterfind("s:text", SVG_NS)]
 
 
 def _axis(fig: plots.SvgFigure) -> tuple[list[str], list[float]]:
@@ -122,11 +155,21 @@ def test_kelurahan_dots_short_of_target_differ_in_shape_and_alt_lists_lowest_fir
     assert re.search(r"Terendah: B 80,5%, D 90%, A 99%", fig.alt)
     assert "Tertinggi: C 100%" in fig.alt and fig.alt.startswith("Grafik titik")
     # the axis zooms on the data (a dot plot may), but keeps the target in view, and a
-    # percentage axis stops at 100%
+    # percentage axis stops at 100%; since it does not start at 0, it is drawn broken: a
+    # "0%" tick, the break, and a note saying where the drawn part starts
     ticks, targets = _axis(fig)
     values = [float(t.rstrip("%").replace(",", ".")) for t in ticks]
     assert values[0] > 60 and max(values) <= 100
     assert len(targets) == 1 and targets[0] == pytest.approx(rows[-1]["x"])  # C sits on it
+    brk = _break(fig)
+    assert brk[0] == "0%" and re.fullmatch(r"Sumbu terpotong: 0 sampai \d+(,\d)?% tidak digambar",
+                                           brk[1])
+    start = float(brk[1].split(" sampai ")[1].split("%")[0].replace(",", "."))
+    assert 60 < start <= min(df["value"])
+    # values that come near 0 get an axis from 0, not broken
+    near = plots.kelurahan_figure(df.assign(value=[9.0, 4.0, 12.0, 7.5]), "Stunting",
+                                  "percent", 14, "lower", 2022, "id")
+    assert _break(near) == [] and _axis(near)[0][0] == "0%"
     # lower-is-better measures: values above the target are the ones short of it
     low = plots.kelurahan_figure(df, "Kasus", "count", 85, "lower", 2022, "id")
     assert [(r["label"], r["marker"]) for r in _rows(low)] == [
@@ -148,7 +191,7 @@ def test_kelurahan_names_are_measured_and_long_ones_cut_so_they_fit_inside_the_i
     assert long.startswith(cut[:-1]) and len(cut) < len(long)
     for name in (cut, "Kel. Dua"):
         size, right = float(labels[name].get("font-size")), float(labels[name].get("x"))
-        assert size >= 0.8 * (plots.FONT - 1.5) * plots.PT  # still readable
+        assert size >= plots.TEXT_PX  # cut, never set smaller
         assert right - svg.text_width(name, size) >= 0  # starts inside the image
         assert right < 0.5 * fig.width  # and leaves the plot at least half of the width
 
@@ -187,15 +230,54 @@ def test_to_html_embeds_images_with_escaped_alt_text_and_no_external_source():
     alt = re.search(r'alt="([^"]*)"', html).group(1)
     assert "Kel. Dua 95%" in alt
     assert fig._repr_html_() == html
-    png = plots.score_bands_figure(BANDS, 900, 650, 600, 700, "Nindya", 701, "Madya", "id")
-    src = re.search(r'src="data:image/png;base64,([^"]+)"', str(png.to_html())).group(1)
-    assert base64.b64decode(src) == png.png()
+    bands = plots.score_bands_figure(BANDS, 900, 650, 600, 700, "Nindya", 701, "Madya", "id")
+    tag = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="[^"]+" '
+                    r'width="(\d+)" height="(\d+)"', str(bands.to_html()))
+    assert base64.b64decode(tag.group(1)).decode("utf-8") == bands.svg
+    assert (int(tag.group(2)), int(tag.group(3))) == (bands.width, bands.height)
 
 
-def test_png_output_is_deterministic():
-    a = plots.score_bands_figure(BANDS, 900, 650, 600, 700, "Nindya", 701, "Madya", "id").png()
-    b = plots.score_bands_figure(BANDS, 900, 650, 600, 700, "Nindya", 701, "Madya", "id").png()
+def test_svg_output_is_deterministic():
+    a = plots.score_bands_figure(BANDS, 900, 650, 600, 700, "Nindya", 701, "Madya", "id").svg
+    b = plots.score_bands_figure(BANDS, 900, 650, 600, 700, "Nindya", 701, "Madya", "id").svg
     assert a == b
+
+
+def _all_charts(clusters: pd.DataFrame) -> list[plots.SvgFigure]:
+    trend = pd.DataFrame({"year": range(2018, 2026), "claimed": np.linspace(900, 980, 8),
+                          "estimate": np.linspace(560, 720, 8), "low": np.linspace(520, 690, 8),
+                          "high": np.linspace(600, 760, 8), "official_predicate": ["Madya"] * 8})
+    areas = pd.DataFrame({"area": [f"Landasan Ulin Selatan {i}" for i in range(20)],
+                          "value": np.linspace(92.5, 99.5, 20)})
+    kec = pd.DataFrame({"kecamatan": ["Utara", "Selatan"], "value": [95.0, np.nan],
+                        "low": [92.0, 90.0], "high": [97.0, 99.0]})
+    peers = pd.DataFrame({"city": ["Kabupaten Hulu Sungai Tengah"] * 8 + ["Kota A"] * 8,
+                          "year": list(range(2018, 2026)) * 2, "predicate": ["Madya"] * 16})
+    return [plots.score_bands_figure(BANDS, 946.45, 655.2, 610.0, 690.0, "Nindya", 701,
+                                     "Madya", "en"),
+            plots.clusters_figure(clusters, "en"), plots.trend_figure(trend, BANDS, "en"),
+            plots.kelurahan_figure(areas, "Akta", "percent", 100, "higher", 2024, "en"),
+            plots.kecamatan_figure(kec, "Akta", "percent", 100, "higher", 2024, lang="en"),
+            plots.peers_figure(peers, BANDS, "Kota A", "en")]
+
+
+def test_every_chart_text_stays_legible_on_a_360_px_phone_and_inside_the_image(clusters):
+    """Shown in the 328 px column of a 360 px phone, no chart text is below 11 px (and on
+    A4, where a chart prints at 90% of its size, below 8 pt); every text starts and ends
+    inside the image."""
+    for fig in _all_charts(clusters):
+        root = _svg(fig)
+        assert fig.width == plots.CHART_PX
+        scale = min(1.0, PHONE_COLUMN_PX / fig.width)
+        for t in root.iter(f"{S}text"):
+            size = float(t.get("font-size"))
+            assert size * scale >= 11 and size * 0.9 * 0.75 >= 8, (t.text, size)
+            if t.get("transform"):  # turned labels: their width is vertical
+                continue
+            w = svg.text_width(t.text, size)
+            x = float(t.get("x"))
+            left = {"start": x, "middle": x - w / 2, "end": x - w}[t.get("text-anchor")]
+            assert -0.5 <= left and left + w <= fig.width + 0.5, (t.text, left, w)
 
 
 def test_dollar_signs_and_control_characters_in_data_are_plain_text():
@@ -207,4 +289,4 @@ def test_dollar_signs_and_control_characters_in_data_are_plain_text():
     assert [r["name"] for r in _rows(fig)] == ["Kel. $\\nosuchcommand{$", "Kel. 50$ {x}"]
     bands = plots.score_bands_figure(BANDS, 900, 650, 600, 700, "Nin$\\x{ya", 701, "Madya",
                                      "id")
-    assert _png_size(bands)[1] > 0
+    assert "Nin$\\x{ya" in _texts(bands)["Target Nin$\\x{ya (701)"].text

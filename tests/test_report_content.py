@@ -163,10 +163,10 @@ def test_no_network_address_in_any_resource(rendered):  # noqa: F811
 def test_charts_are_embedded_with_alt_text(rendered):  # noqa: F811
     page = Page(_html(rendered, max(YEARS), "id"))
     imgs = [a for t, a in page.tags if t == "img"]
-    # bands, clusters, trend (PNG); one per kelurahan measure (the fixture has one) and
-    # peers (SVG)
+    # bands, clusters, trend, one per kelurahan measure (the fixture has one) and peers,
+    # all SVG (sharp text on a phone and on paper)
     kinds = [a["src"].split(";")[0] for a in imgs]
-    assert kinds.count("data:image/png") == 3 and kinds.count("data:image/svg+xml") == 2
+    assert kinds == ["data:image/svg+xml"] * 5
     for a in imgs:
         assert a["src"].split(",")[0].endswith(";base64")
         assert len(a.get("alt", "").strip()) > 20

@@ -140,23 +140,51 @@ def markup_column(values: Iterable[object]) -> pd.Series:
     return pd.Series(list(values), dtype=object)
 
 
+def key_columns(columns: Sequence[str], numeric: Iterable[str] = ()) -> list[str]:
+    """The columns that name a row: the first, and the text columns right after it while a
+    number column still follows (``No, Indikator, Status`` of the indicator table,
+    ``Kecamatan, Kelurahan`` of an area table, only ``Kota`` of a table without numbers).
+
+    On a phone a table becomes one card per row (``html_table``): these cells make the
+    card's title line, every other cell a "label value" pair below it.
+    """
+    numeric = set(numeric)
+    cols = list(columns)
+    keys = cols[:1]
+    for i in range(1, len(cols)):
+        if cols[i] in numeric or not any(c in numeric for c in cols[i + 1:]):
+            break
+        keys.append(cols[i])
+    return keys
+
+
 def html_table(df: pd.DataFrame, *, caption: str | None = None,
                numeric: Iterable[str] = (),
                cell_classes: Mapping[str, Sequence[str | None]] | None = None,
                row_classes: Sequence[str | None] | None = None,
-               table_class: str = "") -> Markup:
-    """An escaped HTML table inside a horizontally scrolling wrapper.
+               table_class: str = "", keys: Sequence[str] | None = None,
+               label: str | None = None) -> Markup:
+    """An escaped HTML table that reads on a phone, on a desktop and on paper.
 
     Values are shown as they are (format them first with the ``fmt_*`` functions); Markup
-    values are kept (build such columns with ``markup_column``), everything else is escaped, missing values show ``–``. ``numeric``
-    columns are right-aligned; ``cell_classes`` maps a column to one CSS class per row
-    (e.g. status colours); ``row_classes`` gives one class per row.
+    values are kept (build such columns with ``markup_column``), everything else is
+    escaped, missing values show ``–``. ``numeric`` columns are right-aligned and never
+    wrap; ``cell_classes`` maps a column to one CSS class per row (e.g. status colours);
+    ``row_classes`` gives one class per row.
+
+    Every cell carries its column's name (``data-label``): below 600 px the stylesheet
+    shows each row as a card, the ``keys`` cells (default ``key_columns``) as its title and
+    every other cell as "label value", so no column is off-screen and no number is cut.
+    Wider, the table scrolls inside its wrapper when it must; the wrapper is keyboard
+    focusable and named: a region named by ``label`` (or the caption), else a group named
+    by its column names.
     """
     numeric = set(numeric)
     cell_classes = cell_classes or {}
     for col, classes in cell_classes.items():
         if len(classes) != len(df):
             raise ValueError(f"cell_classes[{col!r}] has {len(classes)} entries for {len(df)} rows")
+    key_set = set(key_columns(df.columns, numeric) if keys is None else keys)
     head = Markup("").join(
         Markup('<th scope="col"{}>{}</th>').format(
             Markup(' class="num"') if col in numeric else Markup(""), esc(col))
@@ -165,17 +193,27 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None,
     for i, rec in enumerate(df.itertuples(index=False, name=None)):
         cells = []
         for col, value in zip(df.columns, rec, strict=True):
-            cls = " ".join(filter(None, ["num" if col in numeric else "",
+            cls = " ".join(filter(None, ["key" if col in key_set else "",
+                                         "num" if col in numeric else "",
                                          _css(cell_classes.get(col, [None] * len(df))[i])]))
             attr = Markup(' class="{}"').format(cls) if cls else Markup("")
-            cells.append(Markup("<td{}>{}</td>").format(attr, _cell(value)))
+            cells.append(Markup('<td data-label="{}"{}>{}</td>').format(
+                esc(col), attr, _cell(value)))
         rcls = _css(row_classes[i]) if row_classes is not None else ""
         rattr = Markup(' class="{}"').format(rcls) if rcls else Markup("")
         rows.append(Markup("<tr{}>{}</tr>").format(rattr, Markup("").join(cells)))
     cap = Markup("<caption>{}</caption>").format(esc(caption)) if caption else Markup("")
-    return Markup('<div class="table-wrap"><table class="{}">{}<thead><tr>{}</tr></thead>'
+    # a landmark (region) needs a name of its own: the label or caption says what the table
+    # is; the column names alone may repeat on a page (one area table per statistic), so
+    # such a wrapper is a named group, not a landmark
+    name = label or caption
+    role = "region" if name else "group"
+    name = name or ", ".join(str(c) for c in df.columns)
+    return Markup('<div class="table-wrap" role="{}" tabindex="0" aria-label="{}">'
+                  '<table class="{}">{}<thead><tr>{}</tr></thead>'
                   "<tbody>{}</tbody></table></div>").format(
-        _css(("data " + table_class).strip()), cap, head, Markup("").join(rows))
+        role, esc(name), _css(("data " + table_class).strip()), cap, head,
+        Markup("").join(rows))
 
 
 def badge(text: object, css_class: str) -> Markup:

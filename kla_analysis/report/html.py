@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .. import __version__
 from ..model import methodology, rules
 from ..params import HEADLINE_MIME, LANGS
-from . import display, plots, sections
+from . import plots, sections
 from .formatting import (
     badge,
     esc,
@@ -28,7 +28,6 @@ from .formatting import (
     fmt_number,
     fmt_percent,
     fmt_points,
-    fmt_signed,
     fmt_value,
     html_table,
     is_missing,
@@ -89,18 +88,27 @@ def link(url: object, text: object | None = None) -> Markup:
 # --- title ---------------------------------------------------------------------------------
 
 def title_html(rep: sections.Report) -> Markup:
+    """The title block. The link to the other language is marked as that language, and in
+    a report not in Bahasa Indonesia the city's name is marked ``lang="id"`` (a screen
+    reader then says it as Indonesian). ``data-description`` on the header is the page's
+    meta description (the nbconvert template moves it into ``<head>``)."""
     other = next(lang for lang in LANGS if lang != rep.lang)
     toc = _join(Markup('<li><a href="#{}">{}</a></li>').format(a, t(k, rep.lang))
                 for a, k in SECTIONS)
+    mark = "\ue000"  # where the city goes in the title string
+    before, _, after = t("report.title", rep.lang, city=mark, year=rep.year).partition(mark)
+    city = esc(rep.city) if rep.lang == "id" else Markup('<span lang="id">{}</span>').format(
+        esc(rep.city))
     return Markup(
-        '<header><p class="lang-switch"><a href="{}-{}.html">{}</a> · '
-        '<a href="../index.html">{}</a></p><h1>{}</h1><p class="subtitle">{}</p>'
+        '<header data-description="{}"><p class="lang-switch">'
+        '<a href="{}-{}.html" hreflang="{}" lang="{}">{}</a> · '
+        '<a href="../index.html">{}</a></p><h1>{}{}{}</h1><p class="subtitle">{}</p>'
         '<div class="notice"><strong>{}</strong></div>'
         '<nav class="toc"><strong>{}</strong><ol style="list-style:none;padding-left:0">{}</ol>'
         "</nav></header>").format(
-        rep.year, other, t("report.other_language", rep.lang),
-        t("report.back_to_index", rep.lang),
-        t("report.title", rep.lang, city=rep.city, year=rep.year),
+        t("report.description", rep.lang, city=rep.city, year=rep.year),
+        rep.year, other, other, other, t("report.other_language", rep.lang),
+        t("report.back_to_index", rep.lang), before, city, after,
         t("report.subtitle", rep.lang), t("report.estimate_notice", rep.lang),
         t("report.contents", rep.lang), toc)
 
@@ -122,74 +130,14 @@ def official_status_text(status: object, lang: str) -> str:
 
 
 def headline_html(rep: sections.Report) -> Markup:
-    h = sections.headline(rep)
-    lang = rep.lang
-    est = _est_tag(lang)
-    if h["official_predicate"]:
-        status = str(h.get("official_status") or "unconfirmed")
-        key = f"headline.official_status.{status}"
-        tag = _official_tag(lang) if status == "published" else Markup(
-            '<span class="tag-unconfirmed">{}</span>').format(official_status_text(status, lang))
-        official = _card(t("headline.official", lang, year=rep.year), h["official_predicate"],
-                         t(key, lang) if key in _keys() else status, tag)
-    else:
-        official = _card(t("headline.official", lang, year=rep.year),
-                         t("headline.official_unknown", lang))
-    cards = [official, *_chance_cards(h, lang),
-             _card(t("headline.claimed", lang), fmt_points(h["claimed_total"], lang),
-                   t("headline.claimed_predicate", lang,
-                     predicate=predicate_label(h["claimed_predicate"], lang)))]
-    if h["estimated_total"] is not None:
-        preds = [predicate_label(p, lang) for p in h.get("estimated_predicates") or []]
-        cards += [
-            _card(t("headline.estimate", lang), fmt_estimate(h["estimated_total"], lang),
-                  t("headline.range", lang, low=fmt_estimate(h["estimated_total_min"], lang),
-                    high=fmt_estimate(h["estimated_total_max"], lang)), est, lead=True),
-            _card(t("headline.estimated_predicate", lang),
-                  predicate_label(h["estimated_predicate"], lang),
-                  t("headline.estimated_predicate_range", lang, low=preds[0], high=preds[-1])
-                  if len(preds) > 1 else "", est, lead=True)]
-        if h["next_predicate"]:
-            cards.append(_card(t("headline.to_next", lang, predicate=h["next_predicate"]),
-                               fmt_estimate(h["points_to_next_predicate"], lang), "", est))
-        else:
-            cards.append(_card(t("headline.at_top", lang), "–"))
-        to_target = h["points_to_target_predicate"]
-        if h.get("official_denies_target"):  # never "reached" against the official result
-            reached = t("headline.official_denies", lang,
-                        official=predicate_label(h["official_predicate"], lang))
-        elif to_target == 0:
-            reached = t("headline.target_reached", lang)
-        else:
-            reached = f"{t('label.target', lang)}: {fmt_points(h['target_entry'], lang)}"
-        cards.append(_card(t("headline.to_target", lang, predicate=h["target_predicate"]),
-                           fmt_estimate(to_target, lang), reached, est))
-    change = h["change_estimated"] if h["change_estimated"] is not None else h["change_claimed"]
-    if h["previous_year"] is not None and change is not None:
-        cards.append(_card(
-            t("headline.change", lang, prev_year=h["previous_year"]),
-            fmt_signed(round(change, 1), lang),
-            t("headline.change_detail", lang,
-              estimate=fmt_signed(None if h["change_estimated"] is None
-                                  else round(h["change_estimated"], 1), lang),
-              claimed=fmt_signed(h["change_claimed"], lang),
-              prev_official=predicate_label(h["previous_official_predicate"], lang)
-              if h["previous_official_predicate"] else t("headline.official_unknown", lang),
-              official=h["official_predicate"] or t("headline.official_unknown", lang)), est))
-    else:
-        cards.append(_card(t("headline.change", lang, prev_year=h["previous_year"])
-                           if h["previous_year"] is not None
-                           else t("headline.change_none", lang), "–",
-                           t("headline.no_previous", lang) if h["previous_year"] is None
-                           else t("quality.heading", lang) + " (10)"))
-    notes = [_band_bar(h, lang), *_model_notes(rep)]
-    if h["estimated_total"] is not None and h["claimed_total"]:
-        lost = h["points_lost"]
-        notes.append(_p(t("headline.points_lost", lang, lost=fmt_estimate(lost, lang),
-                          share=fmt_percent(100 * lost / h["claimed_total"], lang))))
-        notes.append(_p(t("headline.points_from_estimate", lang), "muted"))
-    return _join([_heading(rep, "headline"),
-                  Markup('<div class="cards">{}</div>').format(_join(cards)), *notes])
+    """The first section: the task force's six questions answered in order
+    (``summary_html.headline_html``), then the detailed figures."""
+    from . import summary_html  # here: the module-level imports are shared ground
+
+    return summary_html.headline_html(rep, summary_html.Kit(
+        card=_card, est_tag=_est_tag, official_tag=_official_tag,
+        status_text=official_status_text, heading=_heading, chance_words=chance_words,
+        model_notes=_model_notes, chance_cards=_chance_cards))
 
 
 def chance_words(p: float, lang: str) -> str:
@@ -202,61 +150,59 @@ def chance_words(p: float, lang: str) -> str:
 
 
 def _chance_cards(h: dict, lang: str) -> list[Markup]:
-    """The model's chance of the target and its verified-score interval (two cards), or
-    one card saying why they are withheld."""
+    """The model's verified-score median and 80 % interval (one card), or one card saying
+    why the model's figures are withheld; the chance of each band is the first section's
+    sentence (``summary_html.chances_sentence``)."""
     est = _est_tag(lang)
-    label = t("headline.chance", lang, target=h["target_predicate"])
     if h.get("p_target") is None or not h.get("interval_80"):
         if h.get("estimated_total") is None:
             return []
-        return [_card(label, "–", t("headline.chance_withheld", lang), est, lead=True)]
-    p = float(h["p_target"])
-    pct = fmt_percent(100 * p, lang, 0)
-    detail = t("headline.chance_oos" if h.get("out_of_sample") else "headline.chance_fit",
-               lang, pct=pct)
+        return [_card(t("headline.verified", lang), "–", t("headline.chance_withheld", lang),
+                      est)]
     lo, hi = h["interval_80"]
-    return [_card(label, chance_words(p, lang), detail, est, lead=True),
-            _card(t("headline.verified", lang), fmt_estimate(h["posterior_median"], lang),
+    return [_card(t("headline.verified", lang), fmt_estimate(h["posterior_median"], lang),
                   t("headline.verified_detail", lang, low=fmt_estimate(lo, lang),
                     high=fmt_estimate(hi, lang)), est)]
 
 
 def _band_bar(h: dict, lang: str) -> Markup:
-    """A stacked bar of the band probabilities with the same figures as text (the text is
-    what screen readers and print read; the bar is decoration)."""
-    probs = h.get("band_probabilities")
+    """A stacked bar of the band probabilities of ``h`` (``score_year``'s dict); decoration,
+    the figures are in the text beside it (``summary_html.band_bar``)."""
+    from . import summary_html
+
+    probs = h.get("band_probabilities")  # lowest band first, as score_year gives them
     if not probs:
         return _EMPTY
-    colours = display.predicate_colours()
-    shown = [(b, float(p)) for b, p in probs.items() if float(p) >= 0.005]
-    segs = _join(Markup('<span style="width:{:.1f}%;background:{}"></span>').format(
-        100 * p, colours.get(b, "#dddddd")) for b, p in shown)
-    words = " · ".join(f"{predicate_label(b, lang)} {fmt_percent(100 * p, lang, 0)}"
-                       for b, p in shown)
-    return Markup('<div class="bandbar-wrap"><p class="label">{} {}</p>'
-                  '<div class="bandbar" aria-hidden="true">{}</div><p>{}</p></div>').format(
-        t("headline.bands_bar", lang), _est_tag(lang), segs, words)
+    return summary_html.band_bar([(str(b), float(p)) for b, p in probs.items()],
+                                 h["target_predicate"], lang)
 
 
-def _model_notes(rep: sections.Report) -> list[Markup]:
+def _model_notes(rep: sections.Report, short: bool = False) -> list[Markup]:
     """The backtest's verdict in one sentence ("calibrated" only when the model beats every
-    simple forecast) and the years the model does not explain well."""
+    simple forecast) and the years the model does not explain well; ``short``: the first
+    section's shorter wording (the same figures, the fit note inside the verdict's box),
+    which keeps that section to one printed page."""
     lang = rep.lang
-    out = []
+    pre = "summary" if short else "headline"
     _, summ = sections.backtest(rep)
+    flags = sections.fit_flags(rep)
+    flag = t(f"{pre}.fit_flag", lang, years=", ".join(map(str, flags))) if flags else ""
+    out = []
     if summ.get("n_years"):
         if summ.get("calibrated"):
             out.append(_p(t("headline.backtest_better", lang, n=summ["n_years"]), "muted"))
         elif summ.get("best_baseline"):
             b = summ["best_baseline"]
-            out.append(Markup('<div class="notice">{}</div>').format(t(
-                "headline.backtest_not_better", lang, baseline=t(f"baseline.{b}", lang),
-                model=fmt_number(summ["rps"]["model"], lang, 3),
-                base=fmt_number(summ["rps"][b], lang, 3),
-                section=t(dict(SECTIONS)["methodology"], lang))))
-    flags = sections.fit_flags(rep)
-    if flags:
-        out.append(_p(t("headline.fit_flag", lang, years=", ".join(map(str, flags))), "muted"))
+            section = t(dict(SECTIONS)["methodology"], lang)
+            verdict = t(f"{pre}.backtest_not_better", lang, baseline=t(f"baseline.{b}", lang),
+                        model=fmt_number(summ["rps"]["model"], lang, 3),
+                        base=fmt_number(summ["rps"][b], lang, 3),
+                        section=section.split(".")[0] if short else section)
+            if short and flag:
+                verdict, flag = f"{verdict} {flag}", ""
+            out.append(Markup('<div class="notice">{}</div>').format(verdict))
+    if flag:
+        out.append(_p(flag, "muted"))
     return out
 
 
@@ -413,9 +359,11 @@ def evidence_html(rep: sections.Report) -> Markup:
     return _join(parts)
 
 
-def _item(what: str, meta: str, gain: str) -> Markup:
+def _item(what: str, meta: str, gain: str, due: str = "") -> Markup:
+    """One list item: the gain, what to do, its details and (a to-do's) due line."""
+    due_line = Markup('<div class="meta">{}</div>').format(due) if due else _EMPTY
     return Markup('<li><span class="gain">{}</span><span class="what">{}</span>'
-                  '<div class="meta">{}</div></li>').format(gain, what, meta)
+                  '<div class="meta">{}</div>{}</li>').format(gain, what, meta, due_line)
 
 
 # --- 6. trend ------------------------------------------------------------------------------
@@ -614,43 +562,81 @@ def peers_html(rep: sections.Report) -> Markup:
 # --- 9. plan -------------------------------------------------------------------------------
 
 def plan_html(rep: sections.Report) -> Markup:
+    """Section 9: the ranked to-do per OPD (``todo.build_todo``: the chance plan's tasks by
+    gain in chance per unit of effort, else the points plan's by points per unit, saying
+    why), the plan's chance and effort-chance frontier, the date the tasks are due and the
+    effort unit."""
+    from . import todo as td  # builds on sections and formatting only (no circle)
+
     lang = rep.lang
     result = sections.plan_result(rep)
-    s, actions = result["summary"], result["actions"]
+    s = result["summary"]
     parts = [_heading(rep, "plan")]
     if not s["evidence_available"]:
         return _join([*parts, _p(t("plan.unavailable", lang))])
-    parts.append(_p(t("plan.intro", lang, target=s["target_predicate"],
-                      entry=fmt_points(s["target_entry"], lang))))
-    if s["points_needed"] <= 0:
-        return _join([*parts, _p(t("plan.already", lang, target=s["target_predicate"]))])
-    if not s["reachable"]:
-        parts.append(Markup('<div class="notice">{}</div>').format(
-            t("plan.unreachable", lang, target=s["target_predicate"],
-              best=predicate_label(s["best_reachable_predicate"], lang))))
-    if actions.empty:
+    todo = td.build_todo(result, lang, raw_dir=rep.paths.raw)
+    cp, tasks, unit, chance = todo.chance_plan, todo.table, todo.unit, todo.basis == "chance"
+    target, entry = s["target_predicate"], fmt_points(s["target_entry"], lang)
+    level = fmt_percent(100 * cp["chance_target"], lang, 0) if cp else ""
+    if chance:
+        parts.append(_p(t("todo.intro_chance", lang, target=target, entry=entry, level=level)))
+    else:
+        parts.append(_p(t("todo.intro_points", lang, target=target, entry=entry)))
+        parts.append(_p(t(f"todo.reason.{todo.reason}", lang, target=target, level=level,
+                          best=td.pct(cp.get("best_chance") if cp else None, lang)), "muted"))
+        if not s["reachable"]:
+            parts.append(Markup('<div class="notice">{}</div>').format(
+                t("plan.unreachable", lang, target=target,
+                  best=predicate_label(s["best_reachable_predicate"], lang))))
+    effort = int(tasks["effort"].sum()) if len(tasks) else 0
+    if chance and tasks.empty:
+        parts.append(_p(t("todo.none_needed", lang, target=target, level=level,
+                          words=chance_words(cp["chance"], lang),
+                          pct=td.pct(cp["chance"], lang))))
+    elif chance:
+        parts.append(Markup("<p><strong>{}</strong>{}</p>").format(
+            t("todo.summary_chance", lang, n=len(tasks), n_opd=tasks["opd"].nunique(),
+                      unit=unit, effort=effort, target=target,
+                      words=chance_words(cp["chance"], lang), pct=td.pct(cp["chance"], lang)),
+            _est_tag(lang)))
+    elif tasks.empty:
+        if s["points_needed"] <= 0:
+            parts.append(_p(t("plan.already", lang, target=target)))
+    else:
+        parts.append(Markup("<p><strong>{}</strong>{}</p>").format(
+            t("todo.summary_points", lang, n=len(tasks), n_opd=tasks["opd"].nunique(),
+                      unit=unit, effort=effort,
+                      gain=fmt_estimate(s["total_after"] - s["current_total"], lang),
+                      new_total=fmt_estimate(s["total_after"], lang),
+                      margin=fmt_estimate(s["margin"], lang) if s["margin"] is not None
+                      else "–"),
+            _est_tag(lang)))
+    if cp and cp.get("enough", True) and (frontier := td.frontier_text(cp, target, unit, lang)):
+        parts.append(_p(frontier, "muted"))
+    if tasks.empty:
         return _join(parts)
-    parts.append(Markup("<p><strong>{}</strong>{}</p>").format(
-        t("plan.summary", lang, n=s["n_actions"], effort=s["total_effort"],
-          gain=fmt_estimate(s["total_after"] - s["current_total"], lang),
-          new_total=fmt_estimate(s["total_after"], lang),
-          margin=fmt_estimate(s["margin"], lang) if s["margin"] is not None else "–"),
-        _est_tag(lang)))
-    for opd, grp in actions.groupby("opd", sort=False):
-        parts.append(Markup("<h3>{}</h3>").format(
-            t("plan.opd_heading", lang, opd=opd, n=len(grp),
-              gain=fmt_estimate(grp["points_gained"].sum(), lang))))
+    due = todo.due
+    lead = [t("todo.for_round", lang, year=rep.year, round=due.round)] \
+        if due is not None and due.round != rep.year else []
+    first, *rest = td.due_sentences(due, lang)
+    parts.append(Markup("<p>{}<strong>{}</strong> {}</p>").format(
+        " ".join(lead) + (" " if lead else ""), first, " ".join(rest)))
+    parts.append(_p(f"{t('todo.notes.unit', lang)}: {todo.unit_note}", "muted"))
+    key = "todo.opd_heading_chance" if chance else "todo.opd_heading_points"
+    for opd in tasks.groupby("opd", sort=False)["rank"].min().sort_values().index:
+        grp = tasks[tasks["opd"] == opd]
+        parts.append(Markup("<h3>{}</h3>").format(t(
+            key, lang, n=len(grp), opd=opd, unit=unit, effort=int(grp["effort"].sum()),
+            gain=fmt_estimate(grp["points_gained"].sum(), lang))))
         items = []
         for r in grp.itertuples():
-            if r.action == "raise_statistic":
-                what = (f"{r.measure}: {fmt_value(r.from_value, r.unit, lang)} → "
-                        f"{fmt_value(r.to_value, r.unit, lang)}")
-            else:
-                what = f"{r.item} {getattr(r, f'item_name_{lang}')}"
-            meta = t("plan.item_meta", lang, action=getattr(r, f"label_{lang}"),
+            gain = (t("todo.gain_chance", lang, pct=td.signed_pct(r.chance_gain, lang))
+                    if chance else
+                    t("todo.gain_points", lang, points=fmt_estimate(r.points_gained, lang)))
+            meta = t("todo.item_meta", lang, rank=r.rank, action=getattr(r, f"label_{lang}"),
                      indicator=r.indicator, name=getattr(r, f"indicator_name_{lang}"),
-                     effort=r.effort)
-            items.append(_item(what, meta, "+" + fmt_estimate(r.points_gained, lang)))
+                     points=fmt_estimate(r.points_gained, lang), unit=unit, effort=r.effort)
+            items.append(_item(td.what(r, lang), meta, gain, td.item_due(due, lang)))
         parts.append(Markup('<ul class="items">{}</ul>').format(_join(items)))
     return _join(parts)
 
@@ -694,9 +680,33 @@ def _backtest_html(rep: sections.Report) -> list[Markup]:
 
 
 def methodology_html(rep: sections.Report) -> Markup:
+    """Section 10: calibration, backtest, what is official, the method, the assumptions as
+    sentences, the technical appendix (rule names and raw values, collapsed), sources,
+    data-quality notes and the glossary."""
     lang = rep.lang
-    parts = [_heading(rep, "methodology"),
-             Markup("<h3>{}</h3>").format(t("calibration.heading", lang)),
+    parts = [_heading(rep, "methodology"), *_calibration_html(rep), *_backtest_html(rep),
+             Markup("<h3>{}</h3>").format(t("official.heading", lang)),
+             _p(t("official.text", lang)),
+             Markup("<h3>{}</h3>").format(t("methodology.heading", lang)),
+             _p(t("methodology.text", lang)),
+             Markup("<h3>{}</h3>").format(t("assumptions.heading", lang)),
+             *_assumptions_html(rep), _appendix_html(rep), *_sources_html(rep),
+             Markup("<h3>{}</h3>").format(t("quality.heading", lang))]
+    notes = sections.quality_notes(rep) or [t("quality.all_good", lang)]
+    parts.append(Markup("<ul>{}</ul>").format(_join(
+        Markup("<li>{}</li>").format(_no_local_paths(n, rep)) for n in notes)))
+    parts.append(Markup("<h3>{}</h3>").format(t("glossary.heading", lang)))
+    g = glossary(lang)
+    parts.append(Markup('<dl class="glossary">{}</dl>').format(_join(
+        Markup("<dt>{}</dt><dd>{}</dd>").format(a, b) for a, b in
+        zip(g["term"], g["meaning"], strict=True))))
+    return _join(parts)
+
+
+def _calibration_html(rep: sections.Report) -> list[Markup]:
+    """The estimate against the official predikat, year by year."""
+    lang = rep.lang
+    parts = [Markup("<h3>{}</h3>").format(t("calibration.heading", lang)),
              _p(t("calibration.intro", lang))]
     cal, summary = sections.calibration_table(rep)
     if summary["years_compared"]:
@@ -718,58 +728,126 @@ def methodology_html(rep: sections.Report) -> Markup:
             t("label.distance", lang): [fmt_estimate(v, lang) for v in cal["distance_to_band"]]})
         parts.append(html_table(table, numeric=[table.columns[2], table.columns[3],
                                                 table.columns[6]], table_class="compact"))
-    parts += _backtest_html(rep)
-    parts += [Markup("<h3>{}</h3>").format(t("official.heading", lang)),
-              _p(t("official.text", lang)),
-              Markup("<h3>{}</h3>").format(t("methodology.heading", lang)),
-              _p(t("methodology.text", lang)),
-              Markup("<h3>{}</h3>").format(t("assumptions.heading", lang))]
+    return parts
+
+
+def _region_words(rep: sections.Report) -> tuple[str, str]:
+    """The region's word (``kabupaten``, ``kota``, or ``kabupaten/kota`` when the folder
+    does not say) and its word for the smallest areas, for the assumption sentences."""
+    from ..region import load_region, region_type
+
+    region = load_region(rep.paths.raw)
+    kind = region.type or region_type(rep.city)
+    return (kind or "kabupaten/kota"), region.village_word
+
+
+def _assumptions_html(rep: sections.Report) -> list[Markup]:
+    """The assumptions as sentences in the report language, grouped (points and bands, the
+    estimate, the chance model, the plan); rule names stay in the appendix."""
+    from . import assumptions  # the sentences' module is needed by this section only
+
+    lang = rep.lang
     assumed = rep.catalog[rep.catalog["cluster_assumed"]]["indicator"]
     source = rep.bands.attrs.get("source", "")
-    items = [weights_html(rep), t("assumptions.targets", lang),
-             Markup("{} {}").format(t("assumptions.bands", lang),
-                                    link(source, _domain(source)))]
+    points = [weights_html(rep), t("assumptions.targets", lang),
+              Markup("{} {}").format(t("assumptions.bands", lang),
+                                     link(source, _domain(source)))]
     if len(assumed):
-        items.insert(1, t("assumptions.clusters", lang,
-                          indicators=", ".join(str(i) for i in assumed)))
-    parts.append(Markup("<ul>{}</ul>").format(_join(Markup("<li>{}</li>").format(i)
-                                                    for i in items)))
-    rules = sections.methodology_table(rep)
-    parts.append(Markup("<h3>{}</h3>").format(t("assumptions.rules", lang)))
-    parts.append(Markup('<dl class="rules">{}</dl>').format(_join(
-        Markup("<dt><code>{}</code> = {}{}</dt><dd>{}</dd>").format(
-            r.rule, r.value, Markup(' <span class="tag-estimate">{}</span>').format(
-                t("label.assumption", lang)) if r.assumption else _EMPTY, r.rationale)
-        for r in rules.itertuples())))
+        points.insert(1, t("assumptions.clusters", lang,
+                           indicators=", ".join(str(i) for i in assumed)))
+    region, area = _region_words(rep)
+    groups = [("weights", points), *assumptions.assumption_groups(
+        rep.settings, lang, year=rep.year, region=region, area=area)]
+    return [Markup('<h4>{}</h4><ul class="assumptions">{}</ul>').format(
+        t(f"method.group.{name}", lang), _join(_assumption_item(i) for i in items))
+        for name, items in groups]
 
-    parts.append(Markup("<h3>{}</h3>").format(t("sources.heading", lang)))
+
+def _assumption_item(item: object) -> Markup:
+    """One sentence, or ``(sentence, details)`` with the details as a nested list."""
+    if isinstance(item, tuple):
+        text, details = item
+        return Markup("<li>{}<ul>{}</ul></li>").format(text, _join(
+            Markup("<li>{}</li>").format(d) for d in details))
+    return Markup("<li>{}</li>").format(item)
+
+
+#: Sections of the rules table in appendix order.
+_APPENDIX_SECTIONS = ("weights", "estimate", "sensitivity", "prior", "posterior", "backtest",
+                      "plan")
+
+
+def _appendix_html(rep: sections.Report) -> Markup:
+    """Every rule's name, raw value and rationale (``sections.methodology_table``), collapsed
+    under a labelled summary: for the analyst who edits the rules files, not the reader. A
+    rationale shared by consecutive rules is written once, after the last of them."""
+    lang = rep.lang
+    table = sections.methodology_table(rep)
+    tag = Markup(' <span class="tag-estimate">{}</span>').format(t("label.assumption", lang))
+    body = [_p(t("method.appendix_intro", lang))]
+    for section in [s for s in _APPENDIX_SECTIONS if s in set(table["section"])] + sorted(
+            set(table["section"]) - set(_APPENDIX_SECTIONS)):
+        rows = list(table[table["section"] == section].itertuples())
+        key = f"method.appendix.{section}"
+        items = []
+        for i, r in enumerate(rows):
+            items.append(Markup("<dt><code>{}</code> = <code>{}</code>{}</dt>").format(
+                r.rule, r.value, tag if r.assumption else _EMPTY))
+            if i + 1 == len(rows) or rows[i + 1].rationale != r.rationale:
+                items.append(Markup("<dd>{}</dd>").format(_no_local_paths(r.rationale, rep)))
+        body.append(Markup('<h4>{}</h4><dl class="rules">{}</dl>').format(
+            t(key, lang) if key in _keys() else section, _join(items)))
+    return Markup('<details class="technical-appendix"><summary>{}</summary>{}</details>'
+                  ).format(t("method.appendix", lang), _join(body))
+
+
+def _sources_html(rep: sections.Report) -> list[Markup]:
+    """``raw/sources.csv`` as a list: file, dataset and status in the report language; who
+    delivered it, the notes and the source as written (data), the notes marked with their
+    language when the file declares one."""
+    lang = rep.lang
+    parts = [Markup("<h3>{}</h3>").format(t("sources.heading", lang))]
     src = sections.sources_table(rep)
     if src.empty:
-        parts.append(_p(t("sources.none", lang)))
-    else:
-        parts.append(_p(t("sources.intro", lang)))
-        status_text = [t(f"provenance.{s.strip().casefold()}", lang)
-                       if f"provenance.{s.strip().casefold()}" in _keys() else s
-                       for s in src["status"]]
-        # A list, not a table: long file names and notes made a 950 px table on a phone.
-        parts.append(Markup('<dl class="rules sources">{}</dl>').format(_join(
-            Markup("<dt><code>{}</code> <span class=\"tag-source\">{}</span></dt>"
-                   "<dd>{}{}{}</dd>").format(
-                f, status, Markup("{}: {}. ").format(t("label.delivered_by", lang), who)
-                if who else _EMPTY, Markup("{} ").format(note) if note else _EMPTY,
-                link(u, _domain(u)) if u.strip() else _EMPTY)
-            for f, status, who, note, u in zip(src["file"], status_text, src["delivered_by"],
-                                               src["notes"], src["source_url"], strict=True))))
-    parts.append(Markup("<h3>{}</h3>").format(t("quality.heading", lang)))
-    notes = sections.quality_notes(rep) or [t("quality.all_good", lang)]
-    parts.append(Markup("<ul>{}</ul>").format(_join(Markup("<li>{}</li>").format(n)
-                                                    for n in notes)))
-    parts.append(Markup("<h3>{}</h3>").format(t("glossary.heading", lang)))
-    g = glossary(lang)
-    parts.append(Markup('<dl class="glossary">{}</dl>').format(_join(
-        Markup("<dt>{}</dt><dd>{}</dd>").format(a, b) for a, b in
-        zip(g["term"], g["meaning"], strict=True))))
-    return _join(parts)
+        return [*parts, _p(t("sources.none", lang))]
+    parts.append(_p(t("sources.intro", lang)))
+    # A list, not a table: long file names and notes made a 950 px table on a phone.
+    parts.append(Markup('<dl class="rules sources">{}</dl>').format(_join(
+        _source_item(r, lang) for r in src.itertuples())))
+    return parts
+
+
+def _coded(prefix: str, value: object, lang: str) -> str:
+    """The report-language label of a coded value (``provenance.illustrative``), or the
+    value as written when the code is unknown."""
+    key = f"{prefix}.{str(value).strip().casefold()}"
+    return t(key, lang) if key in _keys() else str(value)
+
+
+def _source_item(r, lang: str) -> Markup:
+    status = _coded("provenance", r.status, lang) if str(r.status).strip() else ""
+    dataset = _coded("dataset", r.dataset, lang) if str(r.dataset).strip() else ""
+    tags = _join(Markup(' <span class="tag-source">{}</span>').format(x)
+                 for x in (dataset, status) if x)
+    who = Markup("{}: {}. ").format(t("label.delivered_by", lang), r.delivered_by) \
+        if str(r.delivered_by).strip() else _EMPTY
+    note_lang = str(r.lang).strip()
+    attr = Markup(' lang="{}"').format(note_lang) if note_lang and note_lang != lang else _EMPTY
+    note = Markup('<span class="source-note"{}>{}</span> ').format(attr, r.notes) \
+        if str(r.notes).strip() else _EMPTY
+    url = str(r.source_url).strip()
+    where = link(url, _domain(url)) if _HTTP.match(url) else (
+        Markup('<span class="source-note"{}>{}</span>').format(attr, url) if url else _EMPTY)
+    return Markup("<dt><code>{}</code>{}</dt><dd>{}{}{}</dd>").format(
+        r.file, tags, who, note, where)
+
+
+def _no_local_paths(text: object, rep: sections.Report) -> str:
+    """``text`` with the data folder's absolute path (an error message may name a file in
+    it) replaced by the folder as the footer names it."""
+    text = str(text)
+    folder = str(rep.paths.data_dir)
+    return text.replace(folder, _data_folder(rep)) if folder in text else text
 
 
 def weights_html(rep: sections.Report) -> Markup:
@@ -783,9 +861,10 @@ def weights_html(rep: sections.Report) -> Markup:
         else f"{w['label']} ({status})"
     parts = [Markup("{}").format(t("assumptions.weights", lang, label=label,
                                      provenance=w["provenance"]))]
-    if str(w["source"]).strip():
-        parts.append(Markup(" {} {}").format(t("assumptions.weights_source", lang),
-                                             link(w["source"], _domain(w["source"]))))
+    source = methodology.shown_path(w["source"])  # a user's CSV: never its absolute path
+    if source:
+        parts.append(Markup(" {} {}.").format(t("assumptions.weights_source", lang),
+                                              link(source, _domain(source))))
     if w["n_assumed"]:
         blocks = ", ".join(t("assumptions.weights_block", lang, block=label,
                              indicators=_numbers(nums)) for label, nums in w["assumed_blocks"])
@@ -809,7 +888,19 @@ def _numbers(values) -> str:
 def footer_html(rep: sections.Report) -> Markup:
     return Markup('<footer class="report-footer">{}</footer>').format(
         t("report.generated", rep.lang, date=date.today().isoformat(), version=__version__,
-          data=str(rep.paths.data_dir)))
+          data=_data_folder(rep)))
+
+
+def _data_folder(rep: sections.Report) -> str:
+    """The data folder as a report names it: relative to the project (``data``), or its name
+    alone when it lies outside -- never the analyst's absolute local path."""
+    from ..config import PROJ_ROOT
+
+    folder = rep.paths.data_dir
+    try:
+        return folder.relative_to(PROJ_ROOT.resolve()).as_posix()
+    except ValueError:
+        return t("footer.data_outside", rep.lang, name=folder.name)
 
 
 # --- notebook display ----------------------------------------------------------------------

@@ -1,34 +1,30 @@
-"""Report charts sized for a phone, each returned with its alt text.
+"""Report charts sized for a phone and for paper, each returned with its alt text.
 
-Every function takes tidy data and returns a figure with an alt text that states the
-numbers shown and an optional caption; ``to_html()`` embeds the image as a base64 data: URI
-in an ``<img alt=...>`` (escaped), so the report file is self-contained and the alt text
-survives nbconvert. Bands, klaster and trend are matplotlib figures (``ReportFigure``,
-embedded as PNG); the kelurahan dot plots and the peers grid, simple rows of dots, labels
-and cells, are written as SVG directly (``SvgFigure``, ``kla_analysis.svg``), which takes a
-millisecond where matplotlib took a tenth of a second per chart.
+Every function takes tidy data and returns an ``SvgFigure``: SVG text written directly
+(``kla_analysis.report.svg``) with an alt text that states the numbers shown and an optional
+caption; ``to_html()`` embeds it as a base64 data: URI in an ``<img alt=...>`` (escaped), so
+the report file is self-contained and the alt text survives nbconvert. A chart takes about a
+millisecond (a matplotlib figure took a tenth of a second) and its text stays sharp at any
+zoom.
+
+Sizes: a chart is ``CHART_PX`` CSS px wide, about the width of a 360-390 px phone's column,
+and every text is ``TEXT_PX`` (12 px): at least 11.5 px on a 360 px phone, 9 pt on A4, where
+the chart prints at its own size. A percentage axis starts at 0, or shows where it is
+broken (``_axis_break``).
 
 Colours are the Okabe-Ito colour-blind-safe palette; every series also differs by marker,
 hatch or line style, and bands carry text labels, so the charts read in greyscale print.
-Figures are built with ``matplotlib.figure.Figure`` (no pyplot), so nothing leaks between
-charts and the notebook's inline backend never shows a duplicate.
 """
 
 from __future__ import annotations
 
-import base64
-import functools
-import io
 import math
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
-from matplotlib import rc_context
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from . import svg
@@ -43,90 +39,27 @@ OKABE_ITO = {
 CLAIMED = {"color": OKABE_ITO["vermillion"], "marker": "v", "hatch": "////", "linestyle": "--"}
 BACKED = {"color": OKABE_ITO["blue"], "marker": "o", "hatch": "", "linestyle": "-"}
 TARGET = {"color": OKABE_ITO["black"], "linestyle": (0, (4, 2))}
+OFFICIAL = {"color": "#bdbdbd", "hatch": "xx"}
 # Predicate bands, lowest first: light fills of rising darkness plus distinct hatches.
 BAND_FILLS = ["#f7f7f7", "#e3eef6", "#c6dbef", "#9ecae1", "#6baed6"]
 BAND_HATCHES = ["", "..", "//", "\\\\", "xx"]
 BELOW_FILL = "#ffffff"
 
-WIDTH_IN = 4.0   # ~360 css px on a phone: 10 pt text stays ~12 px; scales up on a desktop
-DPI = 200
-FONT = 10
-PX = 96          # CSS px per inch: the size an image is laid out at
-PT = PX / 72     # CSS px per point (SVG charts use the PNG charts' point sizes)
-KELURAHAN_ROW_IN = 0.24
-CLUSTER_LABEL_CHARS = 16  # klaster labels wrap beyond this (~1.3 in at FONT on a 4 in chart)
-
-
-def plain_text(fn):
-    """Build a figure with mathtext off: a ``$`` in a kelurahan or OPD name stays a ``$``
-    instead of being parsed as a formula (which could fail and stop the report)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with rc_context({"text.parse_math": False, "text.usetex": False}):
-            return fn(*args, **kwargs)
-    return wrapper
-
-
-def _figure(height: float) -> Figure:
-    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
-    fig.set_facecolor("white")
-    return fig
-
-
-def _style(ax) -> None:
-    ax.tick_params(labelsize=FONT)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-
-
-@dataclass
-class ReportFigure:
-    """A chart with the alt text that describes it."""
-
-    fig: Figure
-    alt: str
-    caption: str = ""
-    _png: bytes | None = field(default=None, repr=False)
-
-    def png(self) -> bytes:
-        """The chart as a PNG at ``DPI`` with a 256-colour palette.
-
-        One Agg draw runs the constrained layout and renders (``savefig`` would draw twice);
-        the palette (flat chart colours and their anti-aliased edges, no dithering) keeps
-        the image visually unchanged at about a third of the bytes of full RGB, so a report
-        with a dozen charts stays small on a phone. Deterministic for equal figures.
-        """
-        if self._png is None:
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            from PIL import Image
-
-            self.fig.set_dpi(DPI)
-            canvas = FigureCanvasAgg(self.fig)
-            canvas.draw()
-            w, h = canvas.get_width_height(physical=True)
-            rgb = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0,
-                                   1).convert("RGB")
-            img = rgb.quantize(colors=256, method=Image.Quantize.FASTOCTREE,
-                               dither=Image.Dither.NONE)
-            buf = io.BytesIO()
-            img.save(buf, format="png", dpi=(DPI, DPI))
-            self._png = buf.getvalue()
-        return self._png
-
-    def to_html(self) -> Markup:
-        """``<figure>`` with a base64 PNG ``<img>`` whose ``alt`` is the (escaped) alt text."""
-        w, h = self.fig.get_size_inches() * PX
-        data = base64.b64encode(self.png()).decode("ascii")
-        return figure_html(f"data:image/png;base64,{data}", self.alt, w, h, self.caption)
-
-    def _repr_html_(self) -> str:
-        return str(self.to_html())
+#: Chart width in CSS px: the column of a 360 px phone is 328 px, of a 390 px one 358 px,
+#: so a chart shows at 0.96-1.05 of its size there (and at its size on A4).
+CHART_PX = 340
+#: Size of every chart text in CSS px (11.6 px on a 360 px phone, 9 pt on paper).
+TEXT_PX = 12.0
+#: Height of one kelurahan / kecamatan row of the dot plots, and of a peers row.
+ROW_PX = 18.0
+CLUSTER_LABEL_CHARS = 16  # klaster labels wrap beyond this
+DASH = "5 3"
 
 
 @dataclass
 class SvgFigure:
     """A chart written as SVG (``kla_analysis.svg``), ``width`` x ``height`` px, with its
-    alt text: embedded like the PNG charts, as an ``<img>`` with a data: URI."""
+    alt text: embedded as an ``<img>`` with a data: URI."""
 
     svg: str
     width: float
@@ -142,6 +75,7 @@ class SvgFigure:
         return str(self.to_html())
 
 
+
 def figure_html(src: str, alt: str, width: float, height: float, caption: str = "") -> Markup:
     """``<figure>`` holding one embedded image (escaped alt text) and its caption."""
     cap = Markup("<figcaption>{}</figcaption>").format(caption) if caption else ""
@@ -150,174 +84,283 @@ def figure_html(src: str, alt: str, width: float, height: float, caption: str = 
         Markup(src), alt, int(round(width)), int(round(height)), cap)
 
 
-# --- 2. score against the predicate bands --------------------------------------------------
+# --- shared pieces -------------------------------------------------------------------------
 
-def _draw_bands(ax, bands: pd.DataFrame, lang: str, orientation: str = "x",
-                lo: float = 0, labels: bool = True) -> None:
-    """Shade each predicate band (and the region below the lowest) with fill, hatch, label."""
+def _scale(d0: float, d1: float, r0: float, r1: float):
+    """The linear map from data ``[d0, d1]`` to pixels ``[r0, r1]``."""
+    span = (d1 - d0) or 1.0
+    return lambda v: r0 + (float(v) - d0) / span * (r1 - r0)
+
+
+def _ticks(lo: float, hi: float, nbins: int = 5, integer: bool = False) -> list[float]:
+    locator = MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10], integer=integer)
+    return [float(x) for x in locator.tick_values(lo, hi) if lo - 1e-9 <= x <= hi + 1e-9]
+
+
+def _num(v: object) -> bool:
+    return v is not None and not pd.isna(v)
+
+
+def _label(x: float, y: float, value: str, anchor: str = "middle", lo: float = 0.0,
+           hi: float = CHART_PX, boxed: bool = False, **kw: object) -> str:
+    """Text kept inside ``[lo, hi]`` (moved, never cut), on a white box if ``boxed``."""
+    w = svg.text_width(value, TEXT_PX)
+    start = {"start": x, "middle": x - w / 2, "end": x - w}[anchor]
+    start = min(max(start, lo + 1), hi - 1 - w)
+    out = svg.rect(start - 2, y - 0.6 * TEXT_PX, w + 4, 1.2 * TEXT_PX, "#ffffff") if boxed else ""
+    return out + svg.text(start, y, value, TEXT_PX, "start", **kw)
+
+
+def _band_defs() -> list[str]:
+    return [svg.hatch(f"band{i}", fill, BAND_HATCHES[i]) for i, fill in enumerate(BAND_FILLS)]
+
+
+def _band_spans(bands: pd.DataFrame, lang: str, lo: float) -> list[tuple]:
+    """``(start, end, name, fill)`` of the region below the lowest band and of each band,
+    clipped to start at ``lo``."""
     first = float(bands["lower"].iloc[0])
-    spans = [(lo, first, t("label.below_lowest", lang), BELOW_FILL, "")]
+    spans = [(lo, first, t("label.below_lowest", lang), BELOW_FILL)]
     for i, b in enumerate(bands.itertuples()):
         spans.append((float(b.lower), float(b.upper), b.predicate,
-                      BAND_FILLS[i % len(BAND_FILLS)], BAND_HATCHES[i % len(BAND_HATCHES)]))
-    shown = 0
-    for start, end, name, fill, hatch in spans:
-        if end <= lo:
-            continue
-        start = max(start, lo)
-        span = ax.axvspan if orientation == "x" else ax.axhspan
-        span(start, end, facecolor=fill, hatch=hatch, edgecolor="#9a9a9a", linewidth=0.6,
-             zorder=0)
-        room = 60 if name != spans[0][2] else 12 * len(name)
-        if labels and end - start >= room:
-            mid = (start + end) / 2
-            if orientation == "x":  # labels alternate between two rows so they never touch
-                ax.text(mid, 1.02 + 0.13 * (shown % 2), name, transform=ax.get_xaxis_transform(),
-                        ha="center", va="bottom", fontsize=FONT - 1.5)
-                shown += 1
-            else:
-                ax.text(1.01, mid, name, transform=ax.get_yaxis_transform(), ha="left",
-                        va="center", fontsize=FONT - 1.5)
+                      f"url(#band{i % len(BAND_FILLS)})"))
+    return [(max(a, lo), e, n, f) for a, e, n, f in spans if e > lo]
+
+
+def _legend(items: list[tuple[str, str]], y: float, width: float = CHART_PX
+            ) -> tuple[list[str], float]:
+    """Legend entries (``swatch svg at (0, 0)``, label) packed left to right in lines;
+    returns the elements and the y below the last line."""
+    out, x, line_h = [], 6.0, TEXT_PX + 6
+    for swatch, label in items:
+        w = 22 + svg.text_width(label, TEXT_PX)
+        if x > 6 and x + w > width - 4:
+            x, y = 6.0, y + line_h
+        out.append(f'<g transform="translate({svg.num(x)},{svg.num(y)})">{swatch}</g>')
+        out.append(svg.text(x + 20, y, label, TEXT_PX))
+        x += w + 12
+    return out, y + line_h / 2 + 4
 
 
 def _axis_floor(values) -> float:
-    vals = [float(v) for v in values if v is not None and not pd.isna(v)]
+    vals = [float(v) for v in values if _num(v)]
     return float(max(0, min([400.0, *vals]) // 100 * 100)) if vals else 400.0
 
 
-@plain_text
+def _x_axis(x, lo: float, hi: float, y: float, ticks: list[float], labels: list[str]
+            ) -> list[str]:
+    out = [svg.line(x(lo), y, x(hi), y, "#000000", 1)]
+    for v, label in zip(ticks, labels, strict=True):
+        out.append(svg.line(x(v), y, x(v), y + 4, "#000000", 0.8))
+        out.append(_label(x(v), y + 12, label))
+    return out
+
+
+# --- 2. score against the predicate bands --------------------------------------------------
+
 def score_bands_figure(bands: pd.DataFrame, claimed: float | None, estimate: float | None,
                        low: float | None = None, high: float | None = None,
                        target: str | None = None, target_entry: float | None = None,
-                       estimated_predicate: str | None = None, lang: str = "id") -> ReportFigure:
+                       estimated_predicate: str | None = None, lang: str = "id") -> SvgFigure:
     """One horizontal chart: the bands, the claimed total, the estimate with its range, the target."""
-    fig = _figure(2.5)
-    ax = fig.add_subplot()
+    width = CHART_PX
     lo = _axis_floor([claimed, estimate, low])
-    _draw_bands(ax, bands, lang, "x", lo)
-    rows = {1: t("label.claimed", lang), 0: t("label.estimate", lang).capitalize()}
-    if claimed is not None and not pd.isna(claimed):
-        ax.plot([claimed], [1], linestyle="none", marker=CLAIMED["marker"], markersize=10,
-                color=CLAIMED["color"], markeredgecolor="black", zorder=3)
-        ax.annotate(fmt_points(claimed, lang), (claimed, 1), xytext=(0, 9),
-                    textcoords="offset points", ha="center", fontsize=FONT)
-    if estimate is not None and not pd.isna(estimate):
-        if low is not None and high is not None and not (pd.isna(low) or pd.isna(high)):
-            ax.errorbar([estimate], [0], xerr=[[estimate - low], [high - estimate]], fmt="none",
-                        ecolor=BACKED["color"], elinewidth=2, capsize=5, zorder=2)
-        ax.plot([estimate], [0], linestyle="none", marker=BACKED["marker"], markersize=9,
-                color=BACKED["color"], markeredgecolor="black", zorder=3)
-        ax.annotate(fmt_estimate(estimate, lang), (estimate, 0), xytext=(0, 9),
-                    textcoords="offset points", ha="center", fontsize=FONT)
-    if target_entry is not None:
-        ax.axvline(target_entry, color=TARGET["color"], linestyle=TARGET["linestyle"], lw=1.4,
-                   zorder=2)
-        ax.text(target_entry, -0.62, t("chart.target_line", lang, predicate=target,
-                                       entry=fmt_points(target_entry, lang)),
-                ha="right" if target_entry > lo + 0.6 * (1000 - lo) else "left",
-                va="bottom", fontsize=FONT - 1, zorder=4,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
-    ax.set_xlim(lo, bands.attrs.get("scale_max", 1000))
-    ax.set_ylim(-0.7, 1.6)
-    ax.set_yticks(list(rows), list(rows.values()))
-    ax.set_xlabel(t("chart.score_axis", lang), fontsize=FONT)
-    _style(ax)
+    top_max = float(bands.attrs.get("scale_max", 1000))
+    rows = [(t("label.claimed", lang), claimed, CLAIMED),
+            (t("label.estimate", lang).capitalize(), estimate, BACKED)]
+    x0 = 6 + max(svg.text_width(name, TEXT_PX) for name, _, _ in rows) + 8
+    x1 = width - 16
+    x = _scale(lo, top_max, x0, x1)
+    y_top, row_h = 36.0, 42.0
+    y_bot = y_top + 2 * row_h + 30
+    body = []
+    for start, end, _, fill in _band_spans(bands, lang, lo):
+        body.append(svg.rect(x(start), y_top, x(end) - x(start), y_bot - y_top, fill,
+                             "#9a9a9a", 0.6))
+    shown = 0
+    for start, end, name, _ in _band_spans(bands, lang, lo):
+        # labels alternate between two rows, so a label may be wider than its band
+        if svg.text_width(str(name), TEXT_PX) <= 1.9 * (x(end) - x(start)):
+            body.append(_label((x(start) + x(end)) / 2, 9 + 15 * (shown % 2), str(name)))
+            shown += 1
+    if target_entry is not None and _num(target_entry):
+        tx = x(target_entry)
+        body.append(svg.line(tx, y_top, tx, y_bot, TARGET["color"], 1.4, stroke_dasharray=DASH))
+        label = t("chart.target_line", lang, predicate=target,
+                  entry=fmt_points(target_entry, lang))
+        right = tx > x0 + 0.6 * (x1 - x0)
+        body.append(_label(tx - 4 if right else tx + 4, y_bot - 12, label,
+                           "end" if right else "start", boxed=True))
+    for i, (name, value, style) in enumerate(rows):
+        yc = y_top + row_h * (i + 0.5) + 8
+        body.append(svg.text(x0 - 8, yc, name, TEXT_PX, "end"))
+        if not _num(value):
+            continue
+        if style is BACKED and _num(low) and _num(high):
+            body += [svg.line(x(low), yc, x(high), yc, style["color"], 2),
+                     svg.line(x(low), yc - 6, x(low), yc + 6, style["color"], 2),
+                     svg.line(x(high), yc - 6, x(high), yc + 6, style["color"], 2)]
+        body.append(svg.marker(style["marker"], x(value), yc, 13, style["color"]))
+        text = fmt_points(value, lang) if style is CLAIMED else fmt_estimate(value, lang)
+        body.append(_label(x(value), yc - 15, text, lo=x0, boxed=True))
+    ticks = _ticks(lo, top_max, 6, integer=True)
+    body += _x_axis(x, lo, top_max, y_bot, ticks, [fmt_number(v, lang, 0) for v in ticks])
+    body.append(svg.line(x0, y_top, x0, y_bot, "#000000", 1))
+    body.append(_label((x0 + x1) / 2, y_bot + 30, t("chart.score_axis", lang)))
+    height = math.ceil(y_bot + 40)
     target_text = (t("alt.bands_target", lang, predicate=target,
                      entry=fmt_points(target_entry, lang)) if target_entry is not None else "")
     alt = t("alt.bands", lang, claimed=fmt_points(claimed, lang),
-            estimate=fmt_estimate(estimate, lang), low=fmt_estimate(low, lang), high=fmt_estimate(high, lang),
-            predicate=predicate_label(estimated_predicate, lang), target=target_text).strip()
-    return ReportFigure(fig, alt)
+            estimate=fmt_estimate(estimate, lang), low=fmt_estimate(low, lang),
+            high=fmt_estimate(high, lang), predicate=predicate_label(estimated_predicate, lang),
+            target=target_text).strip()
+    doc = svg.document(width, height, [svg.defs(_band_defs()), *body],
+                       title=t("chart.score_axis", lang))
+    return SvgFigure(doc, width, height, alt)
 
 
 # --- 3. clusters ---------------------------------------------------------------------------
 
-@plain_text
-def clusters_figure(clusters: pd.DataFrame, lang: str = "id") -> ReportFigure:
+def clusters_figure(clusters: pd.DataFrame, lang: str = "id") -> SvgFigure:
     """Per cluster: maximum (outline), claimed (hatched) and backed (solid) points.
 
     ``clusters`` has columns ``label, claimed, backed, max_points`` in report order.
     """
-    n = len(clusters)
-    fig = _figure(0.62 * n + 1.1)
-    ax = fig.add_subplot()
-    y = np.arange(n)[::-1].astype(float)
-    ax.barh(y, clusters["max_points"], height=0.8, facecolor="none", edgecolor="black",
-            linewidth=1.0, label=t("label.maximum", lang), zorder=1)
-    ax.barh(y + 0.18, clusters["claimed"].fillna(0), height=0.34, color=CLAIMED["color"],
-            hatch=CLAIMED["hatch"], edgecolor="white", linewidth=0,
-            label=t("label.claimed", lang), zorder=2)
-    ax.barh(y - 0.18, clusters["backed"].fillna(0), height=0.34, color=BACKED["color"],
-            label=t("label.backed", lang), zorder=2)
-    for yi, v in zip(y, clusters["backed"], strict=True):
-        ax.text((0 if pd.isna(v) else v) + 2, yi - 0.18, fmt_estimate(v, lang), va="center",
-                fontsize=FONT - 1.5)
-    # a long block name (no short label) wraps instead of squeezing the bars off a phone
-    ax.set_yticks(y, [textwrap.fill(str(label), CLUSTER_LABEL_CHARS)
-                      for label in clusters["label"]])
-    ax.set_xlabel(t("chart.points_axis", lang), fontsize=FONT)
-    ax.set_xlim(0, float(clusters["max_points"].max()) * 1.12)
-    fig.legend(fontsize=FONT - 1, loc="outside lower center", ncol=2, frameon=False)
-    _style(ax)
+    width = CHART_PX
+    room = 0.36 * width
+    # a long block name (no short label) wraps, then is cut, instead of squeezing the bars
+    names = [[svg.fit_text(part, TEXT_PX, room) for part in
+              textwrap.wrap(str(label), CLUSTER_LABEL_CHARS)[:2] or [""]]
+             for label in clusters["label"]]
+    x0 = 6 + max((svg.text_width(p, TEXT_PX) for n in names for p in n), default=0) + 8
+    top = float(clusters["max_points"].max()) * 1.2
+    x1 = width - 10
+    x = _scale(0, top, x0, x1)
+    body, y = [], 6.0
+    for label, r in zip(names, clusters.itertuples(), strict=True):
+        row = max(36.0, 15.0 * len(label) + 8)
+        yc = y + row / 2
+        parts = [svg.rect(x0, yc - 13, x(r.max_points) - x0, 26, "none", "#000000", 1)]
+        claimed = 0 if pd.isna(r.claimed) else r.claimed
+        backed = 0 if pd.isna(r.backed) else r.backed
+        parts.append(svg.rect(x0, yc - 11, x(claimed) - x0, 10, "url(#claimed)"))
+        parts.append(svg.rect(x0, yc + 1, x(backed) - x0, 10, BACKED["color"]))
+        parts.append(_label(x(backed) + 3, yc + 6, fmt_estimate(r.backed, lang), "start",
+                            lo=x0, boxed=True))
+        for k, part in enumerate(label):
+            parts.append(svg.text(x0 - 8, yc + 15 * (k - (len(label) - 1) / 2), part,
+                                  TEXT_PX, "end"))
+        body.append("<g>" + "".join(parts) + "</g>")
+        y += row
+    ticks = _ticks(0, top / 1.2, 5, integer=True)
+    body += _x_axis(x, 0, top, y + 4, ticks, [fmt_number(v, lang, 0) for v in ticks])
+    body.append(svg.line(x0, 0, x0, y + 4, "#000000", 1))
+    body.append(_label((x0 + x1) / 2, y + 34, t("chart.points_axis", lang)))
+    legend, bottom = _legend([
+        (svg.rect(0, -6, 14, 12, "none", "#000000", 1), t("label.maximum", lang)),
+        (svg.rect(0, -6, 14, 12, "url(#claimed)"), t("label.claimed", lang)),
+        (svg.rect(0, -6, 14, 12, BACKED["color"]), t("label.backed", lang))], y + 56)
+    body += legend
+    height = math.ceil(bottom)
     items = "; ".join(
         t("alt.clusters_item", lang, cluster=r.label, claimed=fmt_points(r.claimed, lang),
           backed=fmt_estimate(r.backed, lang), max=fmt_points(r.max_points, lang))
         for r in clusters.itertuples())
-    return ReportFigure(fig, t("alt.clusters", lang, items=items))
+    defs = svg.defs([svg.hatch("claimed", CLAIMED["color"], CLAIMED["hatch"], "#ffffff", 1.2)])
+    doc = svg.document(width, height, [defs, *body], title=t("chart.points_axis", lang))
+    return SvgFigure(doc, width, height, t("alt.clusters", lang, items=items))
 
 
 # --- 6. trend across evaluation years ------------------------------------------------------
 
-@plain_text
-def trend_figure(trend: pd.DataFrame, bands: pd.DataFrame, lang: str = "id") -> ReportFigure:
+def _runs(xs: list[float], ys: list[object]) -> list[list[tuple[float, float]]]:
+    """Consecutive points with a value (a line breaks where a year has none)."""
+    runs, cur = [], []
+    for px, v in zip(xs, ys, strict=True):
+        if _num(v):
+            cur.append((px, float(v)))
+        elif cur:
+            runs.append(cur)
+            cur = []
+    return [*runs, cur] if cur else runs
+
+
+def trend_figure(trend: pd.DataFrame, bands: pd.DataFrame, lang: str = "id") -> SvgFigure:
     """Claimed and estimated totals by evaluation year over the official band of each year.
 
     ``trend`` has ``year, claimed, estimate, low, high, official_predicate`` (missing allowed).
     """
     trend = trend.sort_values("year").reset_index(drop=True)
-    fig = _figure(3.4)
-    ax = fig.add_subplot()
-    x = np.arange(len(trend), dtype=float)
+    width = CHART_PX
     lo = _axis_floor([*trend["claimed"], *trend["estimate"], *trend["low"]])
-    _draw_bands(ax, bands, lang, "y", lo, labels=True)
+    top_max = float(bands.attrs.get("scale_max", 1000))
+    names = [str(p) for p in bands["predicate"]]
+    label_w = max((svg.text_width(n, TEXT_PX) for n in names), default=0) + 8
+    y_ticks = _ticks(lo, top_max, 6, integer=True)
+    tick_text = [fmt_number(v, lang, 0) for v in y_ticks]
+    x0 = 6 + max(svg.text_width(s, TEXT_PX) for s in tick_text) + 6
+    x1 = width - label_w - 4
+    y_top, y_bot = 26.0, 256.0
+    y = _scale(lo, top_max, y_bot, y_top)
+    n = len(trend)
+    col = (x1 - x0) / max(n, 1)
+    xs = [x0 + col * (i + 0.5) for i in range(n)]
+    body = [svg.text(x0 - 4, 9, t("chart.score_axis", lang), TEXT_PX)]
+    for start, end, name, fill in _band_spans(bands, lang, lo):
+        body.append(svg.rect(x0, y(end), x1 - x0, y(start) - y(end), fill, "#9a9a9a", 0.6))
+        if name in names and y(start) - y(end) >= TEXT_PX + 2:
+            body.append(svg.text(x1 + 4, (y(start) + y(end)) / 2, name, TEXT_PX))
     by_name = bands.set_index("predicate")
-    for xi, pred in zip(x, trend["official_predicate"], strict=True):
+    for px, pred in zip(xs, trend["official_predicate"], strict=True):
         if isinstance(pred, str) and pred in by_name.index:
             b = by_name.loc[pred]
-            ax.add_patch(Rectangle((xi - 0.3, b["lower"]), 0.6, b["upper"] - b["lower"],
-                                   facecolor="#bdbdbd", hatch="xx", edgecolor="black",
-                                   linewidth=0.8, zorder=1))
-    has_range = trend["low"].notna() & trend["high"].notna()
-    if has_range.any():
-        ax.errorbar(x[has_range], trend.loc[has_range, "estimate"],
-                    yerr=[trend.loc[has_range, "estimate"] - trend.loc[has_range, "low"],
-                          trend.loc[has_range, "high"] - trend.loc[has_range, "estimate"]],
-                    fmt="none", ecolor=BACKED["color"], capsize=4, elinewidth=1.5, zorder=2)
-    ax.plot(x, trend["claimed"], color=CLAIMED["color"], marker=CLAIMED["marker"],
-            linestyle=CLAIMED["linestyle"], markersize=8, markeredgecolor="black",
-            label=t("label.claimed", lang), zorder=3)
-    ax.plot(x, trend["estimate"], color=BACKED["color"], marker=BACKED["marker"],
-            linestyle=BACKED["linestyle"], markersize=7, markeredgecolor="black",
-            label=t("label.estimate", lang).capitalize(), zorder=3)
-    handles, labels = ax.get_legend_handles_labels()
-    handles.append(Patch(facecolor="#bdbdbd", hatch="xx", edgecolor="black"))
-    labels.append(t("chart.official_band", lang))
-    fig.legend(handles, labels, fontsize=FONT - 1, loc="outside lower center", ncol=3,
-               frameon=False)
-    # Slanted year labels once there are more than four: upright ones touch at phone width.
-    ax.set_xticks(x, [str(int(y)) for y in trend["year"]],
-                  rotation=40 if len(trend) > 4 else 0, ha="right" if len(trend) > 4 else "center")
-    ax.set_xlim(-0.6, len(trend) - 0.4)
-    ax.set_ylim(lo, bands.attrs.get("scale_max", 1000))
-    ax.set_ylabel(t("chart.score_axis", lang), fontsize=FONT)
-    _style(ax)
+            body.append(svg.rect(px - 0.3 * col, y(b["upper"]), 0.6 * col,
+                                 y(b["lower"]) - y(b["upper"]), "url(#official)", "#000000", 0.8))
+    for px, est, a, b in zip(xs, trend["estimate"], trend["low"], trend["high"], strict=True):
+        if _num(est) and _num(a) and _num(b):
+            body += [svg.line(px, y(a), px, y(b), BACKED["color"], 1.5),
+                     svg.line(px - 5, y(a), px + 5, y(a), BACKED["color"], 1.5),
+                     svg.line(px - 5, y(b), px + 5, y(b), BACKED["color"], 1.5)]
+    for values, style, size in ((trend["claimed"], CLAIMED, 12), (trend["estimate"], BACKED, 11)):
+        dash = DASH if style["linestyle"] == "--" else None
+        for run in _runs(xs, list(values)):
+            if len(run) > 1:
+                body.append(svg.polyline([(px, y(v)) for px, v in run], style["color"], 1.8,
+                                         stroke_dasharray=dash))
+            body += [svg.marker(style["marker"], px, y(v), size, style["color"]) for px, v in run]
+    body.append(svg.line(x0, y_top, x0, y_bot, "#000000", 1))
+    body.append(svg.line(x0, y_bot, x1, y_bot, "#000000", 1))
+    for v, label in zip(y_ticks, tick_text, strict=True):
+        body += [svg.line(x0 - 4, y(v), x0, y(v), "#000000", 0.8),
+                 svg.text(x0 - 6, y(v), label, TEXT_PX, "end")]
+    years = [str(int(v)) for v in trend["year"]]
+    slant = max((svg.text_width(s, TEXT_PX) for s in years), default=0) + 4 > col
+    for px, label in zip(xs, years, strict=True):
+        body.append(svg.line(px, y_bot, px, y_bot + 4, "#000000", 0.8))
+        if slant:  # upright years would touch on a phone
+            body.append(svg.text(px + 4, y_bot + 12, label, TEXT_PX, "end",
+                                 transform=f"rotate(-40 {svg.num(px + 4)} {svg.num(y_bot + 12)})"))
+        else:
+            body.append(svg.text(px, y_bot + 13, label, TEXT_PX, "middle"))
+    legend_y = y_bot + (48 if slant else 34)
+    legend, bottom = _legend([
+        (svg.line(0, 0, 14, 0, CLAIMED["color"], 1.8, stroke_dasharray="4 2")
+         + svg.marker("v", 7, 0, 10, CLAIMED["color"]), t("label.claimed", lang)),
+        (svg.line(0, 0, 14, 0, BACKED["color"], 1.8) + svg.marker("o", 7, 0, 9, BACKED["color"]),
+         t("label.estimate", lang).capitalize()),
+        (svg.rect(0, -6, 14, 12, "url(#official)", "#000000", 0.8),
+         t("chart.official_band", lang))], legend_y)
+    body += legend
+    height = math.ceil(bottom)
     items = "; ".join(
         t("alt.trend_item", lang, year=int(r.year), claimed=fmt_points(r.claimed, lang),
           estimate=fmt_estimate(r.estimate, lang),
           official=(r.official_predicate if isinstance(r.official_predicate, str)
                     else t("headline.official_unknown", lang)))
         for r in trend.itertuples())
-    return ReportFigure(fig, t("alt.trend", lang, items=items))
+    defs = svg.defs([*_band_defs(), svg.hatch("official", OFFICIAL["color"], OFFICIAL["hatch"],
+                                              "#000000", 0.7)])
+    doc = svg.document(width, height, [defs, *body], title=t("chart.score_axis", lang))
+    return SvgFigure(doc, width, height, t("alt.trend", lang, items=items))
 
 
 # --- 7. kelurahan view ---------------------------------------------------------------------
@@ -333,7 +376,7 @@ def kelurahan_figure(values: pd.DataFrame, measure_label: str, unit: str | None,
     """A dot per kelurahan (``area, value``), worst first, with the target line, as SVG.
 
     A dot plot (not bars), so the axis can zoom on the range the values and the target span:
-    coverage figures of 90-97% stay distinguishable. Dots short of the target are vermillion
+    coverage figures of 90-97% stay distinguishable, on an axis drawn broken after its "0". Dots short of the target are vermillion
     diamonds, the others blue circles (grey when there is no target); every dot carries its
     value. Written as SVG directly (``kla_analysis.svg``): a report has one such chart per
     kelurahan statistic, and through matplotlib they were half of its rendering time.
@@ -352,6 +395,7 @@ def kelurahan_figure(values: pd.DataFrame, measure_label: str, unit: str | None,
     pad = max((hi - lo) * 0.08, abs(hi) * 0.01, 0.5)
     left = max(0.0, lo - pad) if unit == "percent" or lo >= 0 else lo - pad
     right = hi + (hi - left) * 0.22 + pad
+    left = _axis_start(left, right)
     body, (width, height) = _dot_plot(df, short, left, right, float(target) if has_target
                                       else None, unit, lang, MET if has_target else NEUTRAL)
     ordered = df if direction != "lower" else df.iloc[::-1]
@@ -363,38 +407,44 @@ def kelurahan_figure(values: pd.DataFrame, measure_label: str, unit: str | None,
     return SvgFigure(svg.document(width, height, body, title=measure_label), width, height, alt)
 
 
+def _axis_start(left: float, right: float) -> float:
+    """Where a dot plot's axis of non-negative values starts: at 0 when the values come
+    near it, else at ``left`` (coverage figures of 90-97% stay apart; the axis is then
+    drawn broken)."""
+    return 0.0 if 0 < left <= 0.4 * right else left
+
+
 def _dot_plot(df: pd.DataFrame, short: pd.Series, left: float, right: float,
               target: float | None, unit: str | None, lang: str,
               other: dict, ranges: pd.DataFrame | None = None
               ) -> tuple[list[str], tuple[float, float]]:
     """SVG elements of the kelurahan dot plot (one ``<g>`` per kelurahan) and the size.
     ``ranges`` (``low, high`` per row): a grey bar per row (the kecamatan view); a row with
-    no value then shows its bar only."""
-    width = round(WIDTH_IN * PX)
-    tick_size = label_size = (FONT - 1.5) * PT
-    value_size = (FONT - 2) * PT
-    # long names: text down to 80%, then cut with an ellipsis (the table below has them
-    # whole), rather than a plot squeezed to nothing
-    room = 0.42 * width
-    widest = max((svg.text_width(str(a), label_size) for a in df["area"]), default=0.0)
-    if widest > room:
-        label_size *= max(0.8, room / widest)
-    names = [svg.fit_text(str(a), label_size, room) for a in df["area"]]
-    widest = max((svg.text_width(n, label_size) for n in names), default=0.0)
+    no value then shows its bar only. An axis of non-negative values that starts above 0
+    is drawn broken: a "0" tick, a zigzag, then the values' range (``_axis_break``)."""
+    width = CHART_PX
+    size = TEXT_PX
+    # long names are cut with an ellipsis (the table below has them whole), rather than
+    # set in small type or a plot squeezed to nothing
+    room = 0.46 * width
+    names = [svg.fit_text(str(a), size, room) for a in df["area"]]
+    widest = max((svg.text_width(n, size) for n in names), default=0.0)
     top_tick = min(right, 100.0) if unit == "percent" else right  # no "105%" tick
-    locator = MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], integer=unit == "count")
+    locator = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10], integer=unit == "count")
     ticks = [x for x in locator.tick_values(left, right) if left - 1e-9 <= x <= top_tick + 1e-9]
     tick_text = [fmt_value(x, unit, lang) if unit == "percent"
                  else fmt_number(x, lang, decimals=2, trim=True) for x in ticks]
+    broken = left > 0
     x0 = 4 + widest + 8
-    x1 = width - max(6.0, max((svg.text_width(s, tick_size) for s in tick_text[-1:]),
+    start = x0 + (30 if broken else 0)  # the broken axis keeps room for "0" and the zigzag
+    x1 = width - max(6.0, max((svg.text_width(s, size) for s in tick_text[-1:]),
                               default=0) / 2 + 2)
-    top, row = 6.0, KELURAHAN_ROW_IN * PX
+    top, row = 6.0, ROW_PX
     axis_y = top + row * len(df) + 4
-    height = math.ceil(axis_y + 24)
+    height = math.ceil(axis_y + (40 if broken else 24))
 
     def x(v: float) -> float:
-        return x0 + (v - left) / (right - left) * (x1 - x0)
+        return start + (v - left) / (right - left) * (x1 - start)
 
     body = []
     if target is not None:  # under the dots; value labels sit on a white box where they cross it
@@ -404,7 +454,7 @@ def _dot_plot(df: pd.DataFrame, short: pd.Series, left: float, right: float,
         y = top + row * (i + 0.5)
         style = SHORT if is_short else other
         parts = [svg.line(x0 - 4, y, x0, y, "#000000", 0.8),
-                 svg.text(x0 - 6, y, name, label_size, "end")]
+                 svg.text(x0 - 6, y, name, size, "end")]
         if ranges is not None and pd.notna(ranges["low"].iloc[i]):
             lo_v, hi_v = float(ranges["low"].iloc[i]), float(ranges["high"].iloc[i])
             parts.insert(0, svg.rect(x(lo_v), y - 3, max(x(hi_v) - x(lo_v), 2.0), 6,
@@ -415,16 +465,33 @@ def _dot_plot(df: pd.DataFrame, short: pd.Series, left: float, right: float,
                 parts.insert(0, svg.line(x0, y, x(v), y, "#d0d0d0", 0.8))
             end = v
         if pd.notna(v):
-            parts += [svg.marker(style["marker"], x(v), y, 8.0, style["color"]),
-                      svg.boxed_text(x(max(v, end)) + 6, y, fmt_value(v, unit, lang),
-                                     value_size)]
+            parts += [svg.marker(style["marker"], x(v), y, 9.0, style["color"]),
+                      svg.boxed_text(x(max(v, end)) + 6, y, fmt_value(v, unit, lang), size)]
         body.append("<g>" + "".join(parts) + "</g>")
     body.append(svg.line(x0, 0, x0, axis_y, "#000000", 1))
     body.append(svg.line(x0, axis_y, x1, axis_y, "#000000", 1))
     for v, label in zip(ticks, tick_text, strict=True):
         body.append(svg.line(x(v), axis_y, x(v), axis_y + 4, "#000000", 0.8))
-        body.append(svg.text(x(v), axis_y + 13, label, tick_size, "middle"))
+        body.append(svg.text(x(v), axis_y + 13, label, size, "middle"))
+    if broken:
+        body += _axis_break(x0, x0 + 15, axis_y, fmt_value(0, unit, lang) if unit == "percent"
+                            else "0", t("chart.axis_break", lang,
+                                        start=fmt_value(left, unit, lang)), size)
     return body, (width, height)
+
+
+def _axis_break(x0: float, xb: float, y: float, zero: str, note: str, size: float
+                ) -> list[str]:
+    """The mark of an axis that does not run from 0: a "0" tick at the axis' start, a
+    white gap with two slanted strokes at ``xb``, and a note under the axis saying where
+    the drawn part starts."""
+    return ['<g class="axis-break">'
+            + svg.line(x0, y, x0, y + 4, "#000000", 0.8)
+            + svg.text(x0, y + 13, zero, size, "middle")
+            + svg.rect(xb - 3, y - 3, 6, 6, "#ffffff")
+            + svg.line(xb - 5, y + 4, xb - 1, y - 4, "#000000", 1)
+            + svg.line(xb + 1, y + 4, xb + 5, y - 4, "#000000", 1)
+            + svg.text(4, y + 30, note, size) + "</g>"]
 
 
 def worst_first(values: pd.Series, direction: str | None) -> pd.Index:
@@ -462,6 +529,7 @@ def kecamatan_figure(kec: pd.DataFrame, measure_label: str, unit: str | None,
     pad = max((hi - lo) * 0.08, abs(hi) * 0.01, 0.5)
     left = max(0.0, lo - pad) if unit == "percent" or lo >= 0 else lo - pad
     right = hi + (hi - left) * 0.22 + pad
+    left = _axis_start(left, right)
     body, (width, height) = _dot_plot(
         df.assign(area=df["kecamatan"], value=df["value"]), short, left, right,
         float(target) if has_target else None, unit, lang, MET if has_target else NEUTRAL,
@@ -494,16 +562,21 @@ def peers_figure(peers: pd.DataFrame, bands: pd.DataFrame, highlight: str | None
                     key=lambda c: (c != highlight, -peers.loc[peers["city"] == c, "predicate"]
                                    .map(ranks).fillna(0).max(), c))
     lookup = {(r.city, int(r.year)): r.predicate for r in peers.itertuples()}
-    size = (FONT - 1.5) * PT
-    width, top, row = round(WIDTH_IN * PX), 22.0, 0.3 * PX
-    names = {c: svg.fit_text(short_city(c), size, 0.45 * width) for c in cities}
+    size = TEXT_PX
+    width, row = CHART_PX, 24.0
+    names = {c: svg.fit_text(short_city(c), size, 0.42 * width) for c in cities}
     # bold text is wider: measured with a margin
     widest = max((svg.text_width(n, size) * (1.1 if c == highlight else 1)
                   for c, n in names.items()), default=0.0)
     x0 = 6 + widest + 8
     col = (width - 4 - x0) / max(len(years), 1)
+    # years stand upright (turned a quarter) when side by side they would touch
+    slant = svg.text_width("2000", size) + 4 > col
+    top = svg.text_width("2000", size) + 10 if slant else 22.0
     height = math.ceil(top + row * len(cities) + 4)
-    body = [svg.text(x0 + col * (j + 0.5), top / 2, y, size, "middle")
+    body = [svg.text(x0 + col * (j + 0.5), top - 5, y, size, "start",
+                     transform=f"rotate(-90 {svg.num(x0 + col * (j + 0.5))} {svg.num(top - 5)})")
+            if slant else svg.text(x0 + col * (j + 0.5), top / 2, y, size, "middle")
             for j, y in enumerate(years)]
     for i, city in enumerate(cities):
         weight = "bold" if city == highlight else None

@@ -1,4 +1,4 @@
-"""Small SVG writer for charts drawn without matplotlib (a report's kelurahan dot plots).
+"""Small SVG writer for the report's charts (bands, klaster, trend, kelurahan, peers).
 
 A dot plot of twenty kelurahan is a few dozen lines, dots and labels: written as SVG text it
 takes about a millisecond, where a matplotlib figure takes about 0.1 s (artists, tick
@@ -8,8 +8,8 @@ on a phone and a few kB in size.
 Every text goes through ``text_node`` (escaped; control characters, which XML forbids,
 bidirectional and invisible characters, which would show a name reversed or make two names
 look alike, removed: ``chars.strip_for_xml``), so names from the data stay plain text; so do
-attribute values (``attrs``). Sizes are CSS pixels of the image's own coordinate system;
-the report scales the image to the page width like the PNG charts.
+attribute values (``attrs``). Sizes are CSS pixels of the image's own coordinate system,
+which the report shows at about its own size on a phone and on paper (``plots.CHART_PX``).
 """
 
 from __future__ import annotations
@@ -103,15 +103,47 @@ def line(x1: float, y1: float, x2: float, y2: float, stroke: str, width: float =
     return f"<line {a}/>"
 
 
+def polyline(points: list[tuple[float, float]], stroke: str, width: float = 1,
+             **kw: object) -> str:
+    pts = " ".join(f"{num(px)},{num(py)}" for px, py in points)
+    a = attrs(points=pts, fill="none", stroke=stroke, stroke_width=num(width), **kw)
+    return f"<polyline {a}/>"
+
+
 def marker(shape: str, x: float, y: float, size: float, fill: str) -> str:
-    """A dot: ``o`` circle or ``D`` diamond, ``size`` px across, black edge."""
+    """A dot: ``o`` circle, ``D`` diamond or ``v`` downward triangle, ``size`` px across,
+    black edge."""
     edge = {"stroke": "#000000", "stroke_width": "0.8"}
-    if shape == "D":
-        r = size / 2
-        pts = " ".join(f"{num(px)},{num(py)}" for px, py in
-                       ((x, y - r), (x + r, y), (x, y + r), (x - r, y)))
+    r = size / 2
+    corners = {"D": ((x, y - r), (x + r, y), (x, y + r), (x - r, y)),
+               "v": ((x - r, y - 0.8 * r), (x + r, y - 0.8 * r), (x, y + r))}
+    if shape in corners:
+        pts = " ".join(f"{num(px)},{num(py)}" for px, py in corners[shape])
         return f'<polygon {attrs(points=pts, fill=fill, **edge)}/>'
     return f'<circle {attrs(cx=num(x), cy=num(y), r=num(size / 2 * 0.9), fill=fill, **edge)}/>'
+
+
+#: Hatch line paths in a 6 px tile, by matplotlib's hatch names (the charts used them).
+_HATCH = {"//": "M-1,7 L7,-1 M-1,1 L1,-1 M5,7 L7,5", "////": "M-1,4 L4,-1 M-1,7 L7,-1 M2,7 L7,2",
+          "\\\\": "M-1,-1 L7,7 M5,-1 L7,1 M-1,5 L1,7", "xx": "M-1,7 L7,-1 M-1,-1 L7,7",
+          "..": ""}
+
+
+def hatch(pattern_id: str, fill: str, kind: str, stroke: str = "#9a9a9a",
+          width: float = 0.8) -> str:
+    """A ``<pattern>`` (for ``<defs>``): ``fill`` with hatch lines (``//``, ``////``,
+    ``\\\\``, ``xx``) or dots (``..``), so areas differ without colour too."""
+    tile = rect(0, 0, 6, 6, fill)
+    if kind == "..":
+        tile += f'<circle {attrs(cx="3", cy="3", r="0.9", fill=stroke)}/>'
+    elif kind:
+        tile += f'<path {attrs(d=_HATCH[kind], stroke=stroke, stroke_width=num(width))}/>'
+    return (f'<pattern {attrs(id=pattern_id, width="6", height="6", patternUnits="userSpaceOnUse")}>'
+            f"{tile}</pattern>")
+
+
+def defs(items: list[str]) -> str:
+    return f"<defs>{''.join(items)}</defs>" if items else ""
 
 
 def document(width: int, height: int, body: list[str], title: str = "") -> str:
