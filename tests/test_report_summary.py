@@ -417,8 +417,19 @@ def test_frontier_points_keep_each_effort_that_buys_more_chance():
     assert summary.frontier_points(None) is None
 
 
-def test_effort_unit_is_the_default_word_for_now(reports):
+def test_effort_unit_is_the_to_do_lists_unit(reports, tmp_path):
+    # without a folder setting: the package's labelled default, the same words as the to-do
+    from kla_analysis.config import ProjectPaths
+
     for lang in LANGS:
         rep, out = reports[(2023, lang)]
-        assert summary.effort_unit(rep) == t("summary.effort_unit_default", lang)
+        assert summary.effort_unit(rep) == t("todo.effort_unit_default", lang)
         assert summary.effort_unit(rep) in text_of(out)
+    # a folder that sets effort_unit gets its own words
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "kla.yaml").write_text("effort_unit:\n  id: hari kerja\n  en: person-days\n",
+                                  encoding="utf-8")
+    rep, _ = reports[(2023, "id")]
+    other = type(rep)(**{**rep.__dict__, "paths": ProjectPaths(tmp_path, tmp_path / "r")})
+    assert summary.effort_unit(other) == "hari kerja"

@@ -47,9 +47,13 @@ REASONS = (*EVIDENCE_REASONS, "statistic_below", "statistic_missing")
 
 
 def effort_unit(rep) -> str:
-    """The word for one effort unit of ``actions.yaml`` in the report language (for now the
-    packaged default; a data folder setting is to come)."""
-    return t("summary.effort_unit_default", rep.lang)
+    """The word for one effort unit of ``actions.yaml`` in the report language: the data
+    folder's ``effort_unit`` setting, else the package's labelled default (the same words
+    as the to-do list, ``todo.effort_unit``)."""
+    from ..region import load_region
+    from .todo import effort_unit as folder_unit
+
+    return folder_unit(load_region(rep.paths.raw), rep.lang)
 
 
 def summary(rep) -> dict:
