@@ -30,7 +30,6 @@ import pandas as pd
 from ..errors import KlaError
 from ..model import estimate
 from ..model.rules import Rules
-from .i18n import t
 
 #: How many indicators the section names (the issue: "the three indicators losing the most").
 TOP_N = 3
