@@ -90,7 +90,7 @@ def test_a_kept_value_is_never_a_different_value(tmp_path):
     assert isinstance(back["t"], tuple) and type(back["t"][1]["k"]) is int
     # a value that would not read back the same is not kept
     odd = pd.DataFrame({"when": [pd.Timestamp("2023-01-01")]})
-    odd.attrs["note"] = "attrs do not survive Parquet"
+    odd.attrs["note"] = "attrs do not survive the cache"
     assert not model_cache.write(tmp_path / "odd.json", odd)
     assert not model_cache.write(tmp_path / "set.json", {"x": {1, 2}})
     assert not (tmp_path / "set.json").exists()

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..catalog import folder_weights
@@ -106,18 +107,28 @@ def load_report(year: object, city: str | None = "", data_dir: str | Path | None
     settings = settings if settings is not None else load_settings(
         weights=folder_weights(paths.raw),  # the data folder's weight set and OPD names
         opd=dict(load_region(paths.raw).opd))  # (raw/kla.yaml, or raw/city.yaml)
-    inputs = estimate.indicator_inputs(tables, year, city, settings=settings)  # computed once
     target = None if _blank(target) else target
     # settings given by the caller are not part of the fingerprint: no cache then
     model_dir = model_cache.folder(paths, model_cache.fingerprint(paths)) \
         if use_cache and own_settings else None
-    name = model_cache.entry_name(city, target, ("score", year))
-    score = model_cache.cached(model_dir, name, lambda: calibration.score_year(
-        tables, year, city, target, settings=settings, inputs=inputs))
-    return Report(year=year, city=city, lang=lang, target=score["target_predicate"],
+    kept: dict = {}
+
+    def inputs() -> pd.DataFrame:  # computed once, and only when a result is not kept
+        if "inputs" not in kept:
+            kept["inputs"] = estimate.indicator_inputs(tables, year, city, settings=settings)
+        return kept["inputs"]
+
+    score = model_cache.cached(
+        model_dir, model_cache.entry_name(city, target, ("score", year)),
+        lambda: calibration.score_year(tables, year, city, target, settings=settings,
+                                       inputs=inputs()))
+    target = score["target_predicate"]
+    indicators = model_cache.cached(
+        model_dir, model_cache.entry_name(city, target, ("indicators", year)),
+        lambda: estimate.score_inputs(inputs(), settings.rules))
+    return Report(year=year, city=city, lang=lang, target=target,
                   province=_province(tables, city, paths), paths=paths, tables=tables,
-                  settings=settings, score=score,
-                  indicators=estimate.score_inputs(inputs, settings.rules),
+                  settings=settings, score=score, indicators=indicators,
                   model_dir=model_dir)
 
 
@@ -161,6 +172,18 @@ def year_indicators(rep: Report, year: int) -> pd.DataFrame:
         rep._cache[key] = rep.model_result(key, lambda: estimate.score_inputs(
             estimate.indicator_inputs(rep.tables, year, rep.city, settings=rep.settings),
             rep.rules))
+    return rep._cache[key]
+
+
+def year_clusters(rep: Report, year: int) -> pd.DataFrame:
+    """``estimate.estimate_clusters`` of ``year`` (per block: claimed, backed, lost and
+    maximum points; both languages' names), kept between reports like the other model
+    results: the trend of every report needs every year's. Raises ``KlaError`` as
+    ``year_indicators``."""
+    key = ("clusters", year)
+    if key not in rep._cache:
+        rep._cache[key] = rep.model_result(key, lambda: estimate.estimate_clusters(
+            year_indicators(rep, year), rep.catalog, rep.settings.clusters))
     return rep._cache[key]
 
 
@@ -283,7 +306,7 @@ def cluster_table(rep: Report) -> pd.DataFrame:
     label, name, claimed, backed, lost, max_points``; ``label`` is the short label
     (``cluster_label``). When the year's self-assessment holds question-level answers, also
     ``questions_answered, questions_total`` (sums over the block's indicators)."""
-    cl = estimate.estimate_clusters(rep.indicators, rep.catalog, rep.settings.clusters)
+    cl = year_clusters(rep, rep.year)
     names = rep.name(cl)
     out = pd.DataFrame({
         "cluster": cl["cluster"],
@@ -367,9 +390,22 @@ def evidence_gaps(rep: Report) -> pd.DataFrame:
     """
     if "gaps" in rep._cache:
         return rep._cache["gaps"]
+    cols = ["opd", "indicator", "item", "item_name", "status", "title", "gain", "file"]
+    # language-independent (both names), so kept for the other reports of the same data
+    gaps = rep.model_result(("evidence-gaps", rep.year), lambda: _gaps(rep))
+    if gaps.empty:
+        return pd.DataFrame(columns=cols)
+    out = gaps.assign(item_name=rep.name(gaps))[cols]
+    rep._cache["gaps"] = out
+    return out
+
+
+def _gaps(rep: Report) -> pd.DataFrame:
+    """``evidence_gaps`` in both languages (``name_id, name_en`` instead of ``item_name``)."""
     items = estimate.evidence_items(rep.tables, rep.year, rep.city, settings=rep.settings)
     gaps = items[items["status"] != "ada"].copy()
-    cols = ["opd", "indicator", "item", "item_name", "status", "title", "gain", "file"]
+    cols = ["opd", "indicator", "item", "name_id", "name_en", "status", "title", "gain",
+            "file"]
     if gaps.empty:
         return pd.DataFrame(columns=cols)
     inputs = rep.indicators[estimate.INPUT_COLUMNS]
@@ -380,15 +416,13 @@ def evidence_gaps(rep: Report) -> pd.DataFrame:
         strict=True)}
     gaps["gain"] = [gains.get((i, it), math.nan) for i, it in
                     zip(gaps["indicator"], gaps["item"], strict=True)]
-    gaps["item_name"] = rep.name(gaps)
     gaps["file"] = gaps["item"].map(item_files(rep))
     gaps["opd"] = gaps["opd"].astype(str).str.strip()
     order = gaps.groupby("opd")["gain"].sum().sort_values(ascending=False)
     gaps["_opd_rank"] = gaps["opd"].map({o: i for i, o in enumerate(order.index)})
     out = gaps.sort_values(["_opd_rank", "gain", "indicator", "item"],
                            ascending=[True, False, True, True], kind="stable")[cols]
-    rep._cache["gaps"] = out.reset_index(drop=True)
-    return rep._cache["gaps"]
+    return out.reset_index(drop=True)
 
 
 # --- 6. trend ------------------------------------------------------------------------------
@@ -436,8 +470,7 @@ def trend_cluster_table(rep: Report) -> pd.DataFrame:
         s = rep.score if y == rep.year else other_year_score(rep, y)
         if s is None:
             continue
-        scored = year_indicators(rep, y)
-        cl = estimate.estimate_clusters(scored, rep.catalog, rep.settings.clusters)
+        cl = year_clusters(rep, y)
         frames.append(pd.DataFrame({
             "year": y, "cluster": cl["cluster"],
             "label": [cluster_label(c, n, rep.lang) for c, n in
@@ -468,7 +501,16 @@ def kelurahan_views(rep: Report) -> list[dict]:
     its desa/kelurahan values); ``area_word`` (``desa``, ``kelurahan`` or
     ``desa/kelurahan``, from the gazetteer's ``Jenis`` of the areas shown).
     """
+    views = rep.model_result(("kelurahan", rep.year), lambda: _area_views(rep))
+    return [{("label" if k == "labels" else k): (x[rep.lang] if k == "labels" else x)
+             for k, x in v.items()} for v in views]
+
+
+def _area_views(rep: Report) -> list[dict]:
+    """``kelurahan_views`` with ``labels`` (language -> label) instead of ``label``: the
+    same for both languages' reports, so kept between them like the model results."""
     from .. import levels
+    from ..params import LANGS
 
     data_year = rep.year - int(rep.rules["statistic.data_year_offset"])
     st = estimate.city_rows(estimate.get_table(rep.tables, "statistics"), rep.city)
@@ -477,33 +519,40 @@ def kelurahan_views(rep: Report) -> list[dict]:
     level = levels.canonical(st["area_level"])
     st = st[level.isin([levels.KECAMATAN, levels.VILLAGE]).fillna(False).to_numpy()].assign(
         _level=level)
-    st = st[pd.to_numeric(st["data_year"], errors="coerce") <= data_year]
+    # numbers converted once for every measure (small-frame pandas calls cost ~1 ms each:
+    # per measure and per kecamatan they were most of this section's time)
+    nums = ("value", "numerator", "denominator")
+    st = st.assign(_year=pd.to_numeric(st["data_year"], errors="coerce"),
+                   _indicator=pd.to_numeric(st["indicator"], errors="coerce"),
+                   **{c: pd.to_numeric(st[c], errors="coerce") for c in nums})
+    st = st[st["_year"] <= data_year]
+    # the rows of each measure's latest year, desa/kelurahan sorted by name as shown
+    st = st[st["_year"] == st.groupby("measure")["_year"].transform("max")]
+    st = st.sort_values(["measure", "area", "kecamatan"], kind="stable")
     views = []
     by_measure = rep.catalog.dropna(subset=["measure"]).set_index("measure")
     types = _area_types(rep)
     word = load_region(rep.paths.raw).area_word  # the folder's own word, if it chose one
-    for measure, grp in st.groupby("measure", sort=True):
-        latest = int(pd.to_numeric(grp["data_year"]).max())
-        rows = grp[pd.to_numeric(grp["data_year"]) == latest]
+    cols = ["kecamatan", "area", "value", "numerator", "denominator"]
+    for measure, rows in st.groupby("measure", sort=True):
         meta = by_measure.loc[measure] if measure in by_measure.index else None
-        given = pd.to_numeric(rows["indicator"], errors="coerce").dropna()
+        given = rows["_indicator"].dropna()
         ind = int(meta["indicator"]) if meta is not None else \
             (int(given.iloc[0]) if len(given) else None)
-        cols = ["kecamatan", "area", "value", "numerator", "denominator"]
-        values = rows.loc[rows["_level"] == levels.VILLAGE, cols].copy()
-        for c in ("value", "numerator", "denominator"):
-            values[c] = pd.to_numeric(values[c], errors="coerce")
+        village = (rows["_level"] == levels.VILLAGE).to_numpy()
+        values = rows.loc[village, cols].reset_index(drop=True)
         unit = str(rows["unit"].iloc[0]) if "unit" in rows else None
-        kec = rows.loc[rows["_level"] == levels.KECAMATAN, cols].copy()
+        kec = rows.loc[~village, cols]
         views.append({
             "measure": measure, "indicator": ind,
-            "label": meta[f"measure_{rep.lang}"] if meta is not None
-            else measure_label(str(measure), rep.lang),
+            "labels": {lang: meta[f"measure_{lang}"] if meta is not None
+                       else measure_label(str(measure), lang) for lang in LANGS},
             "unit": unit,
             "target": float(meta["target"]) if meta is not None and pd.notna(meta["target"])
             else None,
-            "direction": meta["direction"] if meta is not None else None, "data_year": latest,
-            "values": values.sort_values(["area", "kecamatan"]).reset_index(drop=True),
+            "direction": meta["direction"] if meta is not None else None,
+            "data_year": int(rows["_year"].iloc[0]),
+            "values": values,
             "kecamatan": _kecamatan_figures(kec, values, unit),
             "area_word": word or _area_word(values, types, rep.city)})
     return views
@@ -534,29 +583,46 @@ def _area_word(values: pd.DataFrame, types: dict, city: str) -> str:
 
 def _kecamatan_figures(kec: pd.DataFrame, values: pd.DataFrame, unit: str | None
                        ) -> pd.DataFrame:
-    """One row per kecamatan (see ``kelurahan_views``)."""
+    """One row per kecamatan (see ``kelurahan_views``), in one grouped pass: a kecamatan's
+    own row is kept as given (the last one if it is given twice); a kecamatan known only
+    from its desa/kelurahan is combined from them (counts added, percentages from their
+    counts when every one has both), else has no figure."""
     cols = ["kecamatan", "value", "numerator", "denominator", "source", "n_areas", "low",
             "high"]
-    out = {}
-    for c in ("value", "numerator", "denominator"):
-        kec[c] = pd.to_numeric(kec[c], errors="coerce")
-    for r in kec.itertuples(index=False):
-        out[str(r.kecamatan)] = {"kecamatan": str(r.kecamatan), "value": r.value,
-                                 "numerator": r.numerator, "denominator": r.denominator,
-                                 "source": "given"}
-    for k, g in values.dropna(subset=["value"]).groupby("kecamatan", sort=True):
-        row = out.setdefault(str(k), {"kecamatan": str(k), "value": float("nan"),
-                                      "numerator": float("nan"),
-                                      "denominator": float("nan"), "source": "none"})
-        row.update(n_areas=len(g), low=float(g["value"].min()), high=float(g["value"].max()))
+    num = {c: pd.to_numeric(kec[c], errors="coerce").to_numpy(float)
+           for c in ("value", "numerator", "denominator")}
+    out = {}  # kecamatan -> row; a kecamatan given twice keeps its last row
+    for i, k in enumerate(kec["kecamatan"].map(str)):
+        out[k] = {"kecamatan": k, "value": num["value"][i], "numerator": num["numerator"][i],
+                  "denominator": num["denominator"][i], "source": "given"}
+    v = values[values["value"].notna() & values["kecamatan"].notna()]
+    # numpy over group codes: pandas' grouped aggregations cost ~1 ms per call, per
+    # measure, which was most of this section's time
+    codes, names = pd.factorize(v["kecamatan"].map(str), sort=True)
+    n_groups = len(names)
+    val = v["value"].to_numpy(float)
+    nu, de = v["numerator"].to_numpy(float), v["denominator"].to_numpy(float)
+    count = np.bincount(codes, minlength=n_groups)
+    low, high = np.full(n_groups, np.inf), np.full(n_groups, -np.inf)
+    np.minimum.at(low, codes, val)
+    np.maximum.at(high, codes, val)
+    total = np.bincount(codes, weights=val, minlength=n_groups)
+    n_sum = np.bincount(codes, weights=np.nan_to_num(nu), minlength=n_groups)
+    d_sum = np.bincount(codes, weights=np.nan_to_num(de), minlength=n_groups)
+    complete = (np.bincount(codes, weights=np.isnan(nu) | np.isnan(de),
+                            minlength=n_groups) == 0)
+    for g, k in enumerate(names):
+        row = out.setdefault(k, {"kecamatan": k, "value": math.nan, "numerator": math.nan,
+                                 "denominator": math.nan, "source": "none"})
+        row.update(n_areas=int(count[g]), low=float(low[g]), high=float(high[g]))
         if row["source"] != "none":
             continue
-        if unit == "percent" and g["numerator"].notna().all() and \
-                g["denominator"].notna().all() and g["denominator"].sum() > 0:
-            n, d = float(g["numerator"].sum()), float(g["denominator"].sum())
-            row.update(value=100 * n / d, numerator=n, denominator=d, source="combined")
+        if unit == "percent" and complete[g] and d_sum[g] > 0:
+            row.update(value=100 * float(n_sum[g]) / float(d_sum[g]),
+                       numerator=float(n_sum[g]), denominator=float(d_sum[g]),
+                       source="combined")
         elif unit == "count":
-            row.update(value=float(g["value"].sum()), source="combined")
+            row.update(value=float(total[g]), source="combined")
     df = pd.DataFrame(list(out.values()), columns=cols)
     df["n_areas"] = df["n_areas"].fillna(0).astype(int)
     return df.sort_values("kecamatan").reset_index(drop=True)
@@ -609,10 +675,13 @@ def calibration_table(rep: Report) -> tuple[pd.DataFrame, dict]:
     If some year's data cannot be scored, calibration covers the years that can (that year
     reads "no self-assessment", as if its rows were left out).
     """
-    cal = calibration.calibrate(
-        rep.tables, rep.city, settings=rep.settings,
-        score_of=lambda y: rep.score if y == rep.year else other_year_score(rep, y))
-    return cal, calibration.calibration_summary(cal)
+    def compute() -> tuple[pd.DataFrame, dict]:
+        cal = calibration.calibrate(
+            rep.tables, rep.city, settings=rep.settings,
+            score_of=lambda y: rep.score if y == rep.year else other_year_score(rep, y))
+        return cal, calibration.calibration_summary(cal)
+
+    return rep.model_result(("calibration", rep.year), compute)
 
 
 def methodology_table(rep: Report) -> pd.DataFrame:

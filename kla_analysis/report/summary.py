@@ -57,28 +57,35 @@ def effort_unit(rep) -> str:
 
 def summary(rep) -> dict:
     """The six answers of the first section for ``rep`` (a ``sections.Report``), computed
-    once per report (``rep._cache["summary"]``; language-independent)."""
+    once per report (``rep._cache["summary"]``) and, being language-independent, kept for
+    the other reports of the same data like the model results (``Report.model_result``)."""
     if "summary" not in rep._cache:
-        from . import sections
-
-        score = rep.score
-        plan_res = sections.plan_result(rep)
-        cp = plan_res.get("chance_plan")
-        if cp is not None and not cp.get("enough", True):
-            cp = None  # chances withheld: neither the chance gains nor the frontier count
-        items = estimate.evidence_items(rep.tables, rep.year, rep.city, settings=rep.settings)
-        rep._cache["summary"] = {
-            "official": official_result(score),
-            "chances": band_chances(score, rep.bands),
-            "comparison": official_comparison(score, rep.bands, block_losses(rep)),
-            "losers": top_losers(rep.indicators, rep.rules, items)
-            if score.get("estimated_total") is not None else [],
-            "action": best_action(None if cp is None else cp["actions"], plan_res["actions"],
-                                  cp),
-            "frontier": frontier_points(cp),
-            "change": change_since_previous(rep),
-        }
+        rep._cache["summary"] = rep.model_result(("summary", rep.year),
+                                                 lambda: _summary(rep))
     return rep._cache["summary"]
+
+
+def _summary(rep) -> dict:
+    """``summary`` computed (see there)."""
+    from . import sections
+
+    score = rep.score
+    plan_res = sections.plan_result(rep)
+    cp = plan_res.get("chance_plan")
+    if cp is not None and not cp.get("enough", True):
+        cp = None  # chances withheld: neither the chance gains nor the frontier count
+    items = estimate.evidence_items(rep.tables, rep.year, rep.city, settings=rep.settings)
+    return {
+        "official": official_result(score),
+        "chances": band_chances(score, rep.bands),
+        "comparison": official_comparison(score, rep.bands, block_losses(rep)),
+        "losers": top_losers(rep.indicators, rep.rules, items)
+        if score.get("estimated_total") is not None else [],
+        "action": best_action(None if cp is None else cp["actions"], plan_res["actions"],
+                              cp),
+        "frontier": frontier_points(cp),
+        "change": change_since_previous(rep),
+    }
 
 
 # --- 1. the official result ----------------------------------------------------------------
@@ -134,7 +141,9 @@ def block_losses(rep) -> list[tuple[str, float]]:
     """(block code, points lost) of the year, most lost first (blocks of the catalog)."""
     if rep.score.get("estimated_total") is None:
         return []
-    cl = estimate.estimate_clusters(rep.indicators, rep.catalog, rep.settings.clusters)
+    from . import sections
+
+    cl = sections.year_clusters(rep, rep.year)
     rows = [(str(c), float(v)) for c, v in zip(cl["cluster"], cl["points_lost"], strict=True)
             if pd.notna(v)]
     return sorted(rows, key=lambda cv: -cv[1])
