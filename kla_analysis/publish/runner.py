@@ -272,9 +272,9 @@ def _keep(tmp: Path, target: Path) -> None:
 def _exporter(lang: str):
     """One HTML exporter per language and process: its template is compiled once, not for
     every report a batch worker renders."""
-    from nbconvert import HTMLExporter
+    from .exporter import ReportExporter
 
-    return HTMLExporter(
+    return ReportExporter(
         template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)],
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
         embed_images=True, language_code=lang)
