@@ -630,8 +630,9 @@ def plan_html(rep: sections.Report) -> Markup:
         " ".join(lead) + (" " if lead else ""), first, " ".join(rest)))
     parts.append(_p(f"{t('todo.notes.unit', lang)}: {todo.unit_note}", "muted"))
     key = "todo.opd_heading_chance" if chance else "todo.opd_heading_points"
+    groups = dict(list(tasks.groupby("opd", sort=False)))  # split once, not filtered per OPD
     for opd in tasks.groupby("opd", sort=False)["rank"].min().sort_values().index:
-        grp = tasks[tasks["opd"] == opd]
+        grp = groups[opd]
         parts.append(Markup("<h3>{}</h3>").format(t(
             key, lang, n=len(grp), opd=opd, unit=unit, effort=int(grp["effort"].sum()),
             gain=fmt_estimate(grp["points_gained"].sum(), lang))))

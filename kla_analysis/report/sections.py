@@ -427,6 +427,15 @@ def _gaps(rep: Report) -> pd.DataFrame:
 
 # --- 6. trend ------------------------------------------------------------------------------
 
+def official_predicates(rep: Report) -> pd.DataFrame:
+    """``calibration.official_predicates`` of the report's city, read once per report (the
+    trend and the data-quality notes both need it)."""
+    if "official" not in rep._cache:
+        rep._cache["official"] = calibration.official_predicates(rep.tables, rep.city,
+                                                                 bands=rep.bands)
+    return rep._cache["official"]
+
+
 def trend_table(rep: Report) -> pd.DataFrame:
     """Every evaluation year of the city up to the report's year: ``year, claimed, estimate,
     low, high, estimated_predicate, official_predicate, official_status``.
@@ -436,7 +445,7 @@ def trend_table(rep: Report) -> pd.DataFrame:
     """
     if "trend" in rep._cache:
         return rep._cache["trend"]
-    off = calibration.official_predicates(rep.tables, rep.city, bands=rep.bands)
+    off = official_predicates(rep)
     rows = {int(y): {"year": int(y), "official_predicate": p, "official_status": s}
             for y, p, s in zip(off["year"], off["predicate"], off["status"], strict=True)}
     for y in estimate.assessment_years(rep.tables, rep.city):
@@ -721,7 +730,7 @@ def quality_notes(rep: Report) -> list[str]:
         ["illustrative", "mixed"]).sum())
     if illustrative:
         notes.append(t("quality.illustrative", rep.lang, n=illustrative))
-    off = calibration.official_predicates(rep.tables, rep.city, bands=rep.bands)
+    off = official_predicates(rep)
     unconfirmed = off.loc[off["status"].astype("string").str.strip() != "published", "year"]
     if len(unconfirmed):
         notes.append(t("quality.official_unconfirmed", rep.lang,

