@@ -114,3 +114,37 @@ def test_same_tells_values_apart():
     assert not model_cache.same({"a": 1}, {"a": 2})
     assert not model_cache.same([1, 2], (1, 2))
     assert model_cache.same(float("nan"), np.float64("nan"))
+
+
+def test_kept_results_are_the_same_for_both_languages_and_change_no_page(tmp_path):
+    """Everything a report keeps is language-independent: the Indonesian and the English
+    report of a year keep the same results, and a report reading the results the other
+    language's report kept is the page it would have computed itself."""
+    from kla_analysis.report import html
+
+    kept, data = {}, {}
+    for lang in ("id", "en"):
+        data[lang] = build_data(tmp_path / lang / "data").data_dir  # same folder name
+        sections.load_report(2023, data_dir=str(data[lang]), lang=lang)  # fills the cache
+        posterior.clear_cache()
+        kept[lang] = {p.relative_to(data[lang]).as_posix(): model_cache.read(p)
+                      for p in (data[lang] / "interim" / "model").rglob("*.json")}
+    # the first report keeps the score and indicators; the sections keep the rest
+    for lang in ("id", "en"):
+        rep = sections.load_report(2023, data_dir=str(data[lang]), lang=lang)
+        html.full_html(rep)
+        kept[lang] = {p.relative_to(data[lang]).as_posix(): model_cache.read(p)
+                      for p in (data[lang] / "interim" / "model").rglob("*.json")}
+    assert kept["id"].keys() == kept["en"].keys()
+    names = {k.rsplit("/", 1)[1].rsplit("-", 1)[0] for k in kept["id"]}
+    assert {"summary-2023", "kelurahan-2023", "evidence-gaps-2023", "calibration-2023",
+            "clusters-2023"} <= names, names
+    for name, value in kept["id"].items():
+        assert model_cache.same(_untimed(value), _untimed(kept["en"][name])), name
+    for lang, other in (("id", "en"), ("en", "id")):
+        posterior.clear_cache()
+        fresh = html.full_html(sections.load_report(2023, data_dir=str(data[lang]), lang=lang,
+                                                    use_cache=False))
+        posterior.clear_cache()
+        read = html.full_html(sections.load_report(2023, data_dir=str(data[other]), lang=lang))
+        assert str(read) == str(fresh)
