@@ -44,7 +44,7 @@ report: $(STAMP) ## Set up, build the processed data and render every evaluation
 test: $(STAMP) ## Set up and run the whole test suite (tests, doctests, notebooks), in parallel
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
-# Examples per dataset for `make fuzz` (make test runs 50, always the same ones).
+# Examples per dataset for `make fuzz` (make test runs 25, always the same ones).
 FUZZ_EXAMPLES ?= 500
 
 fuzz: $(STAMP) ## Long random fuzzing of the raw-file readers (FUZZ_EXAMPLES per dataset)

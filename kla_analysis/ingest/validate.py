@@ -1250,8 +1250,7 @@ def _statistics(raw: Raw, clean: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     spec = ctx.specs.datasets["statistics"]
     measures = spec.measures
     # measure: code or one of its names (long layout), fixed per column group (wide layout)
-    lookup = {cl.choice_key(pd.Series([n])).iloc[0]: m
-              for m, ms in measures.items() for n in (m, *ms.names)}
+    lookup = cl.choice_lookup((m, n) for m, ms in measures.items() for n in (m, *ms.names))
 
     def to_measure(u: pd.Series) -> pd.DataFrame:
         k = cl.choice_key(u.astype("str"))

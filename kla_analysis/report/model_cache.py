@@ -3,9 +3,13 @@
 Every report of a data folder needs the same model results: each year's score with its
 posterior band probabilities (the headline, the trend and the calibration table of every
 other year's report), the backtest (each official year predicted without its own result),
-and the chance-constrained plan. Fitting them is most of a report's work (about 1.5 s of
-its 2.6 s), and the reports of one folder (every year, both languages) would otherwise fit
-them again in each notebook kernel.
+and the chance-constrained plan. Fitting them is most of a report's work (about 1.9 s of
+a cold report's 2.3 s beyond its floor), and the reports of one folder (every year, both
+languages) would otherwise fit them again in each notebook kernel. The numbers of some
+sections are kept the same way, because they too are the same in both languages: the first
+section, the evidence gaps, the area views, the calibration table and every year's block
+totals (``tests/test_model_cache.py`` checks that the Indonesian and the English report
+keep identical results).
 
 Each result is kept in ``<data-dir>/interim/model/<fingerprint>/`` under a name built from
 the city, the target and what it is. The fingerprint is the SHA-256 of everything a model
