@@ -296,12 +296,13 @@ def region_specs(region) -> tuple[Specs, list[dict]]:
                                            **({"indicator": extra["indicator"]}
                                               if "indicator" in extra else {})}, headline)
         # a measure name (Ukuran) may name one measure only: the folder's that clash go
-        from .cleaning import choice_key
+        from .cleaning import choice_key, choice_lookup
 
         def key(t: str) -> str:
             return choice_key(pd.Series([t])).iloc[0]
 
-        owner = {key(n): m for m, ms in stats.measures.items() for n in (m, *ms.names)}
+        owner = choice_lookup((m, n) for m, ms in stats.measures.items()
+                              for n in (m, *ms.names))
         for m in region.measures:
             if m not in measures:
                 continue

@@ -631,7 +631,7 @@ def plan_html(rep: sections.Report) -> Markup:
     parts.append(_p(f"{t('todo.notes.unit', lang)}: {todo.unit_note}", "muted"))
     key = "todo.opd_heading_chance" if chance else "todo.opd_heading_points"
     groups = dict(list(tasks.groupby("opd", sort=False)))  # split once, not filtered per OPD
-    for opd in tasks.groupby("opd", sort=False)["rank"].min().sort_values().index:
+    for opd in sorted(groups, key=lambda o: groups[o]["rank"].min()):  # best task first
         grp = groups[opd]
         parts.append(Markup("<h3>{}</h3>").format(t(
             key, lang, n=len(grp), opd=opd, unit=unit, effort=int(grp["effort"].sum()),

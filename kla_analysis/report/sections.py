@@ -12,6 +12,7 @@ Every number labelled ``estimated``/``backed`` comes from the assumption-based e
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 from dataclasses import dataclass, field
@@ -56,11 +57,14 @@ class Report:
 
     def model_result(self, what: object, compute) -> object:
         """``compute()``, or the same result kept by an earlier report of the same data
-        (``model_cache``: keyed by the city, the target and ``what``)."""
-        if self.model_dir is None:
-            return compute()
-        name = model_cache.entry_name(self.city, self.target, what)
-        return model_cache.cached(self.model_dir, name, compute)
+        (``model_cache``: keyed by the city, the target and ``what``); either way computed
+        or read once per report (a ``compute`` that raises is tried again next time)."""
+        key = ("model", what)
+        if key not in self._cache:
+            self._cache[key] = compute() if self.model_dir is None else model_cache.cached(
+                self.model_dir, model_cache.entry_name(self.city, self.target, what),
+                compute)
+        return self._cache[key]
 
     @property
     def rules(self) -> dict:
@@ -112,12 +116,10 @@ def load_report(year: object, city: str | None = "", data_dir: str | Path | None
     # settings given by the caller are not part of the fingerprint: no cache then
     model_dir = model_cache.folder(paths, model_cache.fingerprint(paths)) \
         if use_cache and own_settings else None
-    kept: dict = {}
 
+    @functools.cache
     def inputs() -> pd.DataFrame:  # computed once, and only when a result is not kept
-        if "inputs" not in kept:
-            kept["inputs"] = estimate.indicator_inputs(tables, year, city, settings=settings)
-        return kept["inputs"]
+        return estimate.indicator_inputs(tables, year, city, settings=settings)
 
     score = model_cache.cached(
         model_dir, model_cache.entry_name(city, target, ("score", year)),
@@ -161,20 +163,17 @@ def _province(tables: dict, city: str, paths: ProjectPaths) -> str | None:
 def other_year_score(rep: Report, year: int) -> dict | None:
     """``score_year`` of another year, or None (noted in ``rep.problems``) when that year's
     data cannot be scored: one bad year must not take down every other year's report."""
-    key = ("score", year)
-    if key not in rep._cache:
-        def compute() -> dict:
-            try:
-                return {"score": calibration.score_year(rep.tables, year, rep.city,
-                                                        rep.target, settings=rep.settings)}
-            except KlaError as err:
-                return {"score": None, "problem": str(err)}
+    def compute() -> dict:
+        try:
+            return {"score": calibration.score_year(rep.tables, year, rep.city, rep.target,
+                                                    settings=rep.settings)}
+        except KlaError as err:
+            return {"score": None, "problem": str(err)}
 
-        got = rep.model_result(("other-score", year), compute)
-        if got.get("problem"):
-            rep.problems[year] = got["problem"]
-        rep._cache[key] = got["score"]
-    return rep._cache[key]
+    got = rep.model_result(("other-score", year), compute)
+    if got.get("problem"):
+        rep.problems[year] = got["problem"]
+    return got["score"]
 
 
 def year_indicators(rep: Report, year: int) -> pd.DataFrame:
@@ -183,12 +182,9 @@ def year_indicators(rep: Report, year: int) -> pd.DataFrame:
     that year's data cannot be scored (see ``other_year_score``)."""
     if year == rep.year:
         return rep.indicators
-    key = ("indicators", year)
-    if key not in rep._cache:
-        rep._cache[key] = rep.model_result(key, lambda: estimate.score_inputs(
-            estimate.indicator_inputs(rep.tables, year, rep.city, settings=rep.settings),
-            rep.rules))
-    return rep._cache[key]
+    return rep.model_result(("indicators", year), lambda: estimate.score_inputs(
+        estimate.indicator_inputs(rep.tables, year, rep.city, settings=rep.settings),
+        rep.rules))
 
 
 def year_clusters(rep: Report, year: int) -> pd.DataFrame:
@@ -196,11 +192,8 @@ def year_clusters(rep: Report, year: int) -> pd.DataFrame:
     maximum points; both languages' names), kept between reports like the other model
     results: the trend of every report needs every year's. Raises ``KlaError`` as
     ``year_indicators``."""
-    key = ("clusters", year)
-    if key not in rep._cache:
-        rep._cache[key] = rep.model_result(key, lambda: estimate.estimate_clusters(
-            year_indicators(rep, year), rep.catalog, rep.settings.clusters))
-    return rep._cache[key]
+    return rep.model_result(("clusters", year), lambda: estimate.estimate_clusters(
+        year_indicators(rep, year), rep.catalog, rep.settings.clusters))
 
 
 def previous_year(rep: Report) -> int | None:
@@ -237,15 +230,13 @@ def backtest(rep: Report) -> tuple[pd.DataFrame, dict]:
     """The leave-one-year-out backtest of the report's city (``model.backtest``) and its
     summary (``backtest_summary``: ``calibrated`` only when the model beats every
     baseline), computed once per report."""
-    if "backtest" not in rep._cache:
-        from ..model import backtest as bt
+    from ..model import backtest as bt
 
-        def compute() -> tuple[pd.DataFrame, dict]:
-            table = bt.backtest(rep.tables, rep.settings, rep.city)
-            return table, bt.backtest_summary(table)
+    def compute() -> tuple[pd.DataFrame, dict]:
+        table = bt.backtest(rep.tables, rep.settings, rep.city)
+        return table, bt.backtest_summary(table)
 
-        rep._cache["backtest"] = rep.model_result("backtest", compute)
-    return rep._cache["backtest"]
+    return rep.model_result("backtest", compute)
 
 
 def fit_flags(rep: Report) -> list[int]:
@@ -404,16 +395,12 @@ def evidence_gaps(rep: Report) -> pd.DataFrame:
     ``plan.candidate_actions``, scored with the estimate's rules). Sorted by OPD (most
     points at stake first), then gain.
     """
-    if "gaps" in rep._cache:
-        return rep._cache["gaps"]
     cols = ["opd", "indicator", "item", "item_name", "status", "title", "gain", "file"]
     # language-independent (both names), so kept for the other reports of the same data
     gaps = rep.model_result(("evidence-gaps", rep.year), lambda: _gaps(rep))
     if gaps.empty:
         return pd.DataFrame(columns=cols)
-    out = gaps.assign(item_name=rep.name(gaps))[cols]
-    rep._cache["gaps"] = out
-    return out
+    return gaps.assign(item_name=rep.name(gaps))[cols]
 
 
 def _gaps(rep: Report) -> pd.DataFrame:
@@ -677,17 +664,15 @@ def plan_result(rep: Report) -> dict:
     ``chance_plan.DEFAULT_CHANCE`` over the posterior, its effort-chance frontier and each
     action's gain in chance) when the posterior has enough effective draws for the year;
     without it (``chance_plan`` absent) when the posterior cannot be fitted."""
-    if "plan" not in rep._cache:
-        def compute() -> dict:
-            try:
-                return plan.plan_year(rep.tables, rep.year, rep.city, rep.target,
-                                      settings=rep.settings, chance=chance_plan.DEFAULT_CHANCE)
-            except KlaError:  # no posterior for this folder: the single-setting plan
-                return plan.plan_year(rep.tables, rep.year, rep.city, rep.target,
-                                      settings=rep.settings)
+    def compute() -> dict:
+        try:
+            return plan.plan_year(rep.tables, rep.year, rep.city, rep.target,
+                                  settings=rep.settings, chance=chance_plan.DEFAULT_CHANCE)
+        except KlaError:  # no posterior for this folder: the single-setting plan
+            return plan.plan_year(rep.tables, rep.year, rep.city, rep.target,
+                                  settings=rep.settings)
 
-        rep._cache["plan"] = rep.model_result(("plan", rep.year), compute)
-    return rep._cache["plan"]
+    return rep.model_result(("plan", rep.year), compute)
 
 
 # --- 10. calibration, methodology, sources, quality ---------------------------------------

@@ -57,12 +57,9 @@ def effort_unit(rep) -> str:
 
 def summary(rep) -> dict:
     """The six answers of the first section for ``rep`` (a ``sections.Report``), computed
-    once per report (``rep._cache["summary"]``) and, being language-independent, kept for
-    the other reports of the same data like the model results (``Report.model_result``)."""
-    if "summary" not in rep._cache:
-        rep._cache["summary"] = rep.model_result(("summary", rep.year),
-                                                 lambda: _summary(rep))
-    return rep._cache["summary"]
+    once per report and, being language-independent, kept for the other reports of the
+    same data like the model results (``Report.model_result``)."""
+    return rep.model_result(("summary", rep.year), lambda: _summary(rep))
 
 
 def _summary(rep) -> dict:
